@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Create or update .venv with everything the examples and tests need, from constraints.txt.
+#
+# Idempotent: a stamp records the hash of this script and constraints.txt; an unchanged, complete
+# environment is left alone. Steps:
+#   1. venv + pinned Python packages (torch CPU build from local disk here, triton, test tools);
+#   2. the released Torch-TensorRT, python-only (tools/install_upstream_python_only.py);
+#   3. NVIDIA's tensorrt bindings wheel and the `tensorrt` front package (QDP Python layer);
+#   4. the TensorRT stand-in, active only where the real TensorRT core cannot load;
+#   5. this project (the overlay of torch_tensorrt.dynamo.conversion.plugins);
+#   6. the other bindings releases the multi-version tests mount (wheels + numpy<=2.3 for them).
+# Environment: PYTHON (interpreter to build the venv from, default python3), VENV (default .venv).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+PYTHON=${PYTHON:-python3}
+VENV=${VENV:-$ROOT/.venv}
+CACHE=$ROOT/.cache
+PIP_FLAGS=(--disable-pip-version-check --no-input -q)
+
+stamp_value() {
+  cat tools/setup_env.sh constraints.txt setup.py tools/install_upstream_python_only.py \
+      tools/trt_standin/install.py | sha256sum | cut -d' ' -f1
+}
+
+STAMP="$VENV/.setup-stamp"
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(stamp_value)" ] && [ -x "$VENV/bin/python" ]; then
+  echo "setup_env: $VENV is up to date"
+  exit 0
+fi
+
+echo "setup_env: building $VENV (log of each step below)"
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+PY="$VENV/bin/python"
+pip_install() { "$PY" -m pip install "${PIP_FLAGS[@]}" -c constraints.txt "$@"; }
+
+echo "== 1/6 pinned packages"
+pip_install --upgrade pip setuptools wheel
+pip_install torch numpy sympy triton packaging typing-extensions filelock dllist psutil \
+  pytest pytest-xdist hypothesis mypy
+
+echo "== 2/6 Torch-TensorRT, python-only"
+"$PY" tools/install_upstream_python_only.py --cache "$CACHE/wheels"
+
+echo "== 3/6 TensorRT bindings (QDP Python layer) and the tensorrt front package"
+pip_install --no-deps --no-build-isolation tensorrt-cu13-bindings tensorrt-cu13
+
+echo "== 4/6 TensorRT stand-in"
+"$PY" tools/trt_standin/install.py
+
+echo "== 5/6 this project (plugins overlay)"
+pip_install --no-deps --no-build-isolation --force-reinstall "$ROOT"
+
+echo "== 6/6 other bindings releases for the multi-version tests"
+"$PY" -m trt_standin.bindings prepare --cache "$CACHE"
+
+"$PY" - <<'EOF'
+import torch_tensorrt, tensorrt, trt_standin
+from torch_tensorrt.dynamo.conversion import plugins
+print(f"torch_tensorrt {torch_tensorrt.__version__}; tensorrt {tensorrt.__version__} "
+      f"({trt_standin.backend()} core); plugins from {plugins.__file__}")
+EOF
+stamp_value > "$STAMP"
+echo "setup_env: done"

@@ -1,0 +1,143 @@
+"""Everything the stand-in assumes about closed-source TensorRT, in one table.
+
+TensorRT's builder and runtime are closed: the order and number of plugin calls, which clone gets
+which call, expression simplification, tactic timing, engine format and what deserialisation passes
+to a plugin creator cannot be read anywhere. Each such behaviour the stand-in implements is an entry
+here, and the code that implements it names the entry with ``assumed("key")``; a test checks both
+directions (every key used exists, every entry is used). ``source`` says where the behaviour comes
+from: a header or document (documented), NVIDIA's open-source Python bindings (bindings), the QDP
+Python layer's own expectations (qdp), or nothing better than a reading of intent (inferred).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict
+
+
+@dataclass(frozen=True)
+class Assumption:
+    key: str
+    behaviour: str
+    source: str
+    basis: str  # documented | bindings | qdp | inferred
+
+
+_ENTRIES = [
+    Assumption(
+        "expr-constant-folding",
+        "IExprBuilder.operation on two constant expressions returns a constant expression; "
+        "nothing else is simplified (x*1 stays an operation).",
+        "NvInferRuntime.h IExprBuilder docs: 'If both operands are constants, the result is "
+        "a constant'; further simplification is unspecified.",
+        "documented",
+    ),
+    Assumption(
+        "static-dims-are-constants",
+        "An input dimension that is static in the network reaches get_output_shapes as a "
+        "constant IDimensionExpr; a dynamic one as an opaque, non-constant expression.",
+        "NvInferRuntime.h: dimensions known at build time are constant expressions.",
+        "documented",
+    ),
+    Assumption(
+        "build-call-order",
+        "Build phase: create_plugin(BUILD[, request]) -> get_capability_interface(CORE, BUILD) -> "
+        "get_num_outputs -> get_output_data_types -> get_output_shapes -> "
+        "get_supported_format_combinations -> configure_plugin -> get_valid_tactics -> "
+        "set_tactic per tactic (timing) -> enqueue (JIT) or get_launch_params + get_kernel (AOT) "
+        "-> get_fields_to_serialize (JIT).",
+        "IPluginV3 build interfaces (NvInferRuntimePlugin.h) and the QDP layer, which keeps "
+        "state from get_output_data_types/get_output_shapes for later calls.",
+        "qdp",
+    ),
+    Assumption(
+        "clone-before-build-queries",
+        "TensorRT clones the plugin once after creation and issues the build queries on the "
+        "clone; the runtime enqueues on the object create_plugin(RUNTIME) returned.",
+        "IPluginV3::clone docs: TensorRT may clone a plugin at any time; which object gets "
+        "which call is not documented.",
+        "inferred",
+    ),
+    Assumption(
+        "format-choice",
+        "Among the combinations a plugin reports, the first whose input types equal the "
+        "network's input types is configured; formats other than LINEAR are never chosen "
+        "(no reformat layers).",
+        "TensorRT times all combinations and may insert reformats; the choice is internal.",
+        "inferred",
+    ),
+    Assumption(
+        "tactic-choice",
+        "The first valid tactic (or 0 when none is advertised) is chosen; tactics are timed "
+        "only by running enqueue once each during a JIT build.",
+        "Tactic timing is internal to the builder.",
+        "inferred",
+    ),
+    Assumption(
+        "runtime-recreation",
+        "Deserialisation finds the creator by (name, version '1', namespace), calls "
+        "create_plugin(name, namespace, fields, RUNTIME) with the fields from "
+        "get_fields_to_serialize, asks get_capability_interface(RUNTIME), calls "
+        "set_tactic(chosen tactic) and then enqueue; get_output_data_types is not called again.",
+        "IPluginCreatorV3One/Quick docs and the QDP runtime path; defect 8 of the QDP layer "
+        "(aliasing lost after deserialisation) implies the data-type query is not repeated.",
+        "inferred",
+    ),
+    Assumption(
+        "aot-no-serialized-fields",
+        "For AOT plugins the engine keeps the kernel (name, PTX), the launch expressions and "
+        "the extra-argument expressions; attributes are not serialised and no Python runs at "
+        "execution.",
+        "tensorrt.plugin.aot_impl docs: 'Plugin attributes are not serialized into the engine "
+        "when using an AOT implementation'.",
+        "documented",
+    ),
+    Assumption(
+        "aot-launch-order",
+        "An AOT kernel is launched with parameters: input pointers, the int32 extra arguments, "
+        "output pointers, nothing else; grid/block/shared memory evaluated from the launch "
+        "expressions for the actual shapes; on the execution stream.",
+        "tensorrt.plugin.aot_impl docs ('extra_args ... located after the tensor inputs and "
+        "before the tensor outputs').",
+        "documented",
+    ),
+    Assumption(
+        "add-plugin-request",
+        "INetworkDefinition.add_plugin(f, aot=None) calls f with STRICT_AOT when aot is True, "
+        "STRICT_JIT when aot is False, and with the network's PREFER_AOT/PREFER_JIT creation "
+        "flag (else UNKNOWN) when aot is None.",
+        "python/src/infer/pyGraph.cpp add_plugin overloads and NetworkDefinitionCreationFlag "
+        "PREFER_*_PYTHON_PLUGINS docs.",
+        "bindings",
+    ),
+    Assumption(
+        "engine-bytes",
+        "A serialised engine begins with b'ftrt'.",
+        "Torch-TensorRT tells raw engines from base64 by that prefix.",
+        "inferred",
+    ),
+    Assumption(
+        "shape-inference-runs-plugins-shape-functions",
+        "At execution, output shapes of plugin layers come from evaluating the expressions "
+        "returned at build time for the actual input shapes; get_output_shapes is not called.",
+        "IPluginV3OneBuild::getOutputShapes docs: expressions are built once and evaluated by "
+        "TensorRT for each shape.",
+        "documented",
+    ),
+    Assumption(
+        "enqueue-buffers",
+        "enqueue receives contiguous LINEAR buffers: input/output pointers as ints, strides in "
+        "elements, descriptors with the runtime dims, and the stream handle as an int.",
+        "IPluginV3OneRuntime::enqueue docs; QDP's Tensor builds strides from in_strides.",
+        "documented",
+    ),
+]
+
+ASSUMPTIONS: Dict[str, Assumption] = {a.key: a for a in _ENTRIES}
+
+
+def assumed(key: str) -> str:
+    """Mark a code site that implements assumption ``key`` (raises KeyError for unknown keys)."""
+    if key not in ASSUMPTIONS:
+        raise KeyError(f"stand-in assumption {key!r} is not in trt_standin.assumptions.ASSUMPTIONS")
+    return key

@@ -1,0 +1,203 @@
+"""Patches of CUDA-only calls for a CPU-only torch: the one place where they live. Tests only.
+
+Released Torch-TensorRT assumes a CUDA device everywhere: it asks for the device capability at
+import, for device properties when building and loading engines, for free memory before compiling,
+for the current CUDA stream when executing, and moves inputs with ``.cuda()``. On a machine whose
+torch has no CUDA, the test suite (and the example runner) call ``apply()`` before importing
+torch_tensorrt; it replaces exactly those calls with CPU answers (a device "cuda:0" that is really the
+CPU, stream handle 0). ``apply()`` refuses to run where CUDA is available, and nothing here is ever
+imported by the library.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import types
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+
+import torch
+
+#: What apply() replaced: "module.attribute" -> why.
+PATCHED: Dict[str, str] = {}
+_ORIGINALS: Dict[Tuple[Any, str], Any] = {}
+
+
+def _patch(owner: Any, name: str, value: Any, why: str) -> None:
+    key = (owner, name)
+    if key not in _ORIGINALS:
+        _ORIGINALS[key] = getattr(owner, name, None)
+    setattr(owner, name, value)
+    owner_name = getattr(owner, "__name__", type(owner).__name__)
+    PATCHED[f"{owner_name}.{name}"] = why
+
+
+class _FakeStream:
+    """A CUDA stream stand-in: handle 0, nothing to wait for."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.cuda_stream = 0
+        self.device = torch.device("cpu")
+
+    def synchronize(self) -> None:
+        pass
+
+    def wait_stream(self, other: Any) -> None:
+        pass
+
+    def wait_event(self, event: Any) -> None:
+        pass
+
+    def record_event(self, event: Any = None) -> Any:
+        return _FakeEvent()
+
+    def query(self) -> bool:
+        return True
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _FakeStream)
+
+    def __hash__(self) -> int:
+        return 0
+
+
+class _FakeEvent:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def record(self, stream: Any = None) -> None:
+        pass
+
+    def synchronize(self) -> None:
+        pass
+
+    def wait(self, stream: Any = None) -> None:
+        pass
+
+    def elapsed_time(self, other: Any) -> float:
+        return 0.0
+
+    def query(self) -> bool:
+        return True
+
+
+@contextlib.contextmanager
+def _stream_context(stream: Any = None) -> Iterator[None]:
+    yield
+
+
+def _device_properties(device: Any = None) -> Any:
+    return types.SimpleNamespace(
+        name="CPU (TensorRT stand-in)",
+        major=9,
+        minor=0,
+        total_memory=16 << 30,
+        multi_processor_count=1,
+        is_integrated=False,
+        uuid="00000000-0000-0000-0000-000000000000",
+        L2_cache_size=0,
+    )
+
+
+def _patch_function_everywhere(module_name: str, name: str, replacement: Callable[..., Any], why: str) -> None:
+    """Replace a function in its module and in every loaded torch_tensorrt module that imported it."""
+    import importlib
+    import sys
+
+    original = getattr(importlib.import_module(module_name), name)
+    for mod_name, mod in list(sys.modules.items()):
+        if (mod_name == "torch_tensorrt" or mod_name.startswith("torch_tensorrt.")) and getattr(
+            mod, name, None
+        ) is original:
+            _patch(mod, name, replacement, why)
+
+
+class _CudaAllocatingOnCpu:
+    """``torch.cuda`` as seen by one runtime module: current_device() is the CPU."""
+
+    def current_device(self) -> torch.device:
+        return torch.device("cpu")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(torch.cuda, name)
+
+
+class _TorchAllocatingOnCpu:
+    """``torch`` as seen by one runtime module (see _CudaAllocatingOnCpu); all else is torch."""
+
+    cuda = _CudaAllocatingOnCpu()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(torch, name)
+
+
+def _allocate_on_cpu_in(module_name: str) -> None:
+    """Runtime modules allocate with ``device=torch.cuda.current_device()``: make that the CPU there
+    only (globally current_device() stays 0, which engines serialise as the device id)."""
+    import importlib
+
+    module = importlib.import_module(module_name)
+    _patch(module, "torch", _TorchAllocatingOnCpu(), "allocations on device=torch.cuda.current_device()")
+
+
+def apply_torch_tensorrt() -> None:
+    """Patch the released torch_tensorrt's CUDA-only helpers (imports torch_tensorrt)."""
+    import torch_tensorrt  # noqa: F401
+
+    from torch_tensorrt._Device import Device
+
+    original_to = Device.to
+
+    def device_to(self: Any, t: type) -> Any:
+        return torch.device("cpu") if t == torch.device else original_to(self, t)
+
+    _patch(Device, "to", device_to, "tracer / lowering / runtime turn Device(gpu_id) into torch.device")
+    from torch_tensorrt.dynamo.runtime import _TorchTensorRTModule as module_file
+
+    module_class = module_file.TorchTensorRTModule
+    if hasattr(module_class, "_resolve_target_device"):  # 2.13
+        _patch(module_class, "_resolve_target_device", lambda self: torch.device("cpu"), "engine target device")
+    for name in (
+        "torch_tensorrt.dynamo.runtime._TRTEngine",  # 2.13
+        "torch_tensorrt.dynamo.runtime._PythonTorchTensorRTModule",  # 2.11
+    ):
+        try:
+            _allocate_on_cpu_in(name)
+        except ImportError:
+            pass
+
+
+def apply() -> Dict[str, str]:
+    """Patch torch's CUDA-only entry points with CPU answers; returns what was patched."""
+    if torch.cuda.is_available():
+        raise RuntimeError(
+            "trt_standin.cpu_torch.apply() is for CPU-only torch; this torch has CUDA"
+        )
+    cuda = torch.cuda
+    why_cap = "Torch-TensorRT asks the device capability at import (is_thor, is_tegra)"
+    _patch(cuda, "get_device_capability", lambda device=None: (9, 0), why_cap)
+    _patch(cuda, "get_device_properties", _device_properties, "device info for engines / settings")
+    _patch(cuda, "get_device_name", lambda device=None: "CPU (TensorRT stand-in)", "device info")
+    _patch(cuda, "current_device", lambda: 0, "default device in settings and runtime")
+    _patch(cuda, "device_count", lambda: 1, "device checks in the runtime")
+    _patch(cuda, "set_device", lambda device: None, "runtime selects its device")
+    _patch(cuda, "mem_get_info", lambda device=None: (8 << 30, 16 << 30), "memory check before compile")
+    _patch(cuda, "synchronize", lambda device=None: None, "runtime synchronises streams")
+    _patch(cuda, "current_stream", lambda device=None: _FakeStream(), "runtime takes the caller stream")
+    _patch(cuda, "default_stream", lambda device=None: _FakeStream(), "runtime compares with default")
+    _patch(cuda, "Stream", _FakeStream, "runtime creates its own stream")
+    _patch(cuda, "ExternalStream", _FakeStream, "runtime wraps stream handles")
+    _patch(cuda, "Event", _FakeEvent, "runtime records events")
+    _patch(cuda, "stream", _stream_context, "runtime enters a stream context")
+    _patch(torch.Tensor, "cuda", lambda self, *a, **k: self, "runtime moves inputs with .cuda()")
+    if not hasattr(torch._C, "_CudaDeviceProperties"):
+        _patch(torch._C, "_CudaDeviceProperties", type(_device_properties()), "annotation in runtime/_utils")
+    apply_torch_tensorrt()
+    return dict(PATCHED)
+
+
+def restore() -> None:
+    """Undo apply()."""
+    for (owner, name), value in _ORIGINALS.items():
+        setattr(owner, name, value)
+    _ORIGINALS.clear()
+    PATCHED.clear()
