@@ -271,6 +271,16 @@ def aot_launch(
         )
     from . import cuda_launch
 
+    expected = len(inputs) + len(kernel.extra_args) + len(outputs)
+    declared = ptx_entry_param_count(kernel.ptx, kernel.name)
+    if declared != expected:
+        # TensorRT would launch anyway and the kernel would read past its parameter buffer
+        # (seen: the process dies); the stand-in refuses with the reason instead.
+        raise PluginHostError(
+            f"AOT kernel {kernel.name} declares {declared} parameters, but TensorRT passes "
+            f"{expected}: {len(inputs)} input pointers, {len(kernel.extra_args)} int32 extras, "
+            f"{len(outputs)} output pointers"
+        )
     config = kernel.launch_config([tuple(t.shape) for t in inputs])
     cuda_launch.launch_ptx(
         kernel.ptx,
@@ -410,6 +420,7 @@ class PluginHost:
             build_plugin=plugin,
         )
         if kind == "aot":
+            assumed("aot-no-serialized-fields")
             self._call(build_if, "set_tactic", tactic)
             built.aot = self._aot_kernel(build_if, built, in_exprs, in_out, n_in)
         else:
@@ -546,6 +557,16 @@ class PluginHost:
         if isinstance(ptx, str):
             ptx = ptx.encode()
         return AOTKernel(kernel_name, bytes(ptx), launch, extras)
+
+
+def ptx_entry_param_count(ptx: bytes, name: str) -> int:
+    """Number of parameters of ``.entry name(...)`` in PTX text."""
+    import re
+
+    m = re.search(rb"\.entry\s+" + re.escape(name.encode()) + rb"\s*\(([^)]*)\)", ptx, re.S)
+    if m is None:
+        raise PluginHostError(f"the PTX has no .entry {name}")
+    return len([p for p in m.group(1).split(b",") if p.strip()])
 
 
 def _safe_eval(node: _expr.Node, shapes: Sequence[Sequence[int]]) -> int:

@@ -31,7 +31,7 @@ from ._dims import (
     IExprBuilder,
     PluginTensorDesc,
 )
-from ._engine import ICudaEngine, IEngineInspector, IExecutionContext, Runtime
+from ._engine import EngineInspector, ICudaEngine, IExecutionContext, Runtime
 from ._enums import (
     DataType,
     DimensionOperation,
@@ -127,6 +127,11 @@ from ._plugin import (
     get_plugin_registry,
 )
 
+from ._version import TRT10
+
+if TRT10:  # added in TensorRT 10.16 / 11
+    del CollectiveOperation
+
 # DataType aliases the binding exports at module level.
 float32 = DataType.FLOAT
 float16 = DataType.HALF
@@ -161,5 +166,5 @@ def get_builder_plugin_registry(capability: Any) -> IPluginRegistry:  # noqa: AR
 __all__ = [
     name
     for name in dir()
-    if not name.startswith("_") and name not in {"annotations", "Any"}
+    if not name.startswith("_") and name not in {"annotations", "Any", "TRT10"}
 ]

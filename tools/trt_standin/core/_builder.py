@@ -10,6 +10,7 @@ import torch
 from ._dims import Dims, _as_dims
 from ._enums import _Severity
 from ._network import INetworkDefinition, ITensor, IPluginV3Layer, _PROBE_SIZES
+from ._version import TRT10
 from ._network_enums import (
     BuilderFlag,
     DeviceType,
@@ -222,17 +223,19 @@ class Builder:
     def create_optimization_profile(self) -> IOptimizationProfile:
         return IOptimizationProfile._make()
 
-    @property
-    def platform_has_tf32(self) -> bool:
-        return True
+    if TRT10:  # removed in TensorRT 11
 
-    @property
-    def platform_has_fast_fp16(self) -> bool:
-        return True
+        @property
+        def platform_has_tf32(self) -> bool:
+            return True
 
-    @property
-    def platform_has_fast_int8(self) -> bool:
-        return True
+        @property
+        def platform_has_fast_fp16(self) -> bool:
+            return True
+
+        @property
+        def platform_has_fast_int8(self) -> bool:
+            return True
 
     @property
     def num_DLA_cores(self) -> int:  # noqa: N802 - binding name

@@ -21,6 +21,7 @@ from ._dims import Dims, _as_dims
 from ._enums import DataType, TensorFormat, _Severity
 from ._network import TORCH_OF, INetworkDefinition, IPluginV3Layer, ITensor
 from ._network_enums import ExecutionContextAllocationStrategy, TensorIOMode, TensorLocation
+from ._version import TRT10
 
 
 @dataclass
@@ -236,9 +237,14 @@ class ICudaEngine:
     def name(self) -> str:
         return self._ir.name
 
-    @property
-    def device_memory_size(self) -> int:
-        return 0
+    if TRT10:  # removed in TensorRT 11
+
+        @property
+        def device_memory_size(self) -> int:
+            return 0
+
+        def create_execution_context_without_device_memory(self) -> "IExecutionContext":
+            return IExecutionContext._make(self)
 
     @property
     def device_memory_size_v2(self) -> int:
@@ -270,19 +276,16 @@ class ICudaEngine:
     def create_execution_context(self, strategy: Any = ExecutionContextAllocationStrategy.STATIC) -> "IExecutionContext":
         return IExecutionContext._make(self)
 
-    def create_execution_context_without_device_memory(self) -> "IExecutionContext":
-        return IExecutionContext._make(self)
-
-    def create_engine_inspector(self) -> "IEngineInspector":
-        return IEngineInspector._make(self)
+    def create_engine_inspector(self) -> "EngineInspector":
+        return EngineInspector._make(self)
 
 
-class IEngineInspector:
+class EngineInspector:
     def __init__(self, *args: Any) -> None:
-        raise TypeError("tensorrt.IEngineInspector: No constructor defined!")
+        raise TypeError("tensorrt.EngineInspector: No constructor defined!")
 
     @classmethod
-    def _make(cls, engine: ICudaEngine) -> "IEngineInspector":
+    def _make(cls, engine: ICudaEngine) -> "EngineInspector":
         self = object.__new__(cls)
         self._engine = engine
         self.execution_context = None
@@ -390,12 +393,8 @@ class IExecutionContext:
         return Dims(list(reversed(strides)))
 
     @property
-    def all_input_dimensions_specified(self) -> bool:
-        return all(n in self._shapes for n, _, _ in self.engine._ir.inputs)
-
-    @property
     def all_binding_shapes_specified(self) -> bool:
-        return self.all_input_dimensions_specified
+        return all(n in self._shapes for n, _, _ in self.engine._ir.inputs)
 
     def infer_shapes(self) -> List[str]:
         missing = [n for n, _, _ in self.engine._ir.inputs if n not in self._shapes]

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Callable, Dict, Mapping, Optional, Sequence, Tuple
 
+from ..assumptions import assumed
+
 Node = Tuple
 
 SUM, PROD, MAX, MIN, SUB, EQUAL, LESS, FLOOR_DIV, CEIL_DIV = range(9)
@@ -57,6 +59,9 @@ def input_dim(tensor_index: int, axis: int) -> Node:
 
 def size_tensor(output_index: int, opt: Node, upper: Node) -> Node:
     return ("size", int(output_index), opt, upper)
+
+
+_FOLDING = assumed("expr-constant-folding")
 
 
 def operation(op: int, lhs: Node, rhs: Node) -> Node:

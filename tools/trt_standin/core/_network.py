@@ -16,6 +16,7 @@ import torch
 from . import _ops
 from ._dims import Dims, _as_dims
 from ._enums import DataType, QuickPluginCreationRequest, TensorFormat
+from ._version import TRT10
 from ._network_enums import (
     ElementWiseOperation,
     GatherMode,
@@ -111,7 +112,6 @@ class ITensor:
         self._is_output = False
         self.allowed_formats = 1
         self.location = None
-        self.dynamic_range = None
         return self
 
     @property
@@ -156,9 +156,11 @@ class ITensor:
     def is_execution_tensor(self) -> bool:
         return True
 
-    def set_dynamic_range(self, min: float, max: float) -> bool:  # noqa: A002 - binding names
-        self.dynamic_range = (min, max)
-        return True
+    if TRT10:
+
+        def set_dynamic_range(self, min: float, max: float) -> bool:  # noqa: A002
+            self.dynamic_range = (min, max)
+            return True
 
     def __repr__(self) -> str:
         return f"ITensor({self._name!r}, {self._dtype}, {self._shape})"
@@ -223,19 +225,21 @@ class ILayer:
         self._inputs[index] = tensor
         self._infer()
 
-    def set_output_type(self, index: int, dtype: DataType) -> None:
-        self._output_types[index] = dtype
-        self._outputs[index]._dtype = dtype
-
     def get_output_type(self, index: int) -> DataType:
         return self._outputs[index].dtype
 
-    def reset_output_type(self, index: int) -> None:
-        self._output_types.pop(index, None)
-        self._infer()
+    if TRT10:  # removed in TensorRT 11 (strongly typed networks only)
 
-    def output_type_is_set(self, index: int) -> bool:
-        return index in self._output_types
+        def set_output_type(self, index: int, dtype: DataType) -> None:
+            self._output_types[index] = dtype
+            self._outputs[index]._dtype = dtype
+
+        def reset_output_type(self, index: int) -> None:
+            self._output_types.pop(index, None)
+            self._infer()
+
+        def output_type_is_set(self, index: int) -> bool:
+            return index in self._output_types
 
     # -- stand-in internals -----------------------------------------------------------------
     def _set(self, **params: Any) -> None:
@@ -293,9 +297,12 @@ class IUnaryLayer(ILayer):
 class IIdentityLayer(ILayer):
     _KIND = "IDENTITY"
 
-    def set_output_type(self, index: int, dtype: DataType) -> None:
-        self._set(output_type=dtype.name)
-        super().set_output_type(index, dtype)
+    if TRT10:
+
+        def set_output_type(self, index: int, dtype: DataType) -> None:
+            self._set(output_type=dtype.name)
+            self._output_types[index] = dtype
+            self._outputs[index]._dtype = dtype
 
 
 class ICastLayer(ILayer):
@@ -397,9 +404,6 @@ class IPluginV3Layer(ILayer):
             self._outputs.append(t)
         self._infer()
         return self
-
-    def get_plugin(self) -> Any:
-        return self._plugin
 
     def _run(self, values: List[Optional[torch.Tensor]]) -> List[torch.Tensor]:
         built = self._params.get("built") or self._preview

@@ -1,23 +1,27 @@
 """Enumerations of the network / builder / runtime surface (values follow NvInfer.h).
 
-Only members that the TensorRT 11 bindings still have are defined (the conformance test checks
-them against the installed tensorrt.so); members removed in TensorRT 11 (EXPLICIT_BATCH, the
-cuBLAS/cuDNN tactic sources, ...) are absent, so code that needs them fails here as it would there.
+Members removed in TensorRT 11 (EXPLICIT_BATCH, FP16, the cuBLAS/cuDNN tactic sources, ...) exist
+only when standing in for a TensorRT 10 binding (``_version.TRT10``); the conformance test checks
+every member against the mounted binding's tensorrt.so.
 """
 
 from __future__ import annotations
 
 from ._enums import _BindingEnum
+from ._version import TRT10
 
 
 class NetworkDefinitionCreationFlag(_BindingEnum):
+    if TRT10:
+        EXPLICIT_BATCH = 0
     STRONGLY_TYPED = 1
     PREFER_AOT_PYTHON_PLUGINS = 2
     PREFER_JIT_PYTHON_PLUGINS = 3
 
 
 class BuilderFlag(_BindingEnum):
-    FP16 = 0
+    if TRT10:
+        FP16 = 0
     INT8 = 1
     DEBUG = 2
     GPU_FALLBACK = 3
@@ -26,7 +30,12 @@ class BuilderFlag(_BindingEnum):
     TF32 = 6
     SPARSE_WEIGHTS = 7
     SAFETY_SCOPE = 8
+    if TRT10:
+        OBEY_PRECISION_CONSTRAINTS = 9
+        PREFER_PRECISION_CONSTRAINTS = 10
     DIRECT_IO = 11
+    if TRT10:
+        REJECT_EMPTY_ALGORITHMS = 12
     VERSION_COMPATIBLE = 13
     EXCLUDE_LEAN_RUNTIME = 14
     FP8 = 15
@@ -90,11 +99,17 @@ class TilingOptimizationLevel(_BindingEnum):
 
 
 class PreviewFeature(_BindingEnum):
+    if TRT10:
+        PROFILE_SHARING_0806 = 0
     ALIASED_PLUGIN_IO_10_03 = 1
     RUNTIME_ACTIVATION_RESIZE_10_10 = 2
 
 
 class TacticSource(_BindingEnum):
+    if TRT10:
+        CUBLAS = 0
+        CUBLAS_LT = 1
+        CUDNN = 2
     EDGE_MASK_CONVOLUTIONS = 3
     JIT_CONVOLUTIONS = 4
 

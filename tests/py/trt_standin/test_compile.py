@@ -1,0 +1,121 @@
+"""The upstream compile pipeline on the stand-in: x + y followed by a custom op with a hand-written
+plugin and converter, static and dynamic shapes, save and load."""
+
+# No "from __future__ import annotations": QDP inspects real annotation objects.
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch
+
+from support.handwritten import define_scale_add_jit
+
+
+@pytest.fixture
+def scale_add(fresh_qdp_namespace, device):
+    registered = define_scale_add_jit(fresh_qdp_namespace, device)
+    yield registered
+    registered.undo()
+
+
+def _model(op):
+    class AddThenScaleAdd(torch.nn.Module):
+        def forward(self, x, y):
+            return op(x + y, y, 3.0)
+
+    return AddThenScaleAdd().eval()
+
+
+def _engine_layers(compiled):
+    """Kinds of the layers of every TensorRT engine in a compiled module (stand-in only)."""
+    kinds = []
+    for _, sub in compiled.named_modules():
+        engine = getattr(sub, "engine", None)
+        cuda_engine = getattr(engine, "cuda_engine", None) or getattr(sub, "engine", None)
+        ir = getattr(cuda_engine, "_ir", None)
+        if ir is not None:
+            kinds.extend(layer.kind for layer in ir.layers)
+    return kinds
+
+
+def test_static_shapes_match_eager(scale_add, device, trt_backend):
+    import torch_tensorrt
+
+    model = _model(scale_add.op)
+    x, y = torch.randn(4, 8, device=device), torch.randn(4, 8, device=device)
+    compiled = torch_tensorrt.compile(model, ir="dynamo", inputs=[x, y], min_block_size=1)
+    torch.testing.assert_close(compiled(x, y), model(x, y))
+    if trt_backend == "standin":
+        # One engine holding both the add and the plugin: no graph break.
+        assert _engine_layers(compiled) == ["ELEMENTWISE", "PLUGIN_V3"]
+
+
+def test_dynamic_shapes_match_eager(scale_add, device):
+    import torch_tensorrt
+
+    model = _model(scale_add.op)
+    inputs = [
+        torch_tensorrt.Input(min_shape=(1, 8), opt_shape=(4, 8), max_shape=(32, 8), dtype=torch.float32)
+        for _ in range(2)
+    ]
+    compiled = torch_tensorrt.compile(model, ir="dynamo", inputs=inputs, min_block_size=1)
+    for rows in (1, 5, 32):
+        x, y = torch.randn(rows, 8, device=device), torch.randn(rows, 8, device=device)
+        torch.testing.assert_close(compiled(x, y), model(x, y))
+
+
+def test_save_and_load(scale_add, device, tmp_path):
+    import torch_tensorrt
+
+    model = _model(scale_add.op)
+    inputs = [
+        torch_tensorrt.Input(min_shape=(1, 8), opt_shape=(4, 8), max_shape=(16, 8), dtype=torch.float32)
+        for _ in range(2)
+    ]
+    compiled = torch_tensorrt.compile(model, ir="dynamo", inputs=inputs, min_block_size=1)
+    path = str(tmp_path / "scale_add.ep")
+    torch_tensorrt.save(compiled, path, arg_inputs=inputs, retrace=False)
+    loaded = torch_tensorrt.load(path).module()
+    x, y = torch.randn(7, 8, device=device), torch.randn(7, 8, device=device)
+    torch.testing.assert_close(loaded(x, y), model(x, y))
+
+
+@pytest.mark.standin
+def test_engine_with_a_jit_plugin_needs_its_python_code(scale_add, device, tmp_path):
+    """Loading in a fresh process that never registered the plugin fails, as with real TensorRT."""
+    import torch_tensorrt
+
+    model = _model(scale_add.op)
+    x, y = torch.randn(2, 8, device=device), torch.randn(2, 8, device=device)
+    compiled = torch_tensorrt.compile(model, ir="dynamo", inputs=[x, y], min_block_size=1)
+    path = tmp_path / "engine.ep"
+    torch_tensorrt.save(compiled, str(path), arg_inputs=[x, y], retrace=False)
+    script = textwrap.dedent(
+        f"""
+        import os, torch
+        os.environ.setdefault("TRITON_INTERPRET", "1")
+        if not torch.cuda.is_available():
+            from trt_standin import cpu_torch; cpu_torch.apply()
+        import torch_tensorrt
+        # The torch op exists (so the graph loads), the QDP plugin does not.
+        @torch.library.custom_op("{scale_add.namespace}::scale_add", mutates_args=())
+        def f(x: torch.Tensor, y: torch.Tensor, alpha: float) -> torch.Tensor:
+            return x * alpha + y
+        @torch.library.register_fake("{scale_add.namespace}::scale_add")
+        def _(x, y, alpha):
+            return torch.empty_like(x)
+        try:
+            m = torch_tensorrt.load({str(path)!r}).module()
+            m(torch.randn(2, 8), torch.randn(2, 8))
+        except Exception as e:
+            print("LOAD FAILED:", type(e).__name__, e)
+        else:
+            print("LOADED")
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    assert "LOAD FAILED" in result.stdout, result.stdout + result.stderr
+    assert "no plugin creator is registered" in result.stdout + result.stderr
