@@ -76,10 +76,13 @@ _ENTRIES = [
     Assumption(
         "runtime-recreation",
         "Deserialisation finds the creator by (name, version '1', namespace), calls "
-        "create_plugin(name, namespace, fields, RUNTIME) with the fields from "
-        "get_fields_to_serialize, asks get_capability_interface(RUNTIME), calls "
-        "set_tactic(chosen tactic) and then enqueue; get_output_data_types is not called again.",
-        "IPluginCreatorV3One/Quick docs and the QDP runtime path; defect 8 of the QDP layer "
+        "create_plugin(name, namespace, fields, RUNTIME, STRICT_JIT) with the fields from "
+        "get_fields_to_serialize passed as a PluginFieldCollection_, asks "
+        "get_capability_interface(RUNTIME), calls set_tactic(chosen tactic) and then enqueue; "
+        "get_output_data_types is not called again.",
+        "The binding always passes 5 arguments to create_plugin (pyPlugin.cpp createPlugin); "
+        "which request TensorRT passes at deserialisation is closed (STRICT_JIT is the value "
+        "that lets a plugin with both impl and aot_impl deserialise); defect 8 of the QDP layer "
         "(aliasing lost after deserialisation) implies the data-type query is not repeated.",
         "inferred",
     ),
@@ -108,6 +111,14 @@ _ENTRIES = [
         "flag (else UNKNOWN) when aot is None.",
         "python/src/infer/pyGraph.cpp add_plugin overloads and NetworkDefinitionCreationFlag "
         "PREFER_*_PYTHON_PLUGINS docs.",
+        "bindings",
+    ),
+    Assumption(
+        "callback-errors",
+        "An exception in a plugin callback fails the build or the execution; the stand-in "
+        "raises PluginHostError naming the callback and the Python exception.",
+        "Every trampoline catches it, prints '[ERROR] Exception caught in <fn>(): ...' and "
+        "returns an error code (pyPlugin.cpp PLUGIN_API_CATCH); TensorRT's reaction is closed.",
         "bindings",
     ),
     Assumption(

@@ -107,7 +107,7 @@ class BuiltPlugin:
     output_shapes: List[List[_expr.Node]]
     aliased_inputs: List[int]
     tactic: int
-    fields: List[Tuple[str, Any, bytes]] = field(default_factory=list)
+    fields: List[Tuple[str, Any, int, bytes]] = field(default_factory=list)  # name, type, size, bytes
     aot: Optional[AOTKernel] = None
     # The build-phase plugin object (not part of the engine; for inspection in tests).
     build_plugin: Any = field(default=None, compare=False, repr=False)
@@ -137,10 +137,13 @@ class BuiltPlugin:
                 "no plugin creator is registered under that name. A JIT Python plugin needs the "
                 "Python code that registers it imported in the process that loads the engine."
             )
-        fc = core.PluginFieldCollection(
-            [core.PluginField(n, _raw_array(raw), t) for n, t, raw in self.fields]
+        fc = core.PluginFieldCollection_(
+            core.PluginFieldCollection([_field_from_engine(n, t, size, raw) for n, t, size, raw in self.fields])
         )
-        plugin = creator.create_plugin(self.name, self.namespace, fc, core.TensorRTPhase.RUNTIME)
+        plugin = creator.create_plugin(
+            self.name, self.namespace, fc, core.TensorRTPhase.RUNTIME,
+            core.QuickPluginCreationRequest.STRICT_JIT,
+        )
         runtime = plugin.get_capability_interface(core.PluginCapabilityType.RUNTIME)
         if runtime is None:
             raise PluginHostError(
@@ -150,14 +153,18 @@ class BuiltPlugin:
         return RuntimePlugin(self, runtime)
 
 
-def _raw_array(raw: bytes) -> Any:
+def _field_from_engine(name: str, ftype: Any, size: int, raw: bytes) -> Any:
+    """A PluginField with ``size`` elements of ``ftype`` holding ``raw`` (as TensorRT rebuilds it)."""
     import numpy as np
 
-    return np.frombuffer(raw, dtype=np.uint8).copy()
+    from .core._plugin import _ITEMSIZE
 
-
-def _field_raw(f: Any) -> bytes:
-    return bytes(f._raw) if hasattr(f, "_raw") else f.data.tobytes()
+    itemsize = _ITEMSIZE[ftype]
+    storage = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}.get(itemsize, np.uint8)
+    array = np.frombuffer(raw, dtype=storage) if itemsize in (1, 2, 4, 8) else np.frombuffer(raw, np.uint8)
+    f = core.PluginField(name, array.copy(), ftype)
+    f.size = size
+    return f
 
 
 class RuntimePlugin:
@@ -386,6 +393,8 @@ class PluginHost:
             for nodes, dtype in zip(output_nodes, output_types)
         ]
         combos = list(self._call(build_if, "get_supported_format_combinations", in_out, n_in))
+        # The binding calls it a second time (getSupportedFormatCombinations) and keeps the first.
+        self._call(build_if, "get_supported_format_combinations", in_out, n_in)
         n_io = n_in + n_out
         if not combos or len(combos) % n_io:
             raise PluginHostError(
@@ -433,11 +442,12 @@ class PluginHost:
                     self._timing_run(runtime_if, built)
             self._call(build_if, "set_tactic", tactic)
             fc = self._call(build_if, "get_fields_to_serialize")
-            built.fields = [(f.name, f.type, _field_raw(f)) for f in fc]
+            built.fields = [(f.name, f.type, f.size, f._serialized()) for f in fc]
         return built
 
     # -- helpers ------------------------------------------------------------------------------
     def _call(self, obj: Any, method: str, *args: Any) -> Any:
+        assumed("callback-errors")
         self.calls.append((method, args))
         try:
             return getattr(obj, method)(*args)
@@ -534,21 +544,24 @@ class PluginHost:
         self, build_if: Any, built: BuiltPlugin, in_exprs: Any, in_out: Any, n_in: int
     ) -> AOTKernel:
         builder = core.IExprBuilder()
-        params = core.KernelLaunchParams()
-        setter = core.ISymExprs()
+        params = core.KernelLaunchParams._make()
+        setter = core.ISymExprs._make()
         self._call(build_if, "get_launch_params", in_exprs, in_out, n_in, params, setter, builder)
         launch: Dict[str, _expr.Node] = {}
         for key in ("grid_x", "grid_y", "grid_z", "block_x", "block_y", "block_z", "shared_mem"):
-            value = getattr(params, key)
+            value = params._expr(key)
             launch[key] = value._node if value is not None else _expr.const(
                 0 if key == "shared_mem" else 1
             )
         extras = []
         for i in range(len(setter)):
             sym = setter[i]
-            if sym.expr is None:
+            if sym is None:
+                raise PluginHostError(f"extra argument {i} was never set")
+            expr = sym._get("expr")
+            if expr is None:
                 raise PluginHostError(f"extra argument {i} has no expression")
-            extras.append((sym.expr._node, sym.dtype))
+            extras.append((expr._node, sym._get("dtype")))
         in_desc = [x.desc for x in in_out[:n_in]]
         out_desc = [x.desc for x in in_out[n_in:]]
         kernel_name, ptx = self._call(build_if, "get_kernel", in_desc, out_desc)

@@ -54,7 +54,7 @@ def test_lifecycle_static_shapes(scale_add, device):
     assert calls.index("get_output_shapes") < calls.index("get_supported_format_combinations")
     assert calls.index("configure_plugin") < calls.index("enqueue") < calls.index("get_fields_to_serialize")
     # Attributes went through the PluginField serialisation round trip.
-    assert {name for name, _, _ in built.fields} == {"alpha", "repeat", "negate", "tag", "blob", "offset"}
+    assert {f[0] for f in built.fields} == {"alpha", "repeat", "negate", "tag", "blob", "offset"}
 
     runtime = built.runtime()  # re-created from the fields at RUNTIME phase
     x, y = torch.randn(3, 5, device=device), torch.randn(3, 5, device=device)

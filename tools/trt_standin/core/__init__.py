@@ -124,6 +124,7 @@ from ._plugin import (
     KernelLaunchParams,
     PluginField,
     PluginFieldCollection,
+    PluginFieldCollection_,
     get_plugin_registry,
 )
 

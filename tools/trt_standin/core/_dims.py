@@ -27,7 +27,7 @@ class Dims:
         else:
             values = [int(v) for v in shape]
         if len(values) > Dims.MAX_DIMS:
-            raise ValueError(f"Dims supports at most {Dims.MAX_DIMS} dimensions, got {len(values)}")
+            raise ValueError(f"Input length {len(values)}. Max expected length is {Dims.MAX_DIMS}")
         self._values = values
 
     def __len__(self) -> int:
@@ -48,15 +48,16 @@ class Dims:
     def __iter__(self) -> Iterator[int]:
         return iter(list(self._values))
 
+    def __contains__(self, value: object) -> bool:
+        return value in self._values
+
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, Dims):
-            return self._values == other._values
+        # The binding compares with lists and tuples only; Dims == Dims raises TypeError.
         if isinstance(other, (tuple, list)):
             return tuple(self._values) == tuple(other)
-        return NotImplemented
+        raise TypeError(f"__eq__(): incompatible function arguments (Dims and {type(other).__name__})")
 
-    def __hash__(self) -> int:
-        return hash(tuple(self._values))
+    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"({', '.join(str(v) for v in self._values)})"
@@ -102,10 +103,8 @@ class IDimensionExpr:
         return _expr.is_constant(self._node)
 
     def get_constant_value(self) -> int:
-        if not self.is_constant():
-            # The C++ API returns an unspecified value for non-constants; refuse loudly instead.
-            raise ValueError("get_constant_value() on a non-constant dimension expression")
-        return int(self._node[1])
+        # NvInferRuntime.h: INT64_MIN when the expression is not a build-time constant.
+        return int(self._node[1]) if self.is_constant() else -(2**63)
 
     def is_size_tensor(self) -> bool:
         return self._node[0] == "size"
@@ -139,6 +138,8 @@ class IExprBuilder:
     ) -> IDimensionExpr:
         if not isinstance(op, DimensionOperation):
             raise TypeError(f"operation(): expected DimensionOperation, got {type(op).__name__}")
+        if first is None or second is None:
+            raise TypeError("operation(): incompatible function arguments (None is not an IDimensionExpr)")
         self._created += 1
         return IDimensionExpr._wrap(_expr.operation(op.value, _node_of(first), _node_of(second)))
 
@@ -159,7 +160,7 @@ class DimsExprs:
             self._exprs: List[Optional[IDimensionExpr]] = []
         elif isinstance(arg, int):
             if arg < 0 or arg > Dims.MAX_DIMS:
-                raise ValueError(f"DimsExprs supports 0..{Dims.MAX_DIMS} dimensions, got {arg}")
+                raise ValueError(f"Input length {arg}. Max expected length is {Dims.MAX_DIMS}")
             self._exprs = [None] * arg
         else:
             self._exprs = list(arg)
@@ -169,22 +170,17 @@ class DimsExprs:
     def __len__(self) -> int:
         return len(self._exprs)
 
-    def __getitem__(self, index: int) -> IDimensionExpr:
+    def __getitem__(self, index: int) -> Optional[IDimensionExpr]:
         if not -len(self._exprs) <= index < len(self._exprs):
             raise IndexError("Out of bounds")
-        expr = self._exprs[index]
-        if expr is None:
-            raise ValueError(f"DimsExprs[{index}] was never set")
-        return expr
+        return self._exprs[index]
 
-    def __setitem__(self, index: int, expr: IDimensionExpr) -> None:
+    def __setitem__(self, index: int, expr: Optional[IDimensionExpr]) -> None:
         if not -len(self._exprs) <= index < len(self._exprs):
             raise IndexError("Out of bounds")
-        _node_of(expr)
+        if expr is not None:
+            _node_of(expr)
         self._exprs[index] = expr
-
-    def __iter__(self) -> Iterator[IDimensionExpr]:
-        return iter([self[i] for i in range(len(self))])
 
     def __repr__(self) -> str:
         return "DimsExprs(" + ", ".join(repr(e) for e in self._exprs) + ")"
@@ -197,7 +193,7 @@ class PluginTensorDesc:
         self._dims = Dims()
         self.type = DataType.FLOAT
         self.format = TensorFormat.LINEAR
-        self.scale = 1.0
+        self.scale = 0.0
 
     @property
     def dims(self) -> Dims:

@@ -574,14 +574,21 @@ class INetworkDefinition:
         from ..assumptions import assumed
 
         assumed("add-plugin-request")
+        prefer_aot = self.get_flag(NetworkDefinitionCreationFlag.PREFER_AOT_PYTHON_PLUGINS)
+        prefer_jit = self.get_flag(NetworkDefinitionCreationFlag.PREFER_JIT_PYTHON_PLUGINS)
         if aot is True:
             request = QuickPluginCreationRequest.STRICT_AOT
         elif aot is False:
             request = QuickPluginCreationRequest.STRICT_JIT
-        elif self.get_flag(NetworkDefinitionCreationFlag.PREFER_AOT_PYTHON_PLUGINS):
-            request = QuickPluginCreationRequest.PREFER_AOT
-        elif self.get_flag(NetworkDefinitionCreationFlag.PREFER_JIT_PYTHON_PLUGINS):
+        elif prefer_aot and prefer_jit:
+            raise ValueError(
+                "Both NetworkDefinitionCreationFlag.PREFER_AOT_PYTHON_PLUGINS and "
+                "NetworkDefinitionCreationFlag.PREFER_JIT_PYTHON_PLUGINS cannot be specified at the same time."
+            )
+        elif prefer_jit:
             request = QuickPluginCreationRequest.PREFER_JIT
+        elif prefer_aot:
+            request = QuickPluginCreationRequest.PREFER_AOT
         else:
             request = QuickPluginCreationRequest.UNKNOWN
         if isinstance(func, tuple):

@@ -12,11 +12,16 @@ from ._version import TRT10
 
 
 class NetworkDefinitionCreationFlag(_BindingEnum):
+    # Bit positions for create_network(flags); TensorRT 11 dropped EXPLICIT_BATCH and renumbered.
     if TRT10:
         EXPLICIT_BATCH = 0
-    STRONGLY_TYPED = 1
-    PREFER_AOT_PYTHON_PLUGINS = 2
-    PREFER_JIT_PYTHON_PLUGINS = 3
+        STRONGLY_TYPED = 1
+        PREFER_AOT_PYTHON_PLUGINS = 2
+        PREFER_JIT_PYTHON_PLUGINS = 3
+    else:
+        STRONGLY_TYPED = 0
+        PREFER_JIT_PYTHON_PLUGINS = 1
+        PREFER_AOT_PYTHON_PLUGINS = 2
 
 
 class BuilderFlag(_BindingEnum):
