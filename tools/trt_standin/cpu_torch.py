@@ -166,6 +166,34 @@ def apply_torch_tensorrt() -> None:
             pass
 
 
+def _host_tensor_from_buffer(
+    address: int, shape: Any, strides: Any, dtype: torch.dtype, device: Any, stream: int = 0
+) -> torch.Tensor:
+    """The plugin package's buffer wrapper for host pointers (the stand-in's buffers on a CPU)."""
+    import ctypes
+
+    from torch_tensorrt.dynamo.conversion.plugins import _buffers
+
+    shape_t = tuple(int(n) for n in shape)
+    strides_t = tuple(int(s) for s in strides)
+    elements = _buffers.extent(shape_t, strides_t)
+    if elements == 0:
+        return torch.empty(shape_t, dtype=dtype)
+    nbytes = elements * torch.empty(0, dtype=dtype).element_size()
+    raw = torch.frombuffer((ctypes.c_uint8 * nbytes).from_address(int(address)), dtype=torch.uint8)
+    return raw.view(dtype).as_strided(shape_t, strides_t)
+
+
+def apply_plugins_package() -> None:
+    """The generated plugins wrap TensorRT's CUDA buffers; here the stand-in's buffers are host memory."""
+    try:
+        from torch_tensorrt.dynamo.conversion.plugins import _buffers
+    except ImportError:
+        return
+    _patch(_buffers, "trt_device", lambda: torch.device("cpu"), "TensorRT's buffers are host memory here")
+    _patch(_buffers, "tensor_from_buffer", _host_tensor_from_buffer, "wrap host pointers instead of CUDA pointers")
+
+
 def apply() -> Dict[str, str]:
     """Patch torch's CUDA-only entry points with CPU answers; returns what was patched."""
     if torch.cuda.is_available():
@@ -192,6 +220,7 @@ def apply() -> Dict[str, str]:
     if not hasattr(torch._C, "_CudaDeviceProperties"):
         _patch(torch._C, "_CudaDeviceProperties", type(_device_properties()), "annotation in runtime/_utils")
     apply_torch_tensorrt()
+    apply_plugins_package()
     return dict(PATCHED)
 
 

@@ -1,0 +1,30 @@
+"""Automatic TensorRT Quick Deployable Plugins for PyTorch custom ops.
+
+``custom_op("ns::op")`` (or ``generate_plugin`` then ``generate_plugin_converter``) turns a
+``torch.library.custom_op`` with a fake kernel into a TensorRT plugin and registers the converter
+that keeps the op inside the TensorRT engine built by ``torch_tensorrt.compile``.
+
+Data flow (one module each): ``_schema`` (op schema -> OpSpec) -> ``_attributes`` (attribute
+encoding) -> ``_symbolic`` / ``_shape_program`` (fake kernel traced once -> shape program) ->
+``_qdp`` (QDP register/impl functions) -> ``_runtime`` (enqueue) -> ``_binding`` / ``_converter``
+(Torch-TensorRT converter) -> ``_registry`` (one registry, undoable handles); ``_capture`` and
+``_aot`` add direct Triton launches and the ahead-of-time implementation.
+"""
+
+from torch_tensorrt.dynamo.conversion.plugins._custom_op import custom_op
+from torch_tensorrt.dynamo.conversion.plugins._errors import PluginGenerationError, UnsupportedOpError
+from torch_tensorrt.dynamo.conversion.plugins._generate_plugin import generate_plugin
+from torch_tensorrt.dynamo.conversion.plugins._generate_plugin_converter import (
+    _generate_plugin_converter,
+    generate_plugin_converter,
+)
+from torch_tensorrt.dynamo.conversion.plugins._registry import RegistrationHandle
+
+__all__ = [
+    "custom_op",
+    "generate_plugin",
+    "generate_plugin_converter",
+    "PluginGenerationError",
+    "UnsupportedOpError",
+    "RegistrationHandle",
+]

@@ -1,0 +1,80 @@
+"""custom_op: generate_plugin + generate_plugin_converter in one call."""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from torch.fx.node import Node
+from torch_tensorrt._features import needs_qdp_plugin
+from torch_tensorrt.dynamo._settings import CompilationSettings
+from torch_tensorrt.dynamo.conversion._ConverterRegistry import ConverterPriority
+
+from ._generate_plugin import generate_plugin
+from ._generate_plugin_converter import generate_plugin_converter
+from ._registry import RegistrationHandle
+
+
+@needs_qdp_plugin  # type: ignore[misc]
+def custom_op(
+    op_name: str,
+    capability_validator: Optional[Callable[[Node, CompilationSettings], bool]] = None,
+    priority: ConverterPriority = ConverterPriority.STANDARD,
+    supports_dynamic_shapes: Optional[bool] = None,
+    requires_output_allocator: bool = False,
+    *,
+    use_aot_if_available: bool = True,
+    _aot_register: Optional[Callable[[], None]] = None,
+) -> RegistrationHandle:
+    """Turn a PyTorch custom op into a TensorRT plugin that ``torch_tensorrt.compile`` keeps in the engine.
+
+    Equivalent to ``generate_plugin(op_name)`` followed by ``generate_plugin_converter(op_name, ...)``.
+
+    Args:
+        op_name: The op, ``"namespace::op_name"``, with a fake kernel.
+        capability_validator: Optional extra ``(node, settings) -> bool`` check.
+        priority: Converter priority.
+        supports_dynamic_shapes: See ``generate_plugin_converter`` (default: decided by the shape check).
+        requires_output_allocator: Whether the plugin needs an output allocator.
+        use_aot_if_available: Use the Python-free AOT implementation when the op allows one.
+        _aot_register: Internal hook for ``torch_tensorrt.kernels``: called between the plugin and
+            the converter to register a hand-written AOT implementation.
+
+    Returns:
+        A handle whose ``remove()`` unregisters both the converter and the plugin.
+
+    Raises:
+        ValueError: See ``generate_plugin`` and ``generate_plugin_converter``.
+
+    Example:
+        >>> import torch
+        >>> from torch_tensorrt.dynamo.conversion.plugins import custom_op
+        >>> @torch.library.custom_op("doc_ex3::scale", mutates_args=())
+        ... def scale(x: torch.Tensor, factor: float = 2.0) -> torch.Tensor:
+        ...     return x * factor
+        >>> @torch.library.register_fake("doc_ex3::scale")
+        ... def _(x, factor=2.0):
+        ...     return torch.empty_like(x)
+        >>> handle = custom_op("doc_ex3::scale")
+        >>> handle.remove()
+    """
+    plugin = generate_plugin(op_name)
+    try:
+        if _aot_register is not None:
+            _aot_register()
+        converter = generate_plugin_converter(
+            op_name,
+            capability_validator,
+            priority,
+            supports_dynamic_shapes,
+            requires_output_allocator,
+            use_aot_if_available=use_aot_if_available,
+        )
+    except Exception:
+        plugin.remove()
+        raise
+
+    def undo() -> None:
+        converter.remove()
+        plugin.remove()
+
+    return RegistrationHandle(f"custom_op {op_name}", undo)

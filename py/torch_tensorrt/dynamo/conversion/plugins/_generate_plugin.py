@@ -1,0 +1,57 @@
+"""generate_plugin: a TensorRT Quick Deployable Plugin from a PyTorch custom op."""
+
+from __future__ import annotations
+
+from torch_tensorrt._features import needs_qdp_plugin
+
+from . import _registry
+from ._registry import RegistrationHandle
+from ._schema import resolve_op, spec_from_op
+from ._symbolic import has_fake_kernel, no_fake_kernel_error
+
+API = "generate_plugin"
+
+
+@needs_qdp_plugin  # type: ignore[misc]
+def generate_plugin(plugin_name: str) -> RegistrationHandle:
+    """Generate and register the TensorRT QDP plugin for a PyTorch custom op.
+
+    The plugin's output dtypes and shapes come from the op's fake kernel, traced symbolically once
+    per (input dtypes, shapes, attribute values) and lowered to TensorRT shape expressions; its
+    runtime implementation runs the op on TensorRT's stream and writes into TensorRT's buffers.
+    The plugin is registered under the op's name (``"ns::op"``); a pattern of absent ``Tensor?``
+    arguments gets its own plugin (``"ns::op__without_<arg>"``), registered on first use.
+
+    Args:
+        plugin_name: The op, as ``"namespace::op_name"`` (or ``"namespace::op_name.overload"``),
+            defined with ``torch.library.custom_op`` (or ``Library.define``) and with a fake kernel
+            (``torch.library.register_fake``).
+
+    Returns:
+        A handle; ``handle.remove()`` unregisters the plugin (and its variants) again.
+
+    Raises:
+        ValueError: The name is malformed, the op is unknown, has no fake kernel, already has a
+            generated plugin, or a hand-written plugin already uses the name.
+        UnsupportedOpError: An argument or return kind cannot be a plugin parameter (the message
+            names the argument and lists the supported kinds).
+
+    Example:
+        >>> import torch
+        >>> from torch_tensorrt.dynamo.conversion.plugins import generate_plugin
+        >>> @torch.library.custom_op("doc_ex::scale", mutates_args=())
+        ... def scale(x: torch.Tensor, factor: float = 2.0) -> torch.Tensor:
+        ...     return x * factor
+        >>> @torch.library.register_fake("doc_ex::scale")
+        ... def _(x, factor=2.0):
+        ...     return torch.empty_like(x)
+        >>> handle = generate_plugin("doc_ex::scale")
+        >>> handle.remove()
+    """
+    op = resolve_op(API, plugin_name)
+    spec = spec_from_op(API, op)
+    if not has_fake_kernel(spec.qualname):
+        raise no_fake_kernel_error(API, spec)
+    record = _registry.add_plugin(API, spec, op)
+    qualname = record.qualname
+    return RegistrationHandle(f"plugin {qualname}", lambda: _registry.remove_plugin(qualname))

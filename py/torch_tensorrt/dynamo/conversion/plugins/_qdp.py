@@ -1,0 +1,208 @@
+"""The QDP adapter: register a PluginVariant with ``tensorrt.plugin`` and undo it.
+
+NOTE: [Signatures without exec]
+QDP validates plugin functions by ``inspect.signature``: parameter names must be the plugin's
+inputs and attributes, in order, and annotations must be QDP types. The functions here are plain
+closures over the variant taking ``*args, **kwargs``; their ``__signature__`` and
+``__annotations__`` are set to the signature QDP expects. No source is generated or executed.
+
+QDP calls the register function as ``f(*input_descs, **attributes)`` and the impl as
+``f(*input_tensors, *attributes, outputs, stream=stream)``; both closures accept either form
+by binding against the declared signature when the fast positional layout does not apply.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import typing
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import torch
+
+from . import _attributes, _dtypes
+from ._errors import user_error
+from ._schema import OpSpec
+from ._shape_program import Algebra, DimSymbol, ShapeProgram
+from ._symbolic import TensorSignature
+from ._variant import PluginVariant
+
+_LOGGER = logging.getLogger(__name__)
+
+API = "generate_plugin"
+
+
+def _trtp() -> Any:
+    try:
+        import tensorrt.plugin as trtp
+    except ImportError as e:
+        raise RuntimeError(
+            "TensorRT's Quick Deployable Plugin layer (tensorrt.plugin, TensorRT >= 10.7) is not "
+            f"importable: {e}. Install TensorRT 10.7 or newer."
+        ) from e
+    return trtp
+
+
+def qdp_algebra() -> Algebra[Any]:
+    """Lowering target that builds TensorRT shape expressions (tensorrt.plugin.ShapeExpr)."""
+    trtp = _trtp()
+    return Algebra(
+        const=lambda v: trtp.ShapeExpr(int(v)),
+        add=lambda a, b: a + b,
+        sub=lambda a, b: a - b,
+        mul=lambda a, b: a * b,
+        floordiv=lambda a, b: a // b,
+        ceildiv=lambda a, b: trtp.cdiv(a, b),
+        max=lambda a, b: trtp.max(a, b),
+        min=lambda a, b: trtp.min(a, b),
+    )
+
+
+def _parameters(variant: PluginVariant, tensor_annotation: type) -> List[inspect.Parameter]:
+    params = [
+        inspect.Parameter(a.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=tensor_annotation)
+        for a in variant.inputs
+    ]
+    params += [
+        inspect.Parameter(a.attribute_name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=_attributes.annotation(a))
+        for a in variant.attributes
+    ]
+    return params
+
+
+def _with_signature(fn: Callable[..., Any], name: str, signature: inspect.Signature) -> Callable[..., Any]:
+    fn.__name__ = fn.__qualname__ = name
+    fn.__signature__ = signature  # type: ignore[attr-defined]
+    annotations = {p.name: p.annotation for p in signature.parameters.values() if p.annotation is not inspect.Parameter.empty}
+    if signature.return_annotation is not inspect.Signature.empty:
+        annotations["return"] = signature.return_annotation
+    fn.__annotations__ = annotations
+    return fn
+
+
+def _split(
+    variant: PluginVariant, signature: inspect.Signature, args: Tuple[Any, ...], kwargs: Dict[str, Any], extra: int
+) -> Tuple[Tuple[Any, ...], Tuple[Any, ...], Tuple[Any, ...]]:
+    """(tensors, raw attributes, trailing) from a call laid out as ``signature``."""
+    n_in, n_attr = len(variant.inputs), len(variant.attributes)
+    if not kwargs and len(args) == n_in + n_attr + extra:
+        return args[:n_in], args[n_in : n_in + n_attr], args[n_in + n_attr :]
+    bound = signature.bind(*args, **kwargs)
+    values = list(bound.arguments.values())
+    return tuple(values[:n_in]), tuple(values[n_in : n_in + n_attr]), tuple(values[n_in + n_attr :])
+
+
+def signature_of(desc: Any) -> TensorSignature:
+    """TensorSignature of a TensorDesc inside get_output_shapes (constant dims by value)."""
+    dims = tuple(e.constant_value() if e.is_constant else None for e in desc.shape_expr)
+    return TensorSignature(_dtypes.to_torch(desc.dtype), dims)
+
+
+def make_register_function(variant: PluginVariant) -> Callable[..., Any]:
+    """QDP ``register`` function: output dtypes and shape expressions from the shape program."""
+    trtp = _trtp()
+    n_out = variant.spec.num_outputs
+    signature = inspect.Signature(
+        _parameters(variant, trtp.TensorDesc),
+        return_annotation=typing.Tuple[(trtp.TensorDesc,) * n_out],  # type: ignore[misc]
+    )
+
+    def register_function(*args: Any, **kwargs: Any) -> Tuple[Any, ...]:
+        descs, raw_attrs, _ = _split(variant, signature, args, kwargs, 0)
+        attributes = _attributes.decode_all(variant.attributes, raw_attrs)
+        fake = any(e.is_fake for d in descs for e in d.shape_expr)
+        if fake:
+            # get_output_data_types: only dtypes (and ranks) are asked for.
+            program = _program_for_types(variant, descs, attributes)
+            return tuple(
+                trtp.from_shape_expr(tuple(trtp.ShapeExpr() for _ in out.dims), _dtypes.to_trt(out.dtype))
+                for out in program.outputs
+            )
+        key = variant.trace_key([signature_of(d) for d in descs], attributes)
+        program = variant.programs.get_or_trace(API, variant.spec, variant.op, key)
+        slots = variant.tensor_slots()
+        shapes = program.lower_outputs(
+            lambda d: descs[slots[d.input_index]].shape_expr[d.dim], qdp_algebra()  # type: ignore[index]
+        )
+        return tuple(
+            trtp.from_shape_expr(tuple(dims), _dtypes.to_trt(out.dtype))
+            for dims, out in zip(shapes, program.outputs)
+        )
+
+    return _with_signature(register_function, f"{variant.plugin_name}_shapes", signature)
+
+
+def _program_for_types(variant: PluginVariant, descs: Sequence[Any], attributes: Tuple[Any, ...]) -> ShapeProgram:
+    dtypes = [_dtypes.to_torch(d.dtype) for d in descs]
+    ranks = [len(d.shape_expr) for d in descs]
+    it_d, it_r = iter(dtypes), iter(ranks)
+    all_dtypes = tuple(None if s is None else next(it_d) for s in variant.tensor_slots())
+    all_ranks = tuple(None if s is None else next(it_r) for s in variant.tensor_slots())
+    program = variant.programs.any_with(variant.op_name, all_dtypes, all_ranks, attributes)
+    if program is not None:
+        return program
+    key = variant.trace_key([TensorSignature(dt, (None,) * r) for dt, r in zip(dtypes, ranks)], attributes)
+    return variant.programs.get_or_trace(API, variant.spec, variant.op, key)
+
+
+def make_impl_function(variant: PluginVariant, run: Callable[[Sequence[Any], Tuple[Any, ...], Sequence[Any], int], None]) -> Callable[..., None]:
+    """QDP ``impl`` function forwarding (inputs, raw attributes, outputs, stream) to ``run``."""
+    trtp = _trtp()
+    n_out = variant.spec.num_outputs
+    params = _parameters(variant, trtp.Tensor)
+    params.append(inspect.Parameter("outputs", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typing.Tuple[(trtp.Tensor,) * n_out]))  # type: ignore[misc]
+    params.append(inspect.Parameter("stream", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=int))
+    signature = inspect.Signature(params, return_annotation=None)
+    n_in, n_attr = len(variant.inputs), len(variant.attributes)
+
+    def impl_function(*args: Any, **kwargs: Any) -> None:
+        if len(args) == n_in + n_attr + 1 and len(kwargs) == 1 and "stream" in kwargs:
+            run(args[:n_in], args[n_in : n_in + n_attr], args[-1], kwargs["stream"])
+            return
+        tensors, raw_attrs, (outputs, stream) = _split(variant, signature, args, kwargs, 2)
+        run(tensors, raw_attrs, outputs, stream)
+
+    return _with_signature(impl_function, f"{variant.plugin_name}_impl", signature)
+
+
+def registered_elsewhere(plugin_id: str) -> Optional[str]:
+    """Where an existing QDP registration of ``plugin_id`` came from (None if there is none)."""
+    from tensorrt.plugin._lib import QDP_REGISTRY
+
+    existing = QDP_REGISTRY.get(plugin_id)
+    if existing is None:
+        return None
+    fn = existing.register_func
+    code = getattr(fn, "__code__", None)
+    where = f"{code.co_filename}:{code.co_firstlineno}" if code is not None else repr(fn)
+    return f"{getattr(fn, '__qualname__', fn)} at {where}"
+
+
+def register(variant: PluginVariant, register_fn: Callable[..., Any], impl_fn: Callable[..., None], aot_impl_fn: Optional[Callable[..., Any]] = None) -> Callable[[], None]:
+    """Register the variant with QDP (and TensorRT's plugin registry); returns the undo function."""
+    trtp = _trtp()
+    plugin_id = variant.plugin_id
+    trtp.register(plugin_id)(register_fn)
+    try:
+        trtp.impl(plugin_id)(impl_fn)
+        if aot_impl_fn is not None and hasattr(trtp, "aot_impl"):
+            trtp.aot_impl(plugin_id)(aot_impl_fn)
+    except Exception:
+        unregister(plugin_id)
+        raise
+    return lambda: unregister(plugin_id)
+
+
+def unregister(plugin_id: str) -> None:
+    """Remove ``plugin_id`` from QDP's registry, its op namespace and TensorRT's creator registry."""
+    import tensorrt as trt
+    from tensorrt.plugin import _lib
+
+    namespace, name = plugin_id.split("::")
+    _lib.QDP_REGISTRY.pop(plugin_id, None)
+    creator = _lib.QDP_CREATORS.pop(plugin_id, None)
+    if creator is not None:
+        trt.get_plugin_registry().deregister_creator(creator)
+    ns = getattr(_lib.op, namespace, None) if hasattr(_lib.op, namespace) else None
+    if ns is not None and name in vars(ns):
+        delattr(ns, name)

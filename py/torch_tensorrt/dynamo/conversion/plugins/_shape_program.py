@@ -1,0 +1,224 @@
+"""Shape programs: output shapes as sympy expressions of input dimensions, and their lowering.
+
+A ``ShapeProgram`` is what tracing the fake kernel once produces (``_symbolic``): for each output its
+dtype and its dimensions as sympy expressions over one symbol per input dimension, plus the guards
+(conditions on those symbols) under which the expressions are right. It is pure data and never
+re-traced; TensorRT shape queries only *lower* it.
+
+``lower`` walks an expression through an explicit node table and builds the value with an
+``Algebra``: ``INT_ALGEBRA`` computes integers (for run-time checks and tests), the QDP adapter
+supplies one that builds TensorRT shape expressions. A sympy node that is not in the table is an
+error naming the node, never a guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Generic, Mapping, Optional, Sequence, Tuple, TypeVar
+
+import sympy
+import torch
+from torch.utils._sympy import functions as tsf
+
+T = TypeVar("T")
+
+
+class UnsupportedExpression(ValueError):
+    """A sympy node the lowering table does not cover."""
+
+
+@dataclass(frozen=True)
+class Algebra(Generic[T]):
+    """How to build values for the operations TensorRT's IExprBuilder offers."""
+
+    const: Callable[[int], T]
+    add: Callable[[T, T], T]
+    sub: Callable[[T, T], T]
+    mul: Callable[[T, T], T]
+    floordiv: Callable[[T, T], T]
+    ceildiv: Callable[[T, T], T]
+    max: Callable[[T, T], T]
+    min: Callable[[T, T], T]
+
+
+INT_ALGEBRA: Algebra[int] = Algebra(
+    const=int,
+    add=lambda a, b: a + b,
+    sub=lambda a, b: a - b,
+    mul=lambda a, b: a * b,
+    floordiv=lambda a, b: a // b,
+    ceildiv=lambda a, b: -((-a) // b),
+    max=max,
+    min=min,
+)
+
+
+def _integer(expr: sympy.Basic) -> int:
+    if expr.is_Integer:
+        return int(expr)
+    raise UnsupportedExpression(f"non-integral constant {expr} in a shape expression")
+
+
+def _lower_add(expr: sympy.Add, rec: Callable[[sympy.Basic], Any], alg: Algebra[Any]) -> Any:
+    positive, negative = [], []
+    for term in expr.args:
+        coeff, rest = term.as_coeff_Mul()
+        if coeff.is_negative:
+            negative.append(rec(-term))
+        else:
+            positive.append(rec(term))
+    if positive:
+        total = positive[0]
+        for p in positive[1:]:
+            total = alg.add(total, p)
+    else:
+        total = alg.const(0)
+    for n in negative:
+        total = alg.sub(total, n)
+    return total
+
+
+def _lower_mul(expr: sympy.Mul, rec: Callable[[sympy.Basic], Any], alg: Algebra[Any]) -> Any:
+    coeff, factors = expr.as_coeff_mul()
+    if not coeff.is_Integer:
+        raise UnsupportedExpression(f"non-integral coefficient {coeff} in {expr}")
+    values = [rec(f) for f in factors]
+    if int(coeff) != 1:
+        values.insert(0, alg.const(int(coeff)))
+    total = values[0]
+    for v in values[1:]:
+        total = alg.mul(total, v)
+    return total
+
+
+def _lower_pow(expr: sympy.Pow, rec: Callable[[sympy.Basic], Any], alg: Algebra[Any]) -> Any:
+    base, exponent = expr.args
+    if not (exponent.is_Integer and int(exponent) >= 1):
+        raise UnsupportedExpression(f"power with a non-natural exponent: {expr}")
+    value = rec(base)
+    total = value
+    for _ in range(int(exponent) - 1):
+        total = alg.mul(total, value)
+    return total
+
+
+def _lower_mod(a: Any, b: Any, alg: Algebra[Any]) -> Any:
+    return alg.sub(a, alg.mul(alg.floordiv(a, b), b))
+
+
+def _binary(fn: Callable[[Algebra[Any]], Callable[[Any, Any], Any]]) -> Callable[..., Any]:
+    def lower(expr: sympy.Basic, rec: Callable[[sympy.Basic], Any], alg: Algebra[Any]) -> Any:
+        args = [rec(a) for a in expr.args]
+        total = args[0]
+        for a in args[1:]:
+            total = fn(alg)(total, a)
+        return total
+
+    return lower
+
+
+def _modular_indexing(expr: sympy.Basic, rec: Callable[[sympy.Basic], Any], alg: Algebra[Any]) -> Any:
+    base, divisor, modulus = (rec(a) for a in expr.args)
+    return _lower_mod(alg.floordiv(base, divisor), modulus, alg)
+
+
+#: sympy / torch node type -> how to lower it. Anything else is UnsupportedExpression.
+_TABLE: Dict[type, Callable[[Any, Callable[[sympy.Basic], Any], Algebra[Any]], Any]] = {
+    sympy.Add: _lower_add,
+    sympy.Mul: _lower_mul,
+    sympy.Pow: _lower_pow,
+    tsf.PowByNatural: _lower_pow,
+    tsf.FloorDiv: _binary(lambda alg: alg.floordiv),
+    tsf.CleanDiv: _binary(lambda alg: alg.floordiv),
+    tsf.CeilDiv: _binary(lambda alg: alg.ceildiv),
+    tsf.Max: _binary(lambda alg: alg.max),
+    tsf.Min: _binary(lambda alg: alg.min),
+    sympy.Max: _binary(lambda alg: alg.max),
+    sympy.Min: _binary(lambda alg: alg.min),
+    tsf.Mod: _binary(lambda alg: lambda a, b: _lower_mod(a, b, alg)),
+    tsf.PythonMod: _binary(lambda alg: lambda a, b: _lower_mod(a, b, alg)),
+    sympy.Mod: _binary(lambda alg: lambda a, b: _lower_mod(a, b, alg)),
+    tsf.ModularIndexing: _modular_indexing,
+    tsf.Identity: lambda e, rec, alg: rec(e.args[0]),
+}
+
+
+def lower(expr: sympy.Basic, leaf: Callable[[sympy.Symbol], T], algebra: Algebra[T]) -> T:
+    """Build ``expr`` with ``algebra``; ``leaf`` gives the value of each symbol."""
+
+    def rec(e: sympy.Basic) -> Any:
+        if e.is_Integer:
+            return algebra.const(int(e))
+        if e.is_Symbol:
+            return leaf(e)
+        handler = _TABLE.get(type(e))
+        if handler is None:
+            raise UnsupportedExpression(
+                f"{type(e).__name__} in shape expression {expr}: TensorRT shape expressions have "
+                "sum, difference, product, floor/ceil division, min, max and constants"
+            )
+        return handler(e, rec, algebra)
+
+    return rec(sympy.sympify(expr))
+
+
+@dataclass(frozen=True)
+class DimSymbol:
+    """Which input dimension a symbol stands for."""
+
+    input_index: int
+    dim: int
+    label: str  # e.g. "x.size(0)"
+
+
+@dataclass(frozen=True)
+class OutputShape:
+    dtype: torch.dtype
+    dims: Tuple[sympy.Expr, ...]
+
+    @property
+    def rank(self) -> int:
+        return len(self.dims)
+
+
+@dataclass(frozen=True)
+class ShapeProgram:
+    """Output dtypes and shapes of one op for one trace key (see module docstring)."""
+
+    outputs: Tuple[OutputShape, ...]
+    symbols: Tuple[Tuple[sympy.Symbol, DimSymbol], ...]
+    guards: Tuple[sympy.Basic, ...]
+
+    @property
+    def symbol_map(self) -> Dict[sympy.Symbol, DimSymbol]:
+        return dict(self.symbols)
+
+    def lower_outputs(self, dims: Callable[[DimSymbol], T], algebra: Algebra[T]) -> Tuple[Tuple[T, ...], ...]:
+        """Every output's dimensions built with ``algebra``; ``dims`` gives input dimensions."""
+        table = self.symbol_map
+
+        def leaf(sym: sympy.Symbol) -> T:
+            if sym not in table:
+                raise UnsupportedExpression(f"symbol {sym} is not an input dimension")
+            return dims(table[sym])
+
+        return tuple(tuple(lower(d, leaf, algebra) for d in out.dims) for out in self.outputs)
+
+    def concrete_shapes(self, input_shapes: Sequence[Optional[Sequence[int]]]) -> Tuple[Tuple[int, ...], ...]:
+        """Output shapes for concrete input shapes (None for absent inputs)."""
+        return self.lower_outputs(lambda d: int(input_shapes[d.input_index][d.dim]), INT_ALGEBRA)  # type: ignore[index]
+
+    def violated_guard(self, input_shapes: Sequence[Optional[Sequence[int]]]) -> Optional[str]:
+        """The first guard that does not hold for these shapes, rendered with input names."""
+        if not self.guards:
+            return None
+        values = {s: int(input_shapes[d.input_index][d.dim]) for s, d in self.symbols}  # type: ignore[index]
+        for guard in self.guards:
+            if not bool(guard.subs(values)):
+                return self.render(guard)
+        return None
+
+    def render(self, expr: sympy.Basic) -> str:
+        """``expr`` with symbols shown as the input dimensions they stand for."""
+        names = {s: sympy.Symbol(d.label) for s, d in self.symbols}
+        return str(expr.xreplace(names))

@@ -1,0 +1,273 @@
+"""Trace an op's fake kernel once under symbolic shapes and keep the result as a ShapeProgram.
+
+NOTE: [One trace per key]
+A trace is keyed by the op, the pattern of absent optional tensors, each present input's dtype and
+shape (static dimensions by value, dynamic ones as None) and the attribute values: everything the
+output shapes and dtypes can depend on. Each dynamic input dimension is its own symbol (its hint is
+the example size the exported graph recorded, so dimensions the model keeps equal trace equal). The
+fake kernel's guards (specialisations, equalities, broadcasting decisions, torch._check) are kept
+with the program; ``unproven_guards`` checks them against what the exported graph knows about the
+dimensions (equalities and ranges, i.e. the TensorRT optimisation profile), and a program whose
+guards cannot be shown to hold is not used for conversion. TensorRT shape queries never re-trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+import sympy
+import torch
+from torch._dynamo.source import LocalSource
+from torch._subclasses.fake_tensor import FakeTensorMode
+from torch.fx.experimental.symbolic_shapes import DimDynamic, ShapeEnv
+
+from ._attributes import to_call_value
+from ._errors import PluginGenerationError, UnsupportedOpError, user_error
+from ._schema import OpSpec
+from ._shape_program import DimSymbol, OutputShape, ShapeProgram
+
+_LOGGER = logging.getLogger(__name__)
+
+#: Hint for dynamic dimensions nothing else gives a size for (>= 2: 0 and 1 would be specialised).
+DEFAULT_HINT = 8
+
+
+@dataclass(frozen=True)
+class TensorSignature:
+    """dtype and shape of one present input; None marks a dynamic dimension."""
+
+    dtype: torch.dtype
+    dims: Tuple[Optional[int], ...]
+
+
+@dataclass(frozen=True)
+class TraceKey:
+    """Everything output shapes and dtypes may depend on (see NOTE [One trace per key])."""
+
+    op: str  # "ns::name.overload"
+    tensors: Tuple[Optional[TensorSignature], ...]  # tensor arguments in schema order; None = absent
+    attributes: Tuple[Any, ...]  # canonical attribute values in schema order
+
+    def describe(self) -> str:
+        def one(t: Optional[TensorSignature]) -> str:
+            if t is None:
+                return "absent"
+            dims = ", ".join("?" if d is None else str(d) for d in t.dims)
+            return f"{str(t.dtype).replace('torch.', '')}[{dims}]"
+
+        return f"inputs ({', '.join(one(t) for t in self.tensors)}), attributes {self.attributes}"
+
+
+def _fake_device() -> torch.device:
+    return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+
+
+def trace(
+    api: str,
+    spec: OpSpec,
+    op: torch._ops.OpOverload,
+    key: TraceKey,
+    hints: Optional[Mapping[Tuple[int, int], int]] = None,
+) -> ShapeProgram:
+    """Run the fake kernel on symbolic inputs described by ``key`` and return its ShapeProgram.
+
+    ``hints`` maps (tensor index, dim) of dynamic dimensions to example sizes; missing ones get
+    DEFAULT_HINT. Raises PluginGenerationError naming the op when the fake kernel is missing or
+    fails, or when an output shape depends on data.
+    """
+    env = ShapeEnv()
+    symbols: Dict[sympy.Symbol, DimSymbol] = {}
+    tensor_args = spec.tensor_args
+    fake_inputs: List[Optional[torch.Tensor]] = []
+    device = _fake_device()
+    with FakeTensorMode(shape_env=env, allow_non_fake_inputs=False):
+        for i, (arg, sig) in enumerate(zip(tensor_args, key.tensors)):
+            if sig is None:
+                fake_inputs.append(None)
+                continue
+            sizes: List[Union[int, torch.SymInt]] = []
+            for j, d in enumerate(sig.dims):
+                if d is not None:
+                    sizes.append(int(d))
+                    continue
+                hint = max(2, int((hints or {}).get((i, j), DEFAULT_HINT)))
+                label = f"{arg.name}.size({j})"
+                source = LocalSource(label)
+                sym = env.create_symbol(hint, source=source, dynamic_dim=DimDynamic.DYNAMIC)
+                sizes.append(env.create_symintnode(sym, hint=hint, source=source))
+                if isinstance(sym, sympy.Symbol):
+                    symbols[sym] = DimSymbol(i, j, label)
+            fake_inputs.append(torch.empty(sizes, dtype=sig.dtype, device=device))
+        args, kwargs = _call_arguments(spec, fake_inputs, key.attributes)
+        try:
+            result = op(*args, **kwargs)
+        except Exception as e:
+            raise _fake_kernel_error(api, spec, key, e) from e
+    outputs = result if isinstance(result, (tuple, list)) else (result,)
+    if len(outputs) != spec.num_outputs or not all(isinstance(o, torch.Tensor) for o in outputs):
+        raise user_error(
+            api, spec.qualname, "the fake kernel's result does not match the schema's returns",
+            got=f"{type(result).__name__} of {len(outputs)}", expected=f"{spec.num_outputs} tensor(s)",
+            fix="Make the register_fake function return what the op returns",
+        )
+    shapes = []
+    for index, out in enumerate(outputs):
+        dims = []
+        for d in out.shape:
+            expr = env.simplify(d.node.expr) if isinstance(d, torch.SymInt) else sympy.Integer(int(d))
+            unknown = [s for s in expr.free_symbols if s not in symbols]
+            if unknown:
+                raise user_error(
+                    api, spec.qualname, f"output {index}'s shape depends on data, not on input shapes",
+                    got=str(expr), expected="output sizes computed from input sizes and attributes",
+                    fix="Data-dependent output shapes need an output allocator, which generated plugins do not support",
+                    cls=UnsupportedOpError,
+                )
+            dims.append(expr)
+        shapes.append(OutputShape(out.dtype, tuple(dims)))
+    guards = _guards(env, symbols)
+    program = ShapeProgram(tuple(shapes), tuple(symbols.items()), tuple(guards))
+    _LOGGER.debug(
+        "traced %s for %s: outputs %s, guards %s", spec.qualname, key.describe(),
+        [[program.render(d) for d in o.dims] for o in program.outputs], [program.render(g) for g in guards],
+    )
+    return program
+
+
+def _call_arguments(
+    spec: OpSpec, tensors: Sequence[Optional[torch.Tensor]], attributes: Sequence[Any]
+) -> Tuple[List[Any], Dict[str, Any]]:
+    """(args, kwargs) for calling the op, in schema order, keyword-only arguments by name."""
+    tensor_iter = iter(tensors)
+    attr_iter = iter(attributes)
+    args: List[Any] = []
+    kwargs: Dict[str, Any] = {}
+    for arg in spec.args:
+        value = next(tensor_iter) if arg.is_tensor else to_call_value(next(attr_iter))
+        if arg.kwarg_only:
+            kwargs[arg.name] = value
+        else:
+            args.append(value)
+    return args, kwargs
+
+
+def _guards(env: ShapeEnv, symbols: Mapping[sympy.Symbol, DimSymbol]) -> List[sympy.Basic]:
+    guards: List[sympy.Basic] = []
+    for sym, replacement in env.replacements.items():
+        if sym in symbols:
+            guards.append(sympy.Eq(sym, replacement))
+    for guard in env.guards:
+        guards.append(guard.expr)
+    for asserts in env.deferred_runtime_asserts.values():
+        for ra in asserts:
+            guards.append(ra.expr)
+    unique: List[sympy.Basic] = []
+    for g in guards:
+        if g not in unique and g is not sympy.true:
+            unique.append(g)
+    return unique
+
+
+def has_fake_kernel(qualname: str) -> bool:
+    """Whether torch can run ``qualname`` on FakeTensors (register_fake / abstract impl / Meta)."""
+    from torch._library.custom_ops import OPDEFS
+    from torch._library.simple_registry import singleton
+
+    opdef = OPDEFS.get(qualname)
+    if opdef is not None:
+        return opdef._abstract_fn is not None
+    if singleton.find(qualname).fake_impl.kernel is not None:
+        return True
+    return bool(torch._C._dispatch_has_kernel_for_dispatch_key(qualname, "Meta"))
+
+
+def no_fake_kernel_error(api: str, spec: OpSpec) -> PluginGenerationError:
+    return user_error(
+        api, spec.qualname, "the op has no fake (meta) kernel, so its output shapes and dtypes are unknown",
+        expected="a function registered with torch.library.register_fake",
+        fix=f'Add @torch.library.register_fake("{spec.qualname}") returning empty tensors of the output shapes',
+    )
+
+
+def _fake_kernel_error(api: str, spec: OpSpec, key: TraceKey, e: Exception) -> PluginGenerationError:
+    text = f"{type(e).__name__}: {e}".strip()
+    if "no fake impl" in text.lower():
+        return no_fake_kernel_error(api, spec)
+    return user_error(
+        api, spec.qualname, "the fake kernel raised while tracing output shapes",
+        got=text.splitlines()[0], expected=f"it to accept {key.describe()}",
+        fix="Fix the register_fake function for these inputs (it runs on FakeTensors with symbolic sizes)",
+    )
+
+
+def unproven_guards(
+    program: ShapeProgram,
+    dims: Mapping[Tuple[int, int], Union[int, sympy.Expr]],
+    env: Optional[ShapeEnv],
+) -> List[str]:
+    """Guards of ``program`` not shown to hold for every shape the exported graph allows.
+
+    ``dims`` gives each input dimension (tensor index, dim) as the exported graph knows it: an int
+    or an expression over the export's symbols, whose ranges and equalities ``env`` holds.
+    """
+    substitution = {s: sympy.sympify(dims[(d.input_index, d.dim)]) for s, d in program.symbols}
+    unproven = []
+    for guard in program.guards:
+        value = guard.xreplace(substitution)
+        if value is sympy.true:
+            continue
+        if value is not sympy.false and env is not None:
+            try:
+                static = env._maybe_evaluate_static(value)
+            except Exception:  # the private API moved; treat as unknown
+                static = None
+            if static is sympy.true:
+                continue
+        unproven.append(program.render(guard))
+    return unproven
+
+
+class ProgramCache:
+    """Shape programs by trace key (thread-safe; one trace per key for the process lifetime)."""
+
+    def __init__(self) -> None:
+        self._programs: Dict[TraceKey, ShapeProgram] = {}
+        self._lock = threading.Lock()
+        self.traces = 0  # how many traces ran (tests check that queries do not re-trace)
+
+    def get(self, key: TraceKey) -> Optional[ShapeProgram]:
+        return self._programs.get(key)
+
+    def get_or_trace(
+        self,
+        api: str,
+        spec: OpSpec,
+        op: torch._ops.OpOverload,
+        key: TraceKey,
+        hints: Optional[Mapping[Tuple[int, int], int]] = None,
+    ) -> ShapeProgram:
+        program = self._programs.get(key)
+        if program is not None:
+            return program
+        with self._lock:
+            program = self._programs.get(key)
+            if program is None:
+                program = trace(api, spec, op, key, hints)
+                self.traces += 1
+                self._programs[key] = program
+        return program
+
+    def any_with(self, op: str, dtypes: Tuple[Optional[torch.dtype], ...], ranks: Tuple[Optional[int], ...], attributes: Tuple[Any, ...]) -> Optional[ShapeProgram]:
+        """A cached program for these dtypes, ranks and attributes, whatever the static sizes."""
+        for key, program in self._programs.items():
+            if key.op != op or key.attributes != attributes:
+                continue
+            if tuple(None if t is None else t.dtype for t in key.tensors) != dtypes:
+                continue
+            if tuple(None if t is None else len(t.dims) for t in key.tensors) != ranks:
+                continue
+            return program
+        return None
