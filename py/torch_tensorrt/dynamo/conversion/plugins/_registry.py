@@ -140,7 +140,10 @@ def add_plugin(api: str, spec: OpSpec, op: torch._ops.OpOverload) -> PluginRecor
                 expected=f"one generate_plugin per op (the first was at {existing.source})",
                 fix="Keep one call, or remove the first with the handle it returned (handle.remove())",
             )
+        from ._launch import LaunchPlans
+
         record = PluginRecord(spec, op, caller_location())
+        record.extras["launch_plans"] = LaunchPlans()
         PLUGINS[spec.qualname] = record
         try:
             record.variant(frozenset())

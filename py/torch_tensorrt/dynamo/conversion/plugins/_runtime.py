@@ -119,6 +119,10 @@ class JitRuntime:
     def as_torch(self, t: Any) -> torch.Tensor:
         return _buffers.trt_tensor_as_torch(t, _dtypes.to_torch(t.dtype), self.device())
 
+    @staticmethod
+    def torch_dtype(t: Any) -> torch.dtype:
+        return _dtypes.to_torch(t.dtype)
+
     def stream_context(self, stream: int) -> Any:
         """Context that makes torch work on TensorRT's stream (a no-op off CUDA)."""
         device = self.device()

@@ -21,6 +21,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import sympy
 import torch
 from torch._dynamo.source import LocalSource
+from torch._dispatch.python import enable_python_dispatcher
 from torch._subclasses.fake_tensor import FakeTensorMode
 from torch.fx.experimental.symbolic_shapes import DimDynamic, ShapeEnv
 
@@ -83,7 +84,9 @@ def trace(
     tensor_args = spec.tensor_args
     fake_inputs: List[Optional[torch.Tensor]] = []
     device = _fake_device()
-    with FakeTensorMode(shape_env=env, allow_non_fake_inputs=False):
+    # The Python dispatcher runs torch's Python meta kernels and decompositions, which keep sizes
+    # symbolic; without it some C++ kernels read concrete sizes and specialise (as export avoids).
+    with FakeTensorMode(shape_env=env, allow_non_fake_inputs=False), enable_python_dispatcher():
         for i, (arg, sig) in enumerate(zip(tensor_args, key.tensors)):
             if sig is None:
                 fake_inputs.append(None)

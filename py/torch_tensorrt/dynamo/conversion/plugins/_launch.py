@@ -1,0 +1,188 @@
+"""Direct Triton launches for the JIT implementation (no torch tensors, no allocation, no copy).
+
+For each (attributes, input shapes) seen at enqueue, the op's body is captured once on FakeTensors
+of exactly those shapes (``_capture``). If it is a single capturable launch, enqueue from then on
+launches that kernel with TensorRT's buffer pointers, on TensorRT's stream, with the grid and
+integer arguments the body computed for those shapes.
+
+NOTE: [Fast launch]
+The first launch of a plan goes through ``JITFunction.run`` (Triton compiles and specialises the
+kernel for the arguments' dtypes, integer values and pointer alignment) and keeps the
+``CompiledKernel`` it returns. Later launches with the same pointer-alignment pattern call the
+compiled kernel's launcher directly, exactly as ``JITFunction.run`` does in Triton 3.x, skipping
+Triton's argument binding and cache lookup. If the launcher's calling convention differs (another
+Triton release), plans fall back to ``JITFunction.run`` for every launch. Under the Triton
+interpreter (CPU), launches go through the interpreter with TensorRT's buffers viewed as tensors.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import torch
+
+from ._capture import CaptureUnavailable, CapturedLaunch, capture
+from ._symbolic import TensorSignature
+from ._variant import PluginVariant
+
+_LOGGER = logging.getLogger(__name__)
+
+Strategy = Callable[[Sequence[Any], Sequence[Any], int], None]
+
+
+class _Pointer:
+    """What Triton's binder needs of a tensor argument: a dtype and a data pointer."""
+
+    __slots__ = ("_ptr", "dtype")
+
+    def __init__(self, ptr: int, dtype: torch.dtype) -> None:
+        self._ptr = int(ptr)
+        self.dtype = dtype
+
+    def data_ptr(self) -> int:
+        return self._ptr
+
+
+@dataclass(frozen=True)
+class LaunchPlan:
+    """A captured launch evaluated for concrete shapes."""
+
+    captured: CapturedLaunch
+    grid: Tuple[int, int, int]
+    # Per kernel parameter: ("input", i) | ("output", i) | ("value", v)
+    layout: Tuple[Tuple[str, Any], ...]
+    constexprs: Tuple[Tuple[str, Any], ...]
+    options: Tuple[Tuple[str, Any], ...]
+
+    @property
+    def interpreted(self) -> bool:
+        return type(self.captured.kernel).__name__ == "InterpretedFunction"
+
+    def strategy(self, runtime: Any) -> Strategy:
+        return _interpreted_strategy(self, runtime) if self.interpreted else _compiled_strategy(self, runtime)
+
+
+def plan_for(captured: CapturedLaunch, shapes: Sequence[Optional[Sequence[int]]]) -> LaunchPlan:
+    values = captured.values(shapes)
+    grid = [captured.evaluate(g, values) for g in captured.grid] + [1, 1]
+    layout: List[Tuple[str, Any]] = []
+    for name, source in zip(captured.arg_names, captured.args):
+        if source.kind in ("input", "output"):
+            layout.append((source.kind, source.index))
+        elif source.kind == "int":
+            layout.append(("value", captured.evaluate(source.expr, values)))  # type: ignore[arg-type]
+        else:
+            layout.append(("value", source.value))
+    constexprs = tuple((n, v) for n, (k, v) in zip(captured.arg_names, layout) if n in captured.constexpr_names)
+    return LaunchPlan(captured, (grid[0], grid[1], grid[2]), tuple(layout), constexprs, captured.options)
+
+
+def _interpreted_strategy(plan: LaunchPlan, runtime: Any) -> Strategy:
+    kernel = plan.captured.kernel
+    names = plan.captured.arg_names
+    options = dict(plan.options)
+
+    def run(inputs: Sequence[Any], outputs: Sequence[Any], stream: int) -> None:
+        args = []
+        for kind, value in plan.layout:
+            if kind == "input":
+                args.append(runtime.as_torch(inputs[value]))
+            elif kind == "output":
+                args.append(runtime.as_torch(outputs[value]))
+            else:
+                args.append(value)
+        kernel[plan.grid](**dict(zip(names, args)), **options)
+
+    return run
+
+
+def _compiled_strategy(plan: LaunchPlan, runtime: Any) -> Strategy:
+    from triton import knobs
+
+    kernel = plan.captured.kernel
+    names = plan.captured.arg_names
+    options = dict(plan.options)
+    state: Dict[str, Any] = {"compiled": None, "alignment": None, "fast": True}
+    layout = plan.layout
+    g0, g1, g2 = plan.grid
+
+    def pointers(inputs: Sequence[Any], outputs: Sequence[Any]) -> List[Any]:
+        values: List[Any] = []
+        for kind, value in layout:
+            if kind == "input":
+                values.append(inputs[value].data_ptr)
+            elif kind == "output":
+                values.append(outputs[value].data_ptr)
+            else:
+                values.append(value)
+        return values
+
+    def slow(inputs: Sequence[Any], outputs: Sequence[Any], stream: int, values: List[Any]) -> Any:
+        args = []
+        for (kind, value), v in zip(layout, values):
+            if kind == "input":
+                args.append(_Pointer(v, runtime.torch_dtype(inputs[value])))
+            elif kind == "output":
+                args.append(_Pointer(v, runtime.torch_dtype(outputs[value])))
+            else:
+                args.append(v)
+        with runtime.stream_context(stream):
+            return kernel.run(grid=plan.grid, warmup=False, **dict(zip(names, args)), **options)
+
+    def run(inputs: Sequence[Any], outputs: Sequence[Any], stream: int) -> None:
+        values = pointers(inputs, outputs)
+        alignment = tuple(v % 16 == 0 for (k, _), v in zip(layout, values) if k != "value")
+        compiled = state["compiled"]
+        if compiled is not None and state["fast"] and alignment == state["alignment"] and knobs.runtime.launch_enter_hook is None:
+            try:
+                compiled.run(g0, g1, g2, stream, compiled.function, compiled.packed_metadata, None, None, None, *values)
+                return
+            except TypeError as e:  # another Triton launcher convention: stop trying
+                state["fast"] = False
+                _LOGGER.debug("direct Triton launcher call not supported (%s); using JITFunction.run", e)
+        compiled = slow(inputs, outputs, stream, values)
+        if state["compiled"] is None:
+            state["compiled"], state["alignment"] = compiled, alignment
+
+    return run
+
+
+class LaunchPlans:
+    """Captured launches of one plugin family, per (attributes, shapes, dtypes)."""
+
+    def __init__(self) -> None:
+        self._plans: Dict[Tuple[Any, ...], Optional[LaunchPlan]] = {}
+        self._lock = threading.Lock()
+        #: Why a direct launch is not used, per plugin id (first reason).
+        self.reasons: Dict[str, str] = {}
+
+    def for_shapes(
+        self,
+        variant: PluginVariant,
+        attributes: Tuple[Any, ...],
+        shapes: Tuple[Tuple[int, ...], ...],
+        dtypes: Sequence[torch.dtype],
+    ) -> Optional[LaunchPlan]:
+        key = (variant.absent, attributes, shapes, tuple(dtypes))
+        if key in self._plans:
+            return self._plans[key]
+        with self._lock:
+            if key in self._plans:
+                return self._plans[key]
+            plan: Optional[LaunchPlan] = None
+            signatures = [TensorSignature(dt, tuple(s)) for dt, s in zip(dtypes, shapes)]
+            trace_key = variant.trace_key(signatures, attributes)
+            try:
+                program = variant.programs.get_or_trace("generate_plugin", variant.spec, variant.op, trace_key)
+                captured = capture(variant.spec, trace_key, program)
+                slots = variant.tensor_slots()
+                plan = plan_for(captured, [None if s is None else shapes[s] for s in slots])
+            except CaptureUnavailable as e:
+                if variant.plugin_id not in self.reasons:
+                    self.reasons[variant.plugin_id] = str(e)
+                    _LOGGER.info("%s: no direct Triton launch: %s", variant.plugin_id, e)
+            self._plans[key] = plan
+            return plan
