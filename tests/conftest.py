@@ -38,6 +38,11 @@ if not HAS_CUDA:
 
     cpu_torch.apply()
 
+if BACKEND == "standin":
+    from trt_standin import upstream_compat
+
+    upstream_compat.reenable_qdp_on_standin()
+
 DEVICE = "cuda" if HAS_CUDA else "cpu"
 
 

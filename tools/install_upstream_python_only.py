@@ -148,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=Path(".cache/wheels"), help="download folder")
     parser.add_argument("--python", default=sys.executable, help="interpreter to install into")
     parser.add_argument("--dry-run", action="store_true", help="repack but do not install")
+    parser.add_argument("--output", type=Path, help="write the python-only wheel here instead of installing it")
     args = parser.parse_args(argv)
 
     try:
@@ -156,6 +157,11 @@ def main(argv: list[str] | None = None) -> int:
                 "real TensorRT imports in this environment; install the full torch-tensorrt "
                 "wheel instead (pip install torch-tensorrt). Nothing was changed."
             )
+        if args.output is not None and args.wheel is not None:
+            args.output.mkdir(parents=True, exist_ok=True)
+            dropped = repack_python_only(args.wheel, args.output / args.wheel.name)
+            print(f"wrote {args.output / args.wheel.name} (dropped {len(dropped)} native members / pins)")
+            return 0
         torch_version = installed_torch_version(args.python)
         release = matching_release(torch_version)
         wheel = args.wheel or download_wheel(args.python, release, args.cache)

@@ -114,6 +114,7 @@ from ._plugin import (
     IPluginCreatorInterface,
     IPluginCreatorV3Quick,
     IPluginRegistry,
+    IPluginV2,
     IPluginV3,
     IPluginV3QuickAOTBuild,
     IPluginV3QuickBuild,
@@ -132,6 +133,7 @@ from ._version import TRT10
 
 if TRT10:  # added in TensorRT 10.16 / 11
     del CollectiveOperation
+    from ._network import IAlgorithmSelector  # noqa: F401  (removed in TensorRT 11)
 
 # DataType aliases the binding exports at module level.
 float32 = DataType.FLOAT

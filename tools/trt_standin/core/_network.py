@@ -648,6 +648,15 @@ class Profiler(IProfiler):
     """Default profiler (prints layer times); the stand-in reports none."""
 
 
+if TRT10:  # removed in TensorRT 11
+
+    class IAlgorithmSelector:
+        """Builder callback interface (subclassed by callers); the stand-in never calls it."""
+
+        def __init__(self) -> None:
+            pass
+
+
 class IProgressMonitor:
     """Build progress callback interface (subclassed by callers)."""
 

@@ -110,6 +110,13 @@ class IPluginCapability:
     """Base of the capability interfaces."""
 
 
+class IPluginV2:
+    """Legacy plugin interface (only named here: Torch-TensorRT 2.11 uses it as an annotation)."""
+
+    def __init__(self, *args: Any) -> None:
+        raise TypeError("tensorrt.IPluginV2: No constructor defined!")
+
+
 class IPluginV3:
     """Base class of V3 plugins: capability interfaces come from get_capability_interface."""
 

@@ -47,6 +47,12 @@ _ALLOCATIONS = {
     "aten::empty.memory_format", "aten::empty_like", "aten::new_empty", "aten::empty_strided",
     "aten::new_empty_strided", "aten::empty_permuted",
 }
+# Metadata queries (x.is_cuda, x.size(), ...): no kernel runs.
+_METADATA = {
+    "prim::device", "prim::layout", "aten::size", "aten::size.int", "aten::sym_size", "aten::sym_size.int",
+    "aten::stride", "aten::stride.int", "aten::sym_stride", "aten::dim", "aten::numel", "aten::sym_numel",
+    "aten::storage_offset", "aten::sym_storage_offset", "aten::is_contiguous", "aten::is_non_overlapping_and_dense",
+}
 _VIEWS = {
     "aten::view", "aten::reshape", "aten::_reshape_alias", "aten::flatten.using_ints",
     "aten::_unsafe_view", "aten::contiguous", "aten::alias", "aten::detach",
@@ -211,7 +217,7 @@ def _describe(
     op = spec.qualname
     if len(launches) != 1:
         raise CaptureUnavailable(f"{op}: the body launches {len(launches)} Triton kernels; a direct launch needs exactly one")
-    other = [name for name in ops if name not in _ALLOCATIONS and name not in _VIEWS]
+    other = [name for name in ops if name not in _ALLOCATIONS and name not in _VIEWS and name not in _METADATA]
     if other:
         raise CaptureUnavailable(f"{op}: the body runs torch ops besides allocating outputs: {sorted(set(other))}")
     launch = launches[0]

@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 from torch.fx.node import Node
-from torch_tensorrt._features import needs_qdp_plugin
 from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import ConverterPriority
 
 from ._generate_plugin import generate_plugin
+from ._qdp import qdp_required
 from ._generate_plugin_converter import generate_plugin_converter
 from ._registry import RegistrationHandle
 
 
-@needs_qdp_plugin  # type: ignore[misc]
+@qdp_required
 def custom_op(
     op_name: str,
     capability_validator: Optional[Callable[[Node, CompilationSettings], bool]] = None,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from torch_tensorrt._features import needs_qdp_plugin
 
 from . import _registry
+from ._qdp import qdp_required
 from ._registry import RegistrationHandle
 from ._schema import resolve_op, spec_from_op
 from ._symbolic import has_fake_kernel, no_fake_kernel_error
@@ -12,7 +12,7 @@ from ._symbolic import has_fake_kernel, no_fake_kernel_error
 API = "generate_plugin"
 
 
-@needs_qdp_plugin  # type: ignore[misc]
+@qdp_required
 def generate_plugin(plugin_name: str) -> RegistrationHandle:
     """Generate and register the TensorRT QDP plugin for a PyTorch custom op.
 

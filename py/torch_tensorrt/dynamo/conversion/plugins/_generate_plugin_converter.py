@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 from torch.fx.node import Node
-from torch_tensorrt._features import needs_qdp_plugin
 from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import (
     DYNAMO_ATEN_CONVERTERS,
@@ -14,6 +13,7 @@ from torch_tensorrt.dynamo.conversion._ConverterRegistry import (
 )
 
 from . import _converter, _registry
+from ._qdp import qdp_required
 from ._errors import user_error
 from ._registry import RegistrationHandle, caller_location
 from ._schema import parse_qualname, resolve_op, spec_from_op
@@ -95,7 +95,7 @@ def _generate_plugin_converter(
     return ConverterHandle(f"converter {key}", undo, converter)
 
 
-@needs_qdp_plugin  # type: ignore[misc]
+@qdp_required
 def generate_plugin_converter(
     plugin_id: str,
     capability_validator: Optional[Callable[[Node, CompilationSettings], bool]] = None,

@@ -32,6 +32,35 @@ _LOGGER = logging.getLogger(__name__)
 API = "generate_plugin"
 
 
+F = typing.TypeVar("F", bound=Callable[..., Any])
+
+
+def qdp_required(fn: F) -> F:
+    """Refuse to run ``fn`` where Torch-TensorRT reports QDP unavailable (keeps fn's docs and signature).
+
+    Upstream's ``needs_qdp_plugin`` does the same check but hides the wrapped function's docstring
+    and signature; this one uses functools.wraps and names the call in its message.
+    """
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from torch_tensorrt._features import ENABLED_FEATURES
+
+        if not ENABLED_FEATURES.qdp_plugin:
+            import tensorrt
+
+            raise NotImplementedError(
+                f"{fn.__name__}: TensorRT Quick Deployable Plugins are not available with TensorRT "
+                f"{getattr(tensorrt, '__version__', '?')} in this Torch-TensorRT build "
+                "(tensorrt.plugin needs TensorRT >= 10.7; Torch-TensorRT switches it off for releases "
+                "with known plugin bugs). Install a TensorRT release Torch-TensorRT supports QDP with."
+            )
+        return fn(*args, **kwargs)
+
+    return typing.cast(F, wrapper)
+
+
 def _trtp() -> Any:
     try:
         import tensorrt.plugin as trtp
@@ -165,6 +194,53 @@ def make_impl_function(variant: PluginVariant, run: Callable[[Sequence[Any], Tup
     return _with_signature(impl_function, f"{variant.plugin_name}_impl", signature)
 
 
+def make_aot_impl_function(variant: PluginVariant, kernel_for: Callable[[Sequence[Any], Tuple[Any, ...]], Any]) -> Callable[..., Any]:
+    """QDP ``aot_impl`` function: kernel name, PTX, launch parameters and int32 extras.
+
+    ``kernel_for(input_descs, attributes)`` returns the ``_triton_aot.CompiledKernel`` and the
+    capture's symbol table. All attributes are parameters (QDP passes all of them to aot_impl
+    whatever the signature lists: defect 5), and the launch expressions are built from the
+    TensorDescs QDP passes.
+    """
+    trtp = _trtp()
+    n_out = variant.spec.num_outputs
+    params = _parameters(variant, trtp.TensorDesc)
+    params.append(inspect.Parameter("outputs", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typing.Tuple[(trtp.TensorDesc,) * n_out]))  # type: ignore[misc]
+    params.append(inspect.Parameter("tactic", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=int))
+    signature = inspect.Signature(
+        params,
+        return_annotation=typing.Tuple[str, str, trtp.KernelLaunchParams, trtp.SymIntExprs],  # type: ignore[misc]
+    )
+
+    def aot_impl_function(*args: Any, **kwargs: Any) -> Tuple[str, str, Any, Any]:
+        from ._shape_program import lower
+
+        descs, raw_attrs, _ = _split(variant, signature, args, kwargs, 2)
+        attributes = _attributes.decode_all(variant.attributes, raw_attrs)
+        kernel, symbols = kernel_for(descs, attributes)
+        slots = variant.tensor_slots()
+        table = dict(symbols)
+
+        def leaf(sym: Any) -> Any:
+            d = table[sym]
+            return descs[slots[d.input_index]].shape_expr[d.dim]  # type: ignore[index]
+
+        algebra = qdp_algebra()
+        launch = trtp.KernelLaunchParams()
+        grid = list(kernel.grid) + [1] * (3 - len(kernel.grid))
+        launch.grid_x = lower(grid[0], leaf, algebra)
+        launch.grid_y = lower(grid[1], leaf, algebra)
+        launch.grid_z = lower(grid[2], leaf, algebra)
+        launch.block_x = kernel.num_warps * 32
+        launch.shared_mem = kernel.shared
+        extras = trtp.SymIntExprs(len(kernel.extras))
+        for i, extra in enumerate(kernel.extras):
+            extras[i] = trtp.SymInt32(lower(extra.expr, leaf, algebra))
+        return kernel.name, kernel.ptx, launch, extras
+
+    return _with_signature(aot_impl_function, f"{variant.plugin_name}_aot_impl", signature)
+
+
 def registered_elsewhere(plugin_id: str) -> Optional[str]:
     """Where an existing QDP registration of ``plugin_id`` came from (None if there is none)."""
     from tensorrt.plugin._lib import QDP_REGISTRY
@@ -178,14 +254,20 @@ def registered_elsewhere(plugin_id: str) -> Optional[str]:
     return f"{getattr(fn, '__qualname__', fn)} at {where}"
 
 
-def register(variant: PluginVariant, register_fn: Callable[..., Any], impl_fn: Callable[..., None], aot_impl_fn: Optional[Callable[..., Any]] = None) -> Callable[[], None]:
+def register(
+    variant: PluginVariant,
+    register_fn: Callable[..., Any],
+    impl_fn: Optional[Callable[..., None]] = None,
+    aot_impl_fn: Optional[Callable[..., Any]] = None,
+) -> Callable[[], None]:
     """Register the variant with QDP (and TensorRT's plugin registry); returns the undo function."""
     trtp = _trtp()
     plugin_id = variant.plugin_id
     trtp.register(plugin_id)(register_fn)
     try:
-        trtp.impl(plugin_id)(impl_fn)
-        if aot_impl_fn is not None and hasattr(trtp, "aot_impl"):
+        if impl_fn is not None:
+            trtp.impl(plugin_id)(impl_fn)
+        if aot_impl_fn is not None:
             trtp.aot_impl(plugin_id)(aot_impl_fn)
     except Exception:
         unregister(plugin_id)

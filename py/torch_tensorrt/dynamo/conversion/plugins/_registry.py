@@ -102,10 +102,6 @@ _LOCK = threading.RLock()
 PLUGINS: Dict[str, PluginRecord] = {}
 CONVERTERS: Dict[str, str] = {}  # "ns::name.overload" -> where the converter was generated
 
-#: Hooks other modules install to add implementations to every variant (e.g. AOT).
-VARIANT_HOOKS: List[Callable[[PluginRecord, PluginVariant], Optional[Callable[[], None]]]] = []
-
-
 def _register_variant(record: PluginRecord, absent: FrozenSet[str]) -> VariantEntry:
     variant = PluginVariant(record.spec, record.op, absent, record.programs)
     existing = _qdp.registered_elsewhere(variant.plugin_id)
@@ -118,17 +114,7 @@ def _register_variant(record: PluginRecord, absent: FrozenSet[str]) -> VariantEn
         )
     runtime = JitRuntime(variant, record.extras.get("launch_plans"))
     undo = _qdp.register(variant, _qdp.make_register_function(variant), _qdp.make_impl_function(variant, runtime))
-    undos = [undo]
-    for hook in VARIANT_HOOKS:
-        extra_undo = hook(record, variant)
-        if extra_undo is not None:
-            undos.append(extra_undo)
-
-    def undo_all() -> None:
-        for u in reversed(undos):
-            u()
-
-    return VariantEntry(variant, runtime, undo_all)
+    return VariantEntry(variant, runtime, undo)
 
 
 def add_plugin(api: str, spec: OpSpec, op: torch._ops.OpOverload) -> PluginRecord:
@@ -158,6 +144,9 @@ def remove_plugin(qualname: str) -> None:
         record = PLUGINS.pop(qualname, None)
         if record is None:
             return
+        from . import _aot
+
+        _aot.remove(record)
         for entry in record.variants.values():
             entry.undo()
         record.variants.clear()

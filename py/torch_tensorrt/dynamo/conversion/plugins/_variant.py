@@ -19,14 +19,15 @@ class PluginVariant:
     op: torch._ops.OpOverload
     absent: FrozenSet[str]
     programs: ProgramCache = field(compare=False, repr=False)
-
-    @property
-    def plugin_id(self) -> str:
-        return self.spec.plugin_id(self.absent)
+    aot: bool = False  # the ahead-of-time plugin of this variant ("<name>__aot")
 
     @property
     def plugin_name(self) -> str:
-        return self.spec.plugin_name(self.absent)
+        return self.spec.plugin_name(self.absent) + ("__aot" if self.aot else "")
+
+    @property
+    def plugin_id(self) -> str:
+        return f"{self.spec.namespace}::{self.plugin_name}"
 
     @property
     def inputs(self) -> Tuple[ArgSpec, ...]:

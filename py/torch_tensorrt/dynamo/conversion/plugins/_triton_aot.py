@@ -1,0 +1,324 @@
+"""Compile a captured Triton launch to PTX whose parameters are TensorRT's AOT launch order.
+
+NOTE: [PTX in TensorRT's order]
+TensorRT launches an AOT plugin kernel with exactly: input pointers (plugin input order), the int32
+extra arguments, output pointers (plugin output order). A Triton kernel's parameters are in its own
+order, constants among them, and Triton >= 3.3 appends ``global_scratch`` (and >= 3.6
+``profile_scratch``) pointers. This module
+
+1. compiles the user's kernel itself with Triton's ``ASTSource``: every argument the capture found
+   constant (float and bool attributes, literal ints, constexprs) is specialised into the kernel as
+   a constant, so only pointers and size-dependent ints remain parameters (TensorRT extras are
+   int32 only, so a float can never be an extra);
+2. rewrites the PTX ``.entry`` parameter list into TensorRT's order. PTX refers to parameters by
+   name (``ld.param.b64 %rd1, [k_param_0]``), so permuting their declarations changes the calling
+   convention and nothing else; an input the kernel does not read gets a declared, unused
+   parameter so that the positions still line up;
+3. drops Triton's trailing scratch parameters, after checking that the kernel needs no scratch
+   memory (metadata sizes 0) and never loads them; a kernel that needs scratch is refused;
+4. caps the PTX ISA version at what the target driver can load (Triton's bundled ptxas may be newer
+   than the driver; ``ptx_version`` is a Triton compile option).
+
+Pointer parameters keep a 16-byte divisibility hint (TensorRT's tensor buffers are 256-byte
+aligned); integers get it only when their expression is a multiple of 16 for every input size.
+Results are cached on disk by a content hash of everything that determines the PTX.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import sympy
+import torch
+
+from ._capture import CapturedLaunch
+from ._errors import PluginGenerationError
+
+_LOGGER = logging.getLogger(__name__)
+
+#: Bumped whenever the PTX post-processing changes (part of the cache key).
+POSTPROCESS_VERSION = 1
+
+_TRITON_TYPE = {
+    torch.float32: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16", torch.float64: "fp64",
+    torch.int8: "i8", torch.int16: "i16", torch.int32: "i32", torch.int64: "i64", torch.uint8: "u8",
+    torch.bool: "i1", torch.float8_e4m3fn: "fp8e4nv", torch.float8_e5m2: "fp8e5",
+}
+
+# CUDA driver version (major*1000 + minor*10) -> newest PTX ISA it loads (from the PTX ISA release notes).
+_PTX_ISA_BY_DRIVER = (
+    (13000, 90), (12090, 88), (12080, 87), (12070, 86), (12060, 85), (12050, 85), (12040, 84),
+    (12030, 83), (12020, 82), (12010, 81), (12000, 80), (11080, 78),
+)
+
+
+class AOTUnavailable(PluginGenerationError):
+    """This launch cannot become an AOT kernel (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Extra:
+    """An int32 extra argument: which kernel parameter, and its size expression."""
+
+    name: str
+    expr: sympy.Expr
+
+
+@dataclass(frozen=True)
+class CompiledKernel:
+    """An AOT kernel ready for TensorRT."""
+
+    name: str
+    ptx: str
+    num_warps: int
+    shared: int
+    extras: Tuple[Extra, ...]
+    grid: Tuple[sympy.Expr, ...]
+    target: int  # compute capability, e.g. 90
+    ptx_version: int  # e.g. 87 for .version 8.7
+
+
+def max_ptx_version_for_driver(driver_version: int) -> Optional[int]:
+    """Newest PTX ISA version (e.g. 87) a CUDA driver of ``driver_version`` (e.g. 12080) loads."""
+    for driver, isa in _PTX_ISA_BY_DRIVER:
+        if driver_version >= driver:
+            return isa
+    return None
+
+
+def current_driver_version() -> Optional[int]:
+    """The CUDA driver version of this machine, or None without a driver."""
+    if not torch.cuda.is_available():
+        return None
+    try:
+        from cuda.bindings import driver  # type: ignore[import-not-found]
+
+        err, version = driver.cuDriverGetVersion()
+        return int(version) if int(err) == 0 else None
+    except Exception:
+        return None
+
+
+def _int_divisible_by_16(expr: sympy.Expr) -> bool:
+    return bool(sympy.simplify(sympy.Mod(expr, 16)) == 0) if expr.free_symbols else int(expr) % 16 == 0
+
+
+def _jit_function(kernel: Any) -> Any:
+    from triton.runtime.jit import JITFunction
+
+    if isinstance(kernel, JITFunction):
+        return kernel
+    # Under the Triton interpreter, @triton.jit gives an InterpretedFunction; compile its source.
+    return JITFunction(kernel.fn)
+
+
+def _source_hash(jit: Any) -> str:
+    try:
+        source = inspect.getsource(jit.fn)
+    except (OSError, TypeError):
+        source = repr(jit.fn)
+    return hashlib.sha256(source.encode()).hexdigest()
+
+
+def cache_dir() -> str:
+    return os.environ.get(
+        "TORCH_TRT_PLUGINS_CACHE",
+        os.path.join(os.path.expanduser("~"), ".cache", "torch_tensorrt_plugins"),
+    )
+
+
+def compile_launch(
+    op: str,
+    captured: CapturedLaunch,
+    input_dtypes: Sequence[torch.dtype],
+    output_dtypes: Sequence[torch.dtype],
+    *,
+    target: int,
+    driver_version: Optional[int] = None,
+) -> CompiledKernel:
+    """PTX for ``captured`` in TensorRT's parameter order (see NOTE [PTX in TensorRT's order])."""
+    import triton
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+
+    jit = _jit_function(captured.kernel)
+    signature: Dict[str, str] = {}
+    constexprs: Dict[str, Any] = {}
+    attrs: Dict[Tuple[int, ...], List[List[Any]]] = {}
+    inputs_at: Dict[int, str] = {}
+    outputs_at: Dict[int, str] = {}
+    extras: List[Extra] = []
+    for index, (name, source) in enumerate(zip(captured.arg_names, captured.args)):
+        if source.kind in ("input", "output"):
+            dtype = (input_dtypes if source.kind == "input" else output_dtypes)[source.index]
+            if dtype not in _TRITON_TYPE:
+                raise AOTUnavailable(f"{op}: tensor argument '{name}' has dtype {dtype}, which Triton AOT cannot type")
+            signature[name] = "*" + _TRITON_TYPE[dtype]
+            attrs[(index,)] = [["tt.divisibility", 16]]
+            table = inputs_at if source.kind == "input" else outputs_at
+            if source.index in table:
+                raise AOTUnavailable(
+                    f"{op}: {source.kind} {source.index} is passed to the kernel twice; TensorRT passes each buffer once"
+                )
+            table[source.index] = name
+        elif source.kind == "int" and source.expr is not None and source.expr.free_symbols:
+            signature[name] = "i32"
+            extras.append(Extra(name, source.expr))
+            if _int_divisible_by_16(source.expr):
+                attrs[(index,)] = [["tt.divisibility", 16]]
+        else:
+            value = int(source.expr) if source.kind == "int" else source.value  # type: ignore[arg-type]
+            if isinstance(value, float) or isinstance(value, (int, bool)) or value is None or name in captured.constexpr_names:
+                signature[name] = "constexpr"
+                constexprs[name] = value
+            else:
+                raise AOTUnavailable(f"{op}: kernel argument '{name}' = {value!r} cannot be compiled in")
+    n_outputs = len(output_dtypes)
+    missing_outputs = [i for i in range(n_outputs) if i not in outputs_at]
+    if missing_outputs:
+        raise AOTUnavailable(f"{op}: outputs {missing_outputs} are not written by the kernel")
+
+    options: Dict[str, Any] = dict(captured.options)
+    default_ptx = _default_ptx_version(target)
+    ptx_version = default_ptx
+    if driver_version is not None:
+        cap = max_ptx_version_for_driver(driver_version)
+        if cap is None:
+            raise AOTUnavailable(f"{op}: CUDA driver {driver_version} is too old for Triton's PTX")
+        ptx_version = min(default_ptx, cap) if default_ptx else cap
+    if ptx_version and ptx_version != default_ptx:
+        options["ptx_version"] = ptx_version
+
+    key = hashlib.sha256(
+        json.dumps(
+            {
+                "source": _source_hash(jit),
+                "name": jit.__name__,
+                "signature": signature,
+                "constexprs": {k: repr(v) for k, v in constexprs.items()},
+                "attrs": {str(k): v for k, v in attrs.items()},
+                "options": {k: repr(v) for k, v in sorted(options.items())},
+                "target": target,
+                "triton": triton.__version__,
+                "order": [inputs_at, [e.name for e in extras], outputs_at],
+                "postprocess": POSTPROCESS_VERSION,
+            },
+            sort_keys=True,
+            default=str,
+        ).encode()
+    ).hexdigest()
+    cached = _read_cache(key)
+    if cached is not None:
+        name, ptx, num_warps, shared, version = cached
+    else:
+        _LOGGER.info("%s: compiling Triton kernel %s to PTX for sm_%d", op, jit.__name__, target)
+        src = ASTSource(fn=jit, signature=signature, constexprs=constexprs, attrs=attrs)
+        compiled = triton.compile(src, target=GPUTarget("cuda", target, 32), options=options)
+        metadata = compiled.metadata
+        scratch = int(getattr(metadata, "global_scratch_size", 0) or 0)
+        profile = int(getattr(metadata, "profile_scratch_size", 0) or 0)
+        if scratch or profile:
+            raise AOTUnavailable(
+                f"{op}: kernel {metadata.name} needs {scratch} bytes of global scratch and {profile} of profile "
+                "scratch memory, which TensorRT cannot provide to an AOT plugin"
+            )
+        order = (
+            [inputs_at.get(i) for i in range(len(input_dtypes))]
+            + [e.name for e in extras]
+            + [outputs_at[i] for i in range(n_outputs)]
+        )
+        kernel_params = [n for n in captured.arg_names if signature[n] != "constexpr"]
+        ptx = reorder_entry_params(compiled.asm["ptx"], metadata.name, kernel_params, order)
+        name, num_warps, shared = metadata.name, int(metadata.num_warps), int(metadata.shared)
+        version = ptx_version_of(ptx)
+        _write_cache(key, name, ptx, num_warps, shared, version)
+    return CompiledKernel(name, ptx, num_warps, shared, tuple(extras), captured.grid, target, version)
+
+
+def _default_ptx_version(target: int) -> Optional[int]:
+    """The PTX ISA version Triton targets by default (from its bundled ptxas), e.g. 87."""
+    try:
+        from triton.backends.nvidia.compiler import CUDAOptions, get_ptx_version_from_options
+
+        return int(get_ptx_version_from_options(CUDAOptions(), target))
+    except Exception:  # other Triton releases: let Triton choose
+        return None
+
+
+_ENTRY = r"(\.entry\s+{name}\s*\()([^)]*)(\))"
+
+
+def entry_parameters(ptx: str, name: str) -> List[str]:
+    """The declarations of ``.entry name(...)``, in order."""
+    m = re.search(_ENTRY.format(name=re.escape(name)), ptx, re.S)
+    if m is None:
+        raise AOTUnavailable(f"the PTX has no .entry {name}")
+    return [p.strip() for p in m.group(2).split(",") if p.strip()]
+
+
+def ptx_version_of(ptx: str) -> int:
+    m = re.search(r"^\s*\.version\s+(\d+)\.(\d+)", ptx, re.M)
+    if m is None:
+        raise AOTUnavailable("the PTX has no .version directive")
+    return int(m.group(1)) * 10 + int(m.group(2))
+
+
+def reorder_entry_params(ptx: str, name: str, kernel_params: Sequence[str], order: Sequence[Optional[str]]) -> str:
+    """Rewrite ``.entry name``'s parameters: ``order`` lists kernel parameter names (None: unused slot).
+
+    ``kernel_params`` are the kernel's non-constant parameters in Triton's order; PTX declares them
+    first (``<name>_param_<i>``), followed by Triton's scratch pointers, which are removed here.
+    """
+    declared = entry_parameters(ptx, name)
+    if len(declared) < len(kernel_params):
+        raise AOTUnavailable(
+            f"kernel {name}: PTX declares {len(declared)} parameters, fewer than its {len(kernel_params)} arguments"
+        )
+    by_arg = dict(zip(kernel_params, declared))
+    trailing = declared[len(kernel_params) :]
+    for decl in trailing:
+        param_name = decl.split()[-1]
+        if re.search(r"\[\s*" + re.escape(param_name) + r"\s*(\+\s*\d+)?\s*\]", ptx):
+            raise AOTUnavailable(f"kernel {name}: the kernel reads Triton's scratch parameter {param_name}")
+    new_params = []
+    for position, arg in enumerate(order):
+        if arg is None:
+            new_params.append(f".param .u64 .ptr .global .align 1 {name}_unused_input_{position}")
+        else:
+            new_params.append(by_arg[arg])
+    m = re.search(_ENTRY.format(name=re.escape(name)), ptx, re.S)
+    assert m is not None
+    body = ",\n\t".join(new_params)
+    return ptx[: m.start(2)] + ("\n\t" + body + "\n" if new_params else "") + ptx[m.end(2) :]
+
+
+def _cache_file(key: str) -> str:
+    return os.path.join(cache_dir(), "aot", f"{key}.json")
+
+
+def _read_cache(key: str) -> Optional[Tuple[str, str, int, int, int]]:
+    try:
+        with open(_cache_file(key)) as f:
+            data = json.load(f)
+        return data["name"], data["ptx"], int(data["num_warps"]), int(data["shared"]), int(data["ptx_version"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _write_cache(key: str, name: str, ptx: str, num_warps: int, shared: int, ptx_version: int) -> None:
+    path = _cache_file(key)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w") as f:
+            json.dump({"name": name, "ptx": ptx, "num_warps": num_warps, "shared": shared, "ptx_version": ptx_version}, f)
+        os.replace(tmp, path)
+    except OSError as e:  # a read-only home must not break compilation
+        _LOGGER.debug("AOT kernel cache not written (%s)", e)

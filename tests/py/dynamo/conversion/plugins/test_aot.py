@@ -1,0 +1,248 @@
+"""Automatic AOT plugins: PTX in TensorRT's parameter order, launch parameters, driver launches."""
+
+import re
+import subprocess
+import sys
+import tempfile
+
+import pytest
+import torch
+
+from support import catalogue
+
+AOT_CASES = [c for c in catalogue.CASES if c.triton]
+
+
+@pytest.fixture
+def gpu_target(monkeypatch):
+    """Compile for sm_90 (the H100/H200) even on a CPU machine (structure only: nothing runs there)."""
+    from torch_tensorrt.dynamo.conversion.plugins import _aot
+
+    if not torch.cuda.is_available():
+        monkeypatch.setattr(_aot, "target_capability", lambda: 90)
+    return 90
+
+
+def _build_aot(case, shapes_spec):
+    """Build the case's AOT plugin on the stand-in's plugin host for (min, opt, max) shapes."""
+    import tensorrt as trt
+    import tensorrt.plugin as trtp
+    from torch_tensorrt.dynamo.conversion.plugins import _aot, _attributes, _binding, _registry
+    from trt_standin.host import InputSpec, PluginHost
+
+    record = _registry.PLUGINS[case.op]
+    example = catalogue.inputs_for(case, [s[1] for s in shapes_spec], "cpu")
+    call = _capture_call(case, record.spec, example)
+    absent = _binding.absent_names(record.spec, call)
+    variant = record.variant(absent)
+    aot = _aot.aot_variant(record, variant)
+    itensors = [
+        trt.ITensor._make(None, f"in{i}", _to_trt(t.dtype), tuple(-1 if lo != hi else lo for lo, hi in zip(s[0], s[2])))
+        for i, (t, s) in enumerate(zip(example, shapes_spec))
+    ]
+    specs = [InputSpec.dynamic(_to_trt(t.dtype), *s) for t, s in zip(example, shapes_spec)]
+    attrs = _attributes.encode_all(variant.attributes, dict(zip([a.name for a in variant.attributes], call.attributes)))
+    factory = getattr(getattr(trtp.op, aot.spec.namespace), aot.plugin_name)(*itensors, **attrs)
+    return PluginHost().build(factory, specs, aot=True), variant
+
+
+def _to_trt(dtype):
+    from torch_tensorrt.dynamo.conversion.plugins import _dtypes
+
+    return _dtypes.to_trt(dtype)
+
+
+def _capture_call(case, spec, example):
+    """Bind the case's call (how the model calls the op) against the schema."""
+    from torch_tensorrt.dynamo.conversion.plugins import _binding
+
+    seen = {}
+
+    def recorder(*args, **kwargs):
+        seen["args"], seen["kwargs"] = args, kwargs
+        return None
+
+    case.call(recorder, *example)
+    return _binding.bind(
+        "test", spec, seen["args"], seen["kwargs"],
+        is_tensor=lambda v: isinstance(v, torch.Tensor), is_constant=lambda v: not isinstance(v, torch.Tensor),
+    )
+
+
+def _entry(ptx: bytes, name: str):
+    m = re.search(rb"\.entry\s+" + re.escape(name.encode()) + rb"\s*\(([^)]*)\)", ptx, re.S)
+    assert m, f"no .entry {name}"
+    return [p.strip().decode() for p in m.group(1).split(b",") if p.strip()]
+
+
+@pytest.mark.parametrize("case", AOT_CASES, ids=[c.name for c in AOT_CASES])
+def test_ptx_is_in_tensorrt_order(catalogue_plugins, gpu_target, case):
+    shapes = [(lo, mid, hi) for lo, mid, hi in case.dynamic]
+    built, variant = _build_aot(case, shapes)
+    kernel = built.aot
+    params = _entry(kernel.ptx, kernel.name)
+    n_in, n_out, n_extra = len(variant.inputs), case.op and variant.spec.num_outputs, len(kernel.extra_args)
+    # inputs, int32 extras, outputs; nothing after (Triton's scratch pointers are gone)
+    assert len(params) == n_in + n_extra + n_out
+    kinds = [p.split()[1] for p in params]
+    assert kinds == [".u64"] * n_in + [".u32"] * n_extra + [".u64"] * n_out
+    assert not any("f32" in p or "f64" in p for p in params)  # float attributes are compiled in
+    ptx = kernel.ptx.decode()
+    assert re.search(r"^\.target sm_90a?\b", ptx, re.M)
+    assert built.fields == []  # an AOT engine keeps no attributes: no Python needed to recreate it
+
+
+@pytest.mark.parametrize("case", AOT_CASES, ids=[c.name for c in AOT_CASES])
+def test_launch_parameters_follow_the_shapes(catalogue_plugins, gpu_target, case):
+    import triton
+
+    built, variant = _build_aot(case, list(case.dynamic))
+    kernel = built.aot
+    for shapes in case.run_shapes + (case.static,):
+        config = kernel.launch_config(shapes)
+        numel = 1
+        for d in shapes[0]:
+            numel *= d
+        assert config["grid_x"] == triton.cdiv(numel, catalogue.BLOCK)  # sizes not multiples of BLOCK too
+        assert (config["grid_y"], config["grid_z"]) == (1, 1)
+        assert config["extra_args"] == [numel]
+        assert config["block_x"] % 32 == 0 and config["shared_mem"] >= 0
+
+
+def test_ptx_assembles_with_tritons_ptxas(catalogue_plugins, gpu_target, tmp_path):
+    from triton.backends.nvidia.compiler import get_ptxas
+
+    case = catalogue.CASE_BY_NAME["scale_mul"]
+    built, _ = _build_aot(case, list(case.dynamic))
+    ptx_file = tmp_path / "k.ptx"
+    ptx_file.write_bytes(built.aot.ptx)
+    import inspect
+
+    ptxas = get_ptxas(90) if inspect.signature(get_ptxas).parameters else get_ptxas()
+    path = ptxas.path if hasattr(ptxas, "path") else ptxas[0]
+    result = subprocess.run([path, "-arch=sm_90a", str(ptx_file), "-o", str(tmp_path / "k.cubin")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "k.cubin").stat().st_size > 0
+
+
+def test_ptx_version_is_capped_for_the_driver(catalogue_plugins):
+    """PR 4435 review point: PTX must not declare an ISA newer than the target driver loads."""
+    from torch_tensorrt.dynamo.conversion.plugins import _aot, _capture, _registry, _triton_aot
+
+    case = catalogue.CASE_BY_NAME["scale_mul"]
+    record = _registry.PLUGINS[case.op]
+    example = catalogue.inputs_for(case, case.static, "cpu")
+    call = _capture_call(case, record.spec, example)
+    from torch_tensorrt.dynamo.conversion.plugins._symbolic import TensorSignature
+
+    variant = record.variant()
+    key = variant.trace_key([TensorSignature(t.dtype, (None, t.shape[1])) for t in example], call.attributes)
+    program = record.programs.get_or_trace("t", record.spec, record.op, key)
+    captured = _capture.capture(record.spec, key, program)
+    old_driver = _triton_aot.compile_launch("t", captured, [torch.float32] * 2, [torch.float32], target=90, driver_version=12040)
+    assert old_driver.ptx_version == 84 and re.search(r"^\.version 8\.4$", old_driver.ptx, re.M)
+    new_driver = _triton_aot.compile_launch("t", captured, [torch.float32] * 2, [torch.float32], target=90, driver_version=13000)
+    assert new_driver.ptx_version >= 84
+
+
+def test_float_scalars_are_never_extras_and_extra_count_is_checked(catalogue_plugins, gpu_target):
+    """PR 4435 review points: floats are compiled in; the number of extras matches the kernel."""
+    case = catalogue.CASE_BY_NAME["clamp_kw"]  # lo, hi are floats
+    built, variant = _build_aot(case, list(case.dynamic))
+    kernel = built.aot
+    assert len(kernel.extra_args) == 1  # only the element count
+    assert len(_entry(kernel.ptx, kernel.name)) == len(variant.inputs) + 1 + 1
+
+
+def test_host_refuses_a_launch_whose_parameters_do_not_match(catalogue_plugins, gpu_target):
+    """The stand-in checks what TensorRT would not: a kernel with a different parameter count."""
+    from trt_standin.host import AOTKernel, PluginHostError, aot_launch
+
+    case = catalogue.CASE_BY_NAME["scale_mul"]
+    built, _ = _build_aot(case, list(case.dynamic))
+    k = built.aot
+    broken = AOTKernel(k.name, k.ptx, k.launch, k.extra_args + k.extra_args)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    x = torch.randn(4, 19, device=device)
+    expected = "declares 4 parameters, but TensorRT passes 5" if device == "cuda" else "execute PTX on a GPU"
+    with pytest.raises(PluginHostError, match=expected):
+        aot_launch(broken, [x, x], [torch.empty_like(x)], 0)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("case", AOT_CASES, ids=[c.name for c in AOT_CASES])
+def test_aot_kernels_run_through_the_driver(catalogue_plugins, case):
+    built, variant = _build_aot(case, list(case.dynamic))
+    runtime = built.runtime()
+    model = catalogue.model_for(case)
+    stream = torch.cuda.Stream()
+    for shapes in case.run_shapes + (case.static,):
+        inputs = catalogue.inputs_for(case, shapes, "cuda")
+        expected = model(*inputs)
+        expected = expected if isinstance(expected, tuple) else (expected,)
+        outputs = [torch.full_like(e, float("nan")) if e.is_floating_point() else torch.empty_like(e) for e in expected]
+        with torch.cuda.stream(stream):
+            runtime.enqueue(inputs, outputs, stream=stream.cuda_stream)
+        stream.synchronize()
+        for o, e in zip(outputs, expected):
+            torch.testing.assert_close(o, e, atol=case.atol, rtol=case.rtol)
+
+
+@pytest.mark.gpu
+def test_seed_compiles_to_an_aot_engine_that_runs_without_python(tmp_path):
+    import torch_tensorrt
+    from support import seed
+    from torch_tensorrt.dynamo.conversion.plugins import _registry
+
+    seed.define("cuda")
+    handle = torch_tensorrt.dynamo.conversion.plugins.custom_op("torchtrt_ex::elementwise_scale_mul")
+    try:
+        model = seed.MyModel().cuda().eval()
+        m = torch.randn(64, 64, device="cuda")
+        n = torch.randn(64, 64, device="cuda")
+        compiled = torch_tensorrt.compile(model, inputs=[m, n], min_block_size=1)
+        for _ in range(300):
+            torch.testing.assert_close(compiled(m, n), model(m, n))
+        state = _registry.PLUGINS["torchtrt_ex::elementwise_scale_mul"].extras["aot"]
+        assert state.reasons == {}, state.reasons
+        engines = [getattr(sub, "engine", None) for _, sub in compiled.named_modules()]
+        raw = [e for e in engines if e is not None]
+        assert raw, "no TensorRT engine in the compiled module"
+        engine_bytes = _engine_bytes(raw[0])
+        kinds = [layer.params["built"].kind for layer in _ir(raw[0]).layers if layer.kind == "PLUGIN_V3"]
+        assert kinds == ["aot"]
+    finally:
+        handle.remove()
+    # A fresh process that never imports the op, the plugin or this package runs the engine.
+    path = tmp_path / "engine.plan"
+    path.write_bytes(engine_bytes)
+    script = f"""
+import torch, tensorrt as trt
+engine = trt.Runtime(trt.Logger()).deserialize_cuda_engine(open({str(path)!r}, "rb").read())
+ctx = engine.create_execution_context()
+x = torch.randn(64, 64, device="cuda"); y = torch.randn(64, 64, device="cuda")
+names = [engine.get_tensor_name(i) for i in range(engine.num_io_tensors)]
+out = torch.empty(64, 64, device="cuda")
+for name, t in zip(names, [x, y, out]):
+    ctx.set_tensor_address(name, t.data_ptr())
+ctx.execute_async_v3(torch.cuda.current_stream().cuda_stream)
+torch.cuda.synchronize()
+import sys
+print("MODULES", sorted(m for m in sys.modules if "plugins" in m or "torchtrt" in m or "triton" in m))
+print("MAXERR", float((out - (x * (x + y) * 2 + 0.5)).abs().max()))
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert "MAXERR" in result.stdout, result.stdout + result.stderr
+    assert float(result.stdout.split("MAXERR")[1]) < 1e-4
+    modules = result.stdout.split("MODULES")[1].split("MAXERR")[0]
+    assert "torch_tensorrt" not in modules and "triton" not in modules
+
+
+def _ir(engine):
+    cuda_engine = getattr(engine, "cuda_engine", None) or getattr(engine, "engine", None)
+    return cuda_engine._ir
+
+
+def _engine_bytes(engine):
+    cuda_engine = getattr(engine, "cuda_engine", None) or getattr(engine, "engine", None)
+    return bytes(cuda_engine.serialize())
