@@ -55,6 +55,10 @@ echo "== 6/6 other bindings releases for the multi-version tests"
 "$PY" -m trt_standin.bindings prepare --cache "$CACHE"
 
 "$PY" - <<'EOF'
+import torch
+if not torch.cuda.is_available():  # released Torch-TensorRT needs its CUDA calls patched here
+    from trt_standin import cpu_torch
+    cpu_torch.apply()
 import torch_tensorrt, tensorrt, trt_standin
 from torch_tensorrt.dynamo.conversion import plugins
 print(f"torch_tensorrt {torch_tensorrt.__version__}; tensorrt {tensorrt.__version__} "

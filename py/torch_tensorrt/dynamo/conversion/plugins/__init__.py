@@ -19,6 +19,7 @@ from torch_tensorrt.dynamo.conversion.plugins._generate_plugin_converter import 
     generate_plugin_converter,
 )
 from torch_tensorrt.dynamo.conversion.plugins._registry import RegistrationHandle
+from torch_tensorrt.dynamo.conversion.plugins._status import PluginStatus, plugin_status
 
 __all__ = [
     "custom_op",
@@ -27,4 +28,6 @@ __all__ = [
     "PluginGenerationError",
     "UnsupportedOpError",
     "RegistrationHandle",
+    "PluginStatus",
+    "plugin_status",
 ]

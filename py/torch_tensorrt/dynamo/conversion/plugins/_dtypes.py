@@ -26,7 +26,13 @@ def to_torch(trt_dtype: Any) -> torch.dtype:
     return TORCH_BY_TRT_NAME[trt_dtype.name]
 
 
+_TRT_CACHE: Dict[torch.dtype, Any] = {}
+
+
 def to_trt(dtype: torch.dtype, *, api: str = "generate_plugin", op: str = "?") -> Any:
+    cached = _TRT_CACHE.get(dtype)
+    if cached is not None:
+        return cached
     import tensorrt as trt
 
     name = TRT_NAME_BY_TORCH.get(dtype)
@@ -35,4 +41,5 @@ def to_trt(dtype: torch.dtype, *, api: str = "generate_plugin", op: str = "?") -
             api, op, "a tensor has a dtype TensorRT plugins cannot carry", got=str(dtype),
             expected=f"one of {sorted(str(d) for d in TRT_NAME_BY_TORCH)}", cls=UnsupportedOpError,
         )
-    return getattr(trt.DataType, name)
+    value = _TRT_CACHE[dtype] = getattr(trt.DataType, name)
+    return value

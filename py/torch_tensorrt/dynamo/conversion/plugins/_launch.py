@@ -105,47 +105,46 @@ def _compiled_strategy(plan: LaunchPlan, runtime: Any) -> Strategy:
     kernel = plan.captured.kernel
     names = plan.captured.arg_names
     options = dict(plan.options)
-    state: Dict[str, Any] = {"compiled": None, "alignment": None, "fast": True}
     layout = plan.layout
     g0, g1, g2 = plan.grid
-
-    def pointers(inputs: Sequence[Any], outputs: Sequence[Any]) -> List[Any]:
-        values: List[Any] = []
-        for kind, value in layout:
-            if kind == "input":
-                values.append(inputs[value].data_ptr)
-            elif kind == "output":
-                values.append(outputs[value].data_ptr)
-            else:
-                values.append(value)
-        return values
+    # Where TensorRT's pointers go in the argument list; everything else is fixed for the plan.
+    template = [value if kind == "value" else 0 for kind, value in layout]
+    input_slots = [(position, value) for position, (kind, value) in enumerate(layout) if kind == "input"]
+    output_slots = [(position, value) for position, (kind, value) in enumerate(layout) if kind == "output"]
+    state: Dict[str, Any] = {"compiled": None, "pointers": None, "fast": True}
 
     def slow(inputs: Sequence[Any], outputs: Sequence[Any], stream: int, values: List[Any]) -> Any:
-        args = []
-        for (kind, value), v in zip(layout, values):
-            if kind == "input":
-                args.append(_Pointer(v, runtime.torch_dtype(inputs[value])))
-            elif kind == "output":
-                args.append(_Pointer(v, runtime.torch_dtype(outputs[value])))
-            else:
-                args.append(v)
+        args = list(values)
+        for position, index in input_slots:
+            args[position] = _Pointer(values[position], runtime.torch_dtype(inputs[index]))
+        for position, index in output_slots:
+            args[position] = _Pointer(values[position], runtime.torch_dtype(outputs[index]))
         with runtime.stream_context(stream):
             return kernel.run(grid=plan.grid, warmup=False, **dict(zip(names, args)), **options)
 
     def run(inputs: Sequence[Any], outputs: Sequence[Any], stream: int) -> None:
-        values = pointers(inputs, outputs)
-        alignment = tuple(v % 16 == 0 for (k, _), v in zip(layout, values) if k != "value")
+        values = list(template)
+        for position, index in input_slots:
+            values[position] = inputs[index].data_ptr
+        for position, index in output_slots:
+            values[position] = outputs[index].data_ptr
+        pointers = tuple(values[p] for p, _ in input_slots) + tuple(values[p] for p, _ in output_slots)
         compiled = state["compiled"]
-        if compiled is not None and state["fast"] and alignment == state["alignment"] and knobs.runtime.launch_enter_hook is None:
-            try:
-                compiled.run(g0, g1, g2, stream, compiled.function, compiled.packed_metadata, None, None, None, *values)
-                return
-            except TypeError as e:  # another Triton launcher convention: stop trying
-                state["fast"] = False
-                _LOGGER.debug("direct Triton launcher call not supported (%s); using JITFunction.run", e)
+        if compiled is not None and state["fast"] and knobs.runtime.launch_enter_hook is None:
+            # Same specialisation as the compiling launch: same pointer alignment (16 bytes).
+            if pointers == state["pointers"] or all((p & 15 == 0) == a for p, a in zip(pointers, state["alignment"])):
+                try:
+                    compiled.run(g0, g1, g2, stream, compiled.function, compiled.packed_metadata, None, None, None, *values)
+                    state["pointers"] = pointers
+                    return
+                except TypeError as e:  # another Triton launcher convention: stop trying
+                    state["fast"] = False
+                    _LOGGER.debug("direct Triton launcher call not supported (%s); using JITFunction.run", e)
         compiled = slow(inputs, outputs, stream, values)
-        if state["compiled"] is None:
-            state["compiled"], state["alignment"] = compiled, alignment
+        if state["compiled"] is None and compiled is not None:
+            state["compiled"] = compiled
+            state["pointers"] = pointers
+            state["alignment"] = tuple(p & 15 == 0 for p in pointers)
 
     return run
 

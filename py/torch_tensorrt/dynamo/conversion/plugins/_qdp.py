@@ -116,6 +116,12 @@ def _split(
     n_in, n_attr = len(variant.inputs), len(variant.attributes)
     if not kwargs and len(args) == n_in + n_attr + extra:
         return args[:n_in], args[n_in : n_in + n_attr], args[n_in + n_attr :]
+    if extra == 0 and len(args) == n_in and len(kwargs) == n_attr:
+        # QDP's shape calls: f(*input_descs, **attributes)
+        try:
+            return args, tuple(kwargs[a.attribute_name] for a in variant.attributes), ()
+        except KeyError:
+            pass
     bound = signature.bind(*args, **kwargs)
     values = list(bound.arguments.values())
     return tuple(values[:n_in]), tuple(values[n_in : n_in + n_attr]), tuple(values[n_in + n_attr :])
@@ -136,9 +142,14 @@ def make_register_function(variant: PluginVariant) -> Callable[..., Any]:
         return_annotation=typing.Tuple[(trtp.TensorDesc,) * n_out],  # type: ignore[misc]
     )
 
+    decoded: Dict[Tuple[Any, ...], Tuple[Any, ...]] = {}
+
     def register_function(*args: Any, **kwargs: Any) -> Tuple[Any, ...]:
         descs, raw_attrs, _ = _split(variant, signature, args, kwargs, 0)
-        attributes = _attributes.decode_all(variant.attributes, raw_attrs)
+        raw_key = tuple(r.tobytes() if hasattr(r, "tobytes") else r for r in raw_attrs)
+        attributes = decoded.get(raw_key)
+        if attributes is None:
+            attributes = decoded[raw_key] = _attributes.decode_all(variant.attributes, raw_attrs)
         fake = any(e.is_fake for d in descs for e in d.shape_expr)
         if fake:
             # get_output_data_types: only dtypes (and ranks) are asked for.

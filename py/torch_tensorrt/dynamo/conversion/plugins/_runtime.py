@@ -9,8 +9,8 @@ the op's result into TensorRT's output buffers:
 3. otherwise the op is called and its results are copied into TensorRT's output buffers (one
    allocation and one device copy per output per call; logged once per op at INFO).
 
-Shape guards recorded when the fake kernel was traced are checked against the actual shapes
-first: a plugin must never fill a buffer whose shape it computed wrongly.
+Before the first run for given shapes, the output shapes TensorRT evaluated are compared with the
+fake kernel's for exactly those shapes: a plugin must never fill a buffer whose shape is wrong.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 
 from . import _attributes, _buffers, _dtypes
-from ._symbolic import _call_arguments
+from ._symbolic import TensorSignature, _call_arguments
 from ._variant import PluginVariant
 
 _LOGGER = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ class JitRuntime:
         self.variant = variant
         self._plans = plans  # _capture.LaunchPlans, or None to never use direct launches
         self._decoded: Dict[Tuple[Any, ...], Tuple[Any, ...]] = {}
+        self._last_raw: Optional[Tuple[Tuple[Any, ...], Tuple[Any, ...]]] = None
         self._strategies: Dict[Tuple[Any, ...], Strategy] = {}
         self._streams: Dict[Tuple[int, int], Any] = {}
         self._lock = threading.Lock()
@@ -58,23 +59,31 @@ class JitRuntime:
         key = (attributes, shapes)
         strategy = self._strategies.get(key)
         if strategy is None:
-            strategy = self._choose(key, attributes, shapes, inputs)
+            strategy = self._choose(key, attributes, shapes, inputs, outputs)
         strategy(inputs, outputs, stream)
 
     def _decode(self, raw_attributes: Sequence[Any]) -> Tuple[Any, ...]:
+        # QDP passes the same attribute objects on every enqueue of a plugin: check identity first.
+        last = self._last_raw
+        if last is not None and len(last[0]) == len(raw_attributes) and all(a is b for a, b in zip(last[0], raw_attributes)):
+            return last[1]
         cache_key = tuple(r.tobytes() if hasattr(r, "tobytes") else r for r in raw_attributes)
         decoded = self._decoded.get(cache_key)
         if decoded is None:
             decoded = _attributes.decode_all(self.variant.attributes, raw_attributes)
             self._decoded[cache_key] = decoded
+        self._last_raw = (tuple(raw_attributes), decoded)
         return decoded
 
     # -- choosing a strategy ----------------------------------------------------------------
-    def _choose(self, key: Tuple[Any, ...], attributes: Tuple[Any, ...], shapes: Tuple[Tuple[int, ...], ...], inputs: Sequence[Any]) -> Strategy:
+    def _choose(
+        self, key: Tuple[Any, ...], attributes: Tuple[Any, ...], shapes: Tuple[Tuple[int, ...], ...],
+        inputs: Sequence[Any], outputs: Sequence[Any],
+    ) -> Strategy:
         with self._lock:
             if key in self._strategies:
                 return self._strategies[key]
-            self._check_guards(attributes, shapes, inputs)
+            self._check_shapes(attributes, shapes, inputs, outputs)
             strategy: Optional[Strategy] = None
             name = "copy"
             if self._plans is not None:
@@ -95,21 +104,27 @@ class JitRuntime:
             self.chosen[key] = name
             return strategy
 
-    def _check_guards(self, attributes: Tuple[Any, ...], shapes: Tuple[Tuple[int, ...], ...], inputs: Sequence[Any]) -> None:
+    def _check_shapes(
+        self, attributes: Tuple[Any, ...], shapes: Tuple[Tuple[int, ...], ...], inputs: Sequence[Any], outputs: Sequence[Any]
+    ) -> None:
+        """TensorRT's output buffers must have the shapes the fake kernel gives for these inputs.
+
+        The shape expressions in the engine came from a trace whose guards were checked at build
+        time; this is the run-time check, once per (attributes, shapes): the fake kernel traced for
+        exactly these shapes must agree with the shapes TensorRT evaluated.
+        """
         dtypes = [_dtypes.to_torch(t.dtype) for t in inputs]
+        key = self.variant.trace_key([TensorSignature(dt, tuple(s)) for dt, s in zip(dtypes, shapes)], attributes)
+        program = self.variant.programs.get_or_trace("generate_plugin", self.variant.spec, self.variant.op, key)
         slots = self.variant.tensor_slots()
-        all_dtypes = tuple(None if s is None else dtypes[s] for s in slots)
-        all_ranks = tuple(None if s is None else len(shapes[s]) for s in slots)
-        program = self.variant.programs.any_with(self.variant.op_name, all_dtypes, all_ranks, attributes)
-        if program is None:
-            return
-        all_shapes = [None if s is None else shapes[s] for s in slots]
-        violated = program.violated_guard(all_shapes)
-        if violated is not None:
+        expected = program.concrete_shapes([None if s is None else shapes[s] for s in slots])
+        got = tuple(tuple(int(d) for d in o.shape) for o in outputs)
+        if tuple(expected) != got:
             raise PluginRuntimeError(
-                f"{self.variant.plugin_id}: the fake kernel's shape formula holds only when {violated}, "
-                f"which the input shapes {list(shapes)} break; the engine would compute wrong output shapes. "
-                "Rebuild with an optimization profile that keeps this condition, or make the fake kernel general."
+                f"{self.variant.plugin_id}: TensorRT computed output shapes {list(got)} for input shapes "
+                f"{list(shapes)}, but the fake kernel gives {list(expected)} for them; the engine's shape "
+                "formula does not hold for these sizes. Rebuild with an optimization profile whose sizes "
+                "satisfy the fake kernel's conditions, or make the fake kernel general."
             )
 
     # -- strategies -------------------------------------------------------------------------

@@ -13,7 +13,7 @@ error naming the node, never a guess.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Generic, Mapping, Optional, Sequence, Tuple, TypeVar
 
 import sympy
@@ -145,21 +145,58 @@ _TABLE: Dict[type, Callable[[Any, Callable[[sympy.Basic], Any], Algebra[Any]], A
 
 def lower(expr: sympy.Basic, leaf: Callable[[sympy.Symbol], T], algebra: Algebra[T]) -> T:
     """Build ``expr`` with ``algebra``; ``leaf`` gives the value of each symbol."""
+    return compile_expr(expr)(leaf, algebra)
 
-    def rec(e: sympy.Basic) -> Any:
+
+Lowered = Callable[[Callable[[sympy.Symbol], Any], Algebra[Any]], Any]
+
+
+def compile_expr(expr: sympy.Basic) -> Lowered:
+    """``expr`` as a function of (leaf, algebra): the sympy tree is walked once, here.
+
+    Raises UnsupportedExpression naming the first node the table does not cover.
+    """
+
+    def rec(e: sympy.Basic) -> Lowered:
         if e.is_Integer:
-            return algebra.const(int(e))
+            value = int(e)
+            return lambda leaf, alg: alg.const(value)
         if e.is_Symbol:
-            return leaf(e)
+            return lambda leaf, alg: leaf(e)
         handler = _TABLE.get(type(e))
         if handler is None:
             raise UnsupportedExpression(
                 f"{type(e).__name__} in shape expression {expr}: TensorRT shape expressions have "
                 "sum, difference, product, floor/ceil division, min, max and constants"
             )
-        return handler(e, rec, algebra)
+        # Run the handler with a recording algebra: each operation it performs becomes a closure.
+        return handler(e, rec, _CLOSURE_ALGEBRA)
 
     return rec(sympy.sympify(expr))
+
+
+def _closure_op(name: str) -> Callable[[Lowered, Lowered], Lowered]:
+    def op(a: Lowered, b: Lowered) -> Lowered:
+        return lambda leaf, alg: getattr(alg, name)(a(leaf, alg), b(leaf, alg))
+
+    return op
+
+
+def _closure_const(value: int) -> Lowered:
+    return lambda leaf, alg: alg.const(value)
+
+
+#: An Algebra over closures: lowering with it yields a function of (leaf, algebra).
+_CLOSURE_ALGEBRA: Algebra[Lowered] = Algebra(
+    const=_closure_const,
+    add=_closure_op("add"),
+    sub=_closure_op("sub"),
+    mul=_closure_op("mul"),
+    floordiv=_closure_op("floordiv"),
+    ceildiv=_closure_op("ceildiv"),
+    max=_closure_op("max"),
+    min=_closure_op("min"),
+)
 
 
 @dataclass(frozen=True)
@@ -188,6 +225,8 @@ class ShapeProgram:
     outputs: Tuple[OutputShape, ...]
     symbols: Tuple[Tuple[sympy.Symbol, DimSymbol], ...]
     guards: Tuple[sympy.Basic, ...]
+    # Lowering closures, built on first use (shape queries then never walk sympy trees).
+    _compiled: Dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def symbol_map(self) -> Dict[sympy.Symbol, DimSymbol]:
@@ -195,14 +234,18 @@ class ShapeProgram:
 
     def lower_outputs(self, dims: Callable[[DimSymbol], T], algebra: Algebra[T]) -> Tuple[Tuple[T, ...], ...]:
         """Every output's dimensions built with ``algebra``; ``dims`` gives input dimensions."""
-        table = self.symbol_map
+        compiled = self._compiled.get("outputs")
+        if compiled is None:
+            compiled = self._compiled["outputs"] = tuple(tuple(compile_expr(d) for d in out.dims) for out in self.outputs)
+            self._compiled["table"] = self.symbol_map
+        table = self._compiled["table"]
 
         def leaf(sym: sympy.Symbol) -> T:
             if sym not in table:
                 raise UnsupportedExpression(f"symbol {sym} is not an input dimension")
             return dims(table[sym])
 
-        return tuple(tuple(lower(d, leaf, algebra) for d in out.dims) for out in self.outputs)
+        return tuple(tuple(fn(leaf, algebra) for fn in out) for out in compiled)
 
     def concrete_shapes(self, input_shapes: Sequence[Optional[Sequence[int]]]) -> Tuple[Tuple[int, ...], ...]:
         """Output shapes for concrete input shapes (None for absent inputs)."""

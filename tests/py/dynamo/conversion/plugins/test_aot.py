@@ -238,11 +238,16 @@ print("MAXERR", float((out - (x * (x + y) * 2 + 0.5)).abs().max()))
     assert "torch_tensorrt" not in modules and "triton" not in modules
 
 
+def _cuda_engine(engine):
+    """The stand-in ICudaEngine behind a runtime module's engine (2.13: TRTEngine; 2.11: itself)."""
+    if hasattr(engine, "_ir"):
+        return engine
+    return getattr(engine, "cuda_engine", None) or getattr(engine, "engine", None)
+
+
 def _ir(engine):
-    cuda_engine = getattr(engine, "cuda_engine", None) or getattr(engine, "engine", None)
-    return cuda_engine._ir
+    return _cuda_engine(engine)._ir
 
 
 def _engine_bytes(engine):
-    cuda_engine = getattr(engine, "cuda_engine", None) or getattr(engine, "engine", None)
-    return bytes(cuda_engine.serialize())
+    return bytes(_cuda_engine(engine).serialize())
