@@ -87,13 +87,17 @@ def prepare(cache: Path = DEFAULT_CACHE) -> None:
         _pip("install", "-q", "--no-deps", "--target", str(target), f"numpy=={old_numpy}")
 
 
-def mount_env(version: str, cache: Path = DEFAULT_CACHE) -> Optional[Dict[str, str]]:
-    """Environment for a child interpreter that uses bindings ``version``; None if not prepared."""
+def mount_env(version: str, cache: Path = DEFAULT_CACHE, *, supported_numpy: bool = True) -> Optional[Dict[str, str]]:
+    """Environment for a child interpreter that uses bindings ``version``; None if not prepared.
+
+    ``supported_numpy=False`` keeps the environment's numpy even where the release needs <= 2.3
+    (to show what breaks there).
+    """
     folder = bindings_dir(version, cache)
     if not (folder / "tensorrt_bindings").is_dir():
         return None
     env = dict(os.environ, TRT_STANDIN_BINDINGS=str(folder))
-    if version.startswith(NEEDS_OLD_NUMPY):
+    if supported_numpy and version.startswith(NEEDS_OLD_NUMPY):
         np_folder = numpy_dir(_old_numpy_version(), cache)
         if not (np_folder / "numpy").is_dir():
             return None
