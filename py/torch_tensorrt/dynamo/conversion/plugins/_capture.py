@@ -115,7 +115,8 @@ def _intercept_triton_launches() -> Iterator[List[_Launch]]:
 
     def getitem(self: Any, grid: Any) -> Callable[..., Any]:
         if getattr(_INTERCEPT, "launches", None) is None:
-            return original(self, grid)
+            launcher: Callable[..., Any] = original(self, grid)
+            return launcher
 
         def record(*args: Any, **kwargs: Any) -> None:
             _INTERCEPT.launches.append(_Launch(self, grid, args, kwargs))
@@ -123,17 +124,17 @@ def _intercept_triton_launches() -> Iterator[List[_Launch]]:
         return record
 
     _INTERCEPT.launches = launches
-    KernelInterface.__getitem__ = getitem  # type: ignore[method-assign]
+    setattr(KernelInterface, "__getitem__", getitem)
     try:
         yield launches
     finally:
-        KernelInterface.__getitem__ = original  # type: ignore[method-assign]
+        setattr(KernelInterface, "__getitem__", original)
         _INTERCEPT.launches = None
 
 
-class _RecordOps(TorchDispatchMode):
+class _RecordOps(TorchDispatchMode):  # type: ignore[no-untyped-call]
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.ops: List[str] = []
 
     def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
@@ -148,8 +149,9 @@ def body_function(spec: OpSpec) -> Optional[Callable[..., Any]]:
     opdef = OPDEFS.get(spec.qualname)
     if opdef is None:
         return None
-    backend = getattr(opdef, "_backend_fns", {}) or {}
-    return backend.get("cuda") or opdef._init_fn
+    backend: Dict[str, Callable[..., Any]] = getattr(opdef, "_backend_fns", {}) or {}
+    body: Optional[Callable[..., Any]] = backend.get("cuda") or opdef._init_fn
+    return body
 
 
 _LOCK = threading.Lock()

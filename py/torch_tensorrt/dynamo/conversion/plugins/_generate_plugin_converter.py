@@ -58,7 +58,7 @@ def _generate_plugin_converter(
         from . import _aot
 
         converter = _converter.make_own_converter(record, _aot.chooser(record) if use_aot_if_available else None)
-        validator = _converter.make_validator(record, capability_validator)
+        validator: Optional[Callable[[Node, Any], bool]] = _converter.make_validator(record, capability_validator)
         dynamic = True if supports_dynamic_shapes is None else supports_dynamic_shapes
     else:
         from tensorrt.plugin._lib import QDP_REGISTRY

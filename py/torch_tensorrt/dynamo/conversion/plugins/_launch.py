@@ -73,7 +73,7 @@ def plan_for(captured: CapturedLaunch, shapes: Sequence[Optional[Sequence[int]]]
         if source.kind in ("input", "output"):
             layout.append((source.kind, source.index))
         elif source.kind == "int":
-            layout.append(("value", captured.evaluate(source.expr, values)))  # type: ignore[arg-type]
+            layout.append(("value", captured.evaluate(source.expr, values)))
         else:
             layout.append(("value", source.value))
     constexprs = tuple((n, v) for n, (k, v) in zip(captured.arg_names, layout) if n in captured.constexpr_names)

@@ -139,7 +139,7 @@ def make_register_function(variant: PluginVariant) -> Callable[..., Any]:
     n_out = variant.spec.num_outputs
     signature = inspect.Signature(
         _parameters(variant, trtp.TensorDesc),
-        return_annotation=typing.Tuple[(trtp.TensorDesc,) * n_out],  # type: ignore[misc]
+        return_annotation=typing.Tuple[(trtp.TensorDesc,) * n_out],
     )
 
     decoded: Dict[Tuple[Any, ...], Tuple[Any, ...]] = {}
@@ -190,7 +190,7 @@ def make_impl_function(variant: PluginVariant, run: Callable[[Sequence[Any], Tup
     trtp = _trtp()
     n_out = variant.spec.num_outputs
     params = _parameters(variant, trtp.Tensor)
-    params.append(inspect.Parameter("outputs", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typing.Tuple[(trtp.Tensor,) * n_out]))  # type: ignore[misc]
+    params.append(inspect.Parameter("outputs", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typing.Tuple[(trtp.Tensor,) * n_out]))
     params.append(inspect.Parameter("stream", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=int))
     signature = inspect.Signature(params, return_annotation=None)
     n_in, n_attr = len(variant.inputs), len(variant.attributes)
@@ -216,11 +216,11 @@ def make_aot_impl_function(variant: PluginVariant, kernel_for: Callable[[Sequenc
     trtp = _trtp()
     n_out = variant.spec.num_outputs
     params = _parameters(variant, trtp.TensorDesc)
-    params.append(inspect.Parameter("outputs", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typing.Tuple[(trtp.TensorDesc,) * n_out]))  # type: ignore[misc]
+    params.append(inspect.Parameter("outputs", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typing.Tuple[(trtp.TensorDesc,) * n_out]))
     params.append(inspect.Parameter("tactic", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=int))
     signature = inspect.Signature(
         params,
-        return_annotation=typing.Tuple[str, str, trtp.KernelLaunchParams, trtp.SymIntExprs],  # type: ignore[misc]
+        return_annotation=typing.Tuple[str, str, trtp.KernelLaunchParams, trtp.SymIntExprs],
     )
 
     def aot_impl_function(*args: Any, **kwargs: Any) -> Tuple[str, str, Any, Any]:
@@ -234,7 +234,7 @@ def make_aot_impl_function(variant: PluginVariant, kernel_for: Callable[[Sequenc
 
         def leaf(sym: Any) -> Any:
             d = table[sym]
-            return descs[slots[d.input_index]].shape_expr[d.dim]  # type: ignore[index]
+            return descs[slots[d.input_index]].shape_expr[d.dim]
 
         algebra = qdp_algebra()
         launch = trtp.KernelLaunchParams()

@@ -146,7 +146,7 @@ class JitRuntime:
         key = (device.index or 0, int(stream))
         s = self._streams.get(key)
         if s is None:
-            s = self._streams[key] = torch.cuda.ExternalStream(int(stream), device=device)
+            s = self._streams[key] = torch.cuda.ExternalStream(int(stream), device=device)  # type: ignore[no-untyped-call]
         return torch.cuda.stream(s)
 
     def _call_op(self, attributes: Tuple[Any, ...], inputs: Sequence[Any], **extra: Any) -> Any:
@@ -160,6 +160,7 @@ class JitRuntime:
 
     def _out_strategy(self, attributes: Tuple[Any, ...]) -> Strategy:
         out_overload = self._out_overload
+        assert out_overload is not None
 
         def run(inputs: Sequence[Any], outputs: Sequence[Any], stream: int) -> None:
             with self.stream_context(stream):

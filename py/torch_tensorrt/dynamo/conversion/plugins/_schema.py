@@ -150,7 +150,8 @@ def resolve_op(api: str, qualname: str) -> torch._ops.OpOverload:
             fix="Import the module that defines the op (torch.library.custom_op) before this call",
         )
     try:
-        return getattr(packet, overload)
+        found: torch._ops.OpOverload = getattr(packet, overload)
+        return found
     except AttributeError:
         raise user_error(
             api, qualname, f"the op has no overload {overload!r}", got=overload,

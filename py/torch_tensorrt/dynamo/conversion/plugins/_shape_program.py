@@ -145,7 +145,8 @@ _TABLE: Dict[type, Callable[[Any, Callable[[sympy.Basic], Any], Algebra[Any]], A
 
 def lower(expr: sympy.Basic, leaf: Callable[[sympy.Symbol], T], algebra: Algebra[T]) -> T:
     """Build ``expr`` with ``algebra``; ``leaf`` gives the value of each symbol."""
-    return compile_expr(expr)(leaf, algebra)
+    result: T = compile_expr(expr)(leaf, algebra)
+    return result
 
 
 Lowered = Callable[[Callable[[sympy.Symbol], Any], Algebra[Any]], Any]
@@ -170,7 +171,8 @@ def compile_expr(expr: sympy.Basic) -> Lowered:
                 "sum, difference, product, floor/ceil division, min, max and constants"
             )
         # Run the handler with a recording algebra: each operation it performs becomes a closure.
-        return handler(e, rec, _CLOSURE_ALGEBRA)
+        lowered: Lowered = handler(e, rec, _CLOSURE_ALGEBRA)
+        return lowered
 
     return rec(sympy.sympify(expr))
 

@@ -98,7 +98,7 @@ def current_driver_version() -> Optional[int]:
     if not torch.cuda.is_available():
         return None
     try:
-        from cuda.bindings import driver  # type: ignore[import-not-found]
+        from cuda.bindings import driver
 
         err, version = driver.cuDriverGetVersion()
         return int(version) if int(err) == 0 else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, FrozenSet, Optional, Sequence, Tuple
+from typing import Any, FrozenSet, List, Optional, Sequence, Tuple
 
 import torch
 
@@ -44,7 +44,7 @@ class PluginVariant:
 
     def tensor_slots(self) -> Tuple[Optional[int], ...]:
         """For each tensor argument in schema order, its plugin input index (None when absent)."""
-        slots = []
+        slots: List[Optional[int]] = []
         position = 0
         for a in self.spec.tensor_args:
             if a.name in self.absent:
