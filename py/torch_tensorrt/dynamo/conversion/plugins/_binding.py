@@ -75,18 +75,22 @@ def bind(
             if value is not None and not is_tensor(value):
                 raise user_error(
                     api, op, f"argument '{arg.name}' is not a tensor", got=f"{value!r} ({type(value).__name__})",
-                    expected=f"a {arg.type_str}", cls=TypeError,
+                    expected=_a(arg.type_str), cls=TypeError,
                 )
             tensors.append(value)
             continue
         if not _all_constant(value, is_constant):
             raise user_error(
                 api, op, f"attribute '{arg.name}' is not a compile-time constant", got=repr(value),
-                expected=f"a {arg.type_str} known when the engine is built (TensorRT plugin attributes are fixed)",
+                expected=f"{_a(arg.type_str)} known when the engine is built (TensorRT plugin attributes are fixed)",
                 fix="Compute the value in Python outside the model, or make it a tensor input of the op",
             )
         attributes.append(_attributes.canonical(api, op, arg, value))
     return BoundCall(tuple(tensors), tuple(attributes))
+
+
+def _a(type_str: str) -> str:
+    return ("an " if type_str[:1] in "aeiouAEIOU" else "a ") + type_str
 
 
 def _all_constant(value: Any, is_constant: Callable[[Any], bool]) -> bool:

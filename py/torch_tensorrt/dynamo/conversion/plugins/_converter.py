@@ -119,10 +119,16 @@ def check_node(record: PluginRecord, node: Node) -> Optional[str]:
             _dtypes.to_trt(out.dtype, api=API, op=spec.qualname)
         unproven = unproven_guards(program, shapes.exprs, shapes.shape_env)
         if unproven:
-            return (
-                f"the fake kernel's output shapes hold only when {' and '.join(unproven)}, which the "
-                f"exported graph does not guarantee for {key.describe()} (TensorRT may run other sizes "
-                "in the optimization profile)"
+            from ._errors import format_message
+
+            return format_message(
+                API, spec.qualname,
+                f"node {node.name} stays in PyTorch: the fake kernel's output shapes hold only when "
+                f"{' and '.join(unproven)}, which the exported graph does not guarantee",
+                got=key.describe(spec),
+                expected="a fake kernel whose output shapes hold for every size in the optimization profile",
+                fix="Make the fake kernel general for these sizes, or narrow the profile (torch_tensorrt.Input "
+                "min/max) so that the condition always holds",
             )
     except PluginGenerationError as e:
         return str(e)

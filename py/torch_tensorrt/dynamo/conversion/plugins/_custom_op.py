@@ -8,10 +8,14 @@ from torch.fx.node import Node
 from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import ConverterPriority
 
-from ._generate_plugin import generate_plugin
+from ._generate_plugin import _generate_plugin
+from ._generate_plugin_converter import _generate_plugin_converter
 from ._qdp import qdp_required
-from ._generate_plugin_converter import generate_plugin_converter
 from ._registry import RegistrationHandle
+from ._schema import parse_qualname
+
+
+API = "custom_op"
 
 
 @qdp_required
@@ -57,17 +61,21 @@ def custom_op(
         >>> handle = custom_op("doc_ex3::scale")
         >>> handle.remove()
     """
-    plugin = generate_plugin(op_name)
+    namespace, name, overload = parse_qualname(API, op_name)
+    plugin = _generate_plugin(op_name, api=API)
     try:
         if _aot_register is not None:
             _aot_register()
-        converter = generate_plugin_converter(
-            op_name,
+        converter = _generate_plugin_converter(
+            namespace,
+            name,
+            overload,
             capability_validator,
             priority,
             supports_dynamic_shapes,
             requires_output_allocator,
-            use_aot_if_available=use_aot_if_available,
+            use_aot_if_available,
+            _api=API,
         )
     except Exception:
         plugin.remove()

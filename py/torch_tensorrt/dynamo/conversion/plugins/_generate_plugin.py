@@ -48,10 +48,15 @@ def generate_plugin(plugin_name: str) -> RegistrationHandle:
         >>> handle = generate_plugin("doc_ex::scale")
         >>> handle.remove()
     """
-    op = resolve_op(API, plugin_name)
-    spec = spec_from_op(API, op)
+    return _generate_plugin(plugin_name)
+
+
+def _generate_plugin(plugin_name: str, *, api: str = API) -> RegistrationHandle:
+    """generate_plugin without the QDP availability check; ``api`` names the caller in errors."""
+    op = resolve_op(api, plugin_name)
+    spec = spec_from_op(api, op)
     if not has_fake_kernel(spec.qualname):
-        raise no_fake_kernel_error(API, spec)
-    record = _registry.add_plugin(API, spec, op)
+        raise no_fake_kernel_error(api, spec)
+    record = _registry.add_plugin(api, spec, op)
     qualname = record.qualname
     return RegistrationHandle(f"plugin {qualname}", lambda: _registry.remove_plugin(qualname))

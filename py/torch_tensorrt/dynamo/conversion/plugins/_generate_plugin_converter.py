@@ -41,8 +41,14 @@ def _generate_plugin_converter(
     supports_dynamic_shapes: Optional[bool] = None,
     requires_output_allocator: bool = False,
     use_aot_if_available: bool = True,
+    *,
+    _api: str = API,
 ) -> ConverterHandle:
-    """Register the converter for ``namespace::op_name[.overload]``; see generate_plugin_converter."""
+    """Register the converter for ``namespace::op_name[.overload]``; see generate_plugin_converter.
+
+    ``_api`` names the public function the user called, for error messages.
+    """
+    API = _api  # noqa: N806 - the name every message below uses
     qualname = f"{namespace}::{op_name}" + (f".{overload}" if overload and overload != "default" else "")
     op = resolve_op(API, qualname)
     spec = spec_from_op(API, op)

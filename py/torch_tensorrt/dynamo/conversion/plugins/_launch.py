@@ -150,38 +150,49 @@ def _compiled_strategy(plan: LaunchPlan, runtime: Any) -> Strategy:
 
 
 class LaunchPlans:
-    """Captured launches of one plugin family, per (attributes, shapes, dtypes)."""
+    """Captured launches of one plugin family: one capture per trace key, evaluated per shape."""
 
     def __init__(self) -> None:
-        self._plans: Dict[Tuple[Any, ...], Optional[LaunchPlan]] = {}
+        self._captures: Dict[Any, Optional[CapturedLaunch]] = {}
         self._lock = threading.Lock()
         #: Why a direct launch is not used, per plugin id (first reason).
         self.reasons: Dict[str, str] = {}
 
-    def for_shapes(
-        self,
-        variant: PluginVariant,
-        attributes: Tuple[Any, ...],
-        shapes: Tuple[Tuple[int, ...], ...],
-        dtypes: Sequence[torch.dtype],
-    ) -> Optional[LaunchPlan]:
-        key = (variant.absent, attributes, shapes, tuple(dtypes))
-        if key in self._plans:
-            return self._plans[key]
+    def plan(self, variant: PluginVariant, key: Any, program: Any, shapes: Tuple[Tuple[int, ...], ...]) -> Optional[LaunchPlan]:
+        """The launch for these concrete shapes, from the capture of the key they belong to.
+
+        The capture is symbolic in the key's dynamic sizes; when its own guards (Python branches on
+        sizes in the op's body) do not hold for these shapes, the body is captured again for exactly
+        these shapes.
+        """
+        slots = variant.tensor_slots()
+        all_shapes = [None if s is None else shapes[s] for s in slots]
+        captured = self._capture(variant, key, program)
+        if captured is not None and not _holds(captured, all_shapes):
+            dtypes = [t.dtype for t in key.tensors if t is not None]
+            exact = variant.trace_key([TensorSignature(dt, tuple(s)) for dt, s in zip(dtypes, shapes)], key.attributes)
+            exact_program = variant.programs.get_or_trace("generate_plugin", variant.spec, variant.op, exact)
+            captured = self._capture(variant, exact, exact_program)
+        return None if captured is None else plan_for(captured, all_shapes)
+
+    def _capture(self, variant: PluginVariant, key: Any, program: Any) -> Optional[CapturedLaunch]:
+        if key in self._captures:
+            return self._captures[key]
         with self._lock:
-            if key in self._plans:
-                return self._plans[key]
-            plan: Optional[LaunchPlan] = None
-            signatures = [TensorSignature(dt, tuple(s)) for dt, s in zip(dtypes, shapes)]
-            trace_key = variant.trace_key(signatures, attributes)
-            try:
-                program = variant.programs.get_or_trace("generate_plugin", variant.spec, variant.op, trace_key)
-                captured = capture(variant.spec, trace_key, program)
-                slots = variant.tensor_slots()
-                plan = plan_for(captured, [None if s is None else shapes[s] for s in slots])
-            except CaptureUnavailable as e:
-                if variant.plugin_id not in self.reasons:
-                    self.reasons[variant.plugin_id] = str(e)
-                    _LOGGER.info("%s: no direct Triton launch: %s", variant.plugin_id, e)
-            self._plans[key] = plan
-            return plan
+            if key not in self._captures:
+                captured: Optional[CapturedLaunch] = None
+                try:
+                    captured = capture(variant.spec, key, program)
+                except CaptureUnavailable as e:
+                    if variant.plugin_id not in self.reasons:
+                        self.reasons[variant.plugin_id] = str(e)
+                        _LOGGER.info("%s: no direct Triton launch: %s", variant.plugin_id, e)
+                self._captures[key] = captured
+            return self._captures[key]
+
+
+def _holds(captured: CapturedLaunch, shapes: Sequence[Optional[Sequence[int]]]) -> bool:
+    if not captured.guards:
+        return True
+    values = captured.values(shapes)
+    return all(bool(g.xreplace(values)) for g in captured.guards)

@@ -38,6 +38,8 @@ class PluginRuntimeError(RuntimeError):
 class JitRuntime:
     """Callable given to QDP's impl: ``runtime(inputs, raw_attributes, outputs, stream)``."""
 
+    MAX_STRATEGIES = 1024
+
     def __init__(self, variant: PluginVariant, plans: Optional[Any] = None) -> None:
         self.variant = variant
         self._plans = plans  # _capture.LaunchPlans, or None to never use direct launches
@@ -83,11 +85,13 @@ class JitRuntime:
         with self._lock:
             if key in self._strategies:
                 return self._strategies[key]
-            self._check_shapes(attributes, shapes, inputs, outputs)
+            dtypes = [_dtypes.to_torch(t.dtype) for t in inputs]
+            trace_key, program = self._program_for(attributes, shapes, dtypes)
+            self._check_shapes(program, shapes, outputs)
             strategy: Optional[Strategy] = None
             name = "copy"
             if self._plans is not None:
-                plan = self._plans.for_shapes(self.variant, attributes, shapes, [_dtypes.to_torch(t.dtype) for t in inputs])
+                plan = self._plans.plan(self.variant, trace_key, program, shapes)
                 if plan is not None:
                     strategy, name = plan.strategy(self), "launch"
             if strategy is None and self._out_overload is not None:
@@ -100,22 +104,34 @@ class JitRuntime:
                         "%s: TensorRT enqueue runs the op and copies its outputs into TensorRT's buffers "
                         "(no single captured Triton launch and no out= overload)", self.variant.plugin_id,
                     )
+            if len(self._strategies) >= self.MAX_STRATEGIES:  # bounded for workloads with many shapes
+                oldest = next(iter(self._strategies))
+                del self._strategies[oldest]
+                self.chosen.pop(oldest, None)
             self._strategies[key] = strategy
             self.chosen[key] = name
             return strategy
 
-    def _check_shapes(
-        self, attributes: Tuple[Any, ...], shapes: Tuple[Tuple[int, ...], ...], inputs: Sequence[Any], outputs: Sequence[Any]
-    ) -> None:
+    def _program_for(
+        self, attributes: Tuple[Any, ...], shapes: Tuple[Tuple[int, ...], ...], dtypes: Sequence[torch.dtype]
+    ) -> Tuple[Any, Any]:
+        """(trace key, program) covering these concrete shapes: a cached one whose static sizes and
+        guards fit (normally the one the engine was built from), else a trace for exactly them."""
+        slots = self.variant.tensor_slots()
+        all_shapes = [None if s is None else shapes[s] for s in slots]
+        all_dtypes = tuple(None if s is None else dtypes[s] for s in slots)
+        found = self.variant.programs.matching(self.variant.op_name, attributes, all_dtypes, all_shapes)
+        if found is not None:
+            return found
+        key = self.variant.trace_key([TensorSignature(dt, tuple(s)) for dt, s in zip(dtypes, shapes)], attributes)
+        return key, self.variant.programs.get_or_trace("generate_plugin", self.variant.spec, self.variant.op, key)
+
+    def _check_shapes(self, program: Any, shapes: Tuple[Tuple[int, ...], ...], outputs: Sequence[Any]) -> None:
         """TensorRT's output buffers must have the shapes the fake kernel gives for these inputs.
 
-        The shape expressions in the engine came from a trace whose guards were checked at build
-        time; this is the run-time check, once per (attributes, shapes): the fake kernel traced for
-        exactly these shapes must agree with the shapes TensorRT evaluated.
+        Once per (attributes, shapes): ``program`` covers these shapes (its guards hold for them),
+        so its output shapes are the fake kernel's; TensorRT's must equal them.
         """
-        dtypes = [_dtypes.to_torch(t.dtype) for t in inputs]
-        key = self.variant.trace_key([TensorSignature(dt, tuple(s)) for dt, s in zip(dtypes, shapes)], attributes)
-        program = self.variant.programs.get_or_trace("generate_plugin", self.variant.spec, self.variant.op, key)
         slots = self.variant.tensor_slots()
         expected = program.concrete_shapes([None if s is None else shapes[s] for s in slots])
         got = tuple(tuple(int(d) for d in o.shape) for o in outputs)

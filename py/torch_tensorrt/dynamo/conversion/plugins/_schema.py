@@ -22,7 +22,7 @@ RESERVED_ATTRIBUTE_NAMES = frozenset({"outputs", "stream", "tactic"})
 
 SUPPORTED_KINDS = (
     "Tensor, Tensor?, int, SymInt, float, bool, str, int[], SymInt[], float[], bool[], "
-    "ScalarType (torch.dtype), and Optional / defaulted forms of the non-tensor kinds"
+    "ScalarType (torch.dtype), defaults for all of them, and Optional forms of all but str"
 )
 
 
@@ -198,8 +198,12 @@ def _kind_of(api: str, qualname: str, arg: Any) -> Tuple[ArgKind, bool]:
         kind_name = real
     if kind_name in ("List[Tensor]", "List[Optional[Tensor]]"):
         fix = "Pass a fixed number of Tensor arguments instead of a Tensor[] list"
-    elif kind_name in ("Device", "Generator"):
-        fix = f"Remove the {kind_name} argument from the op: a TensorRT plugin runs on TensorRT's device and has no generator"
+    elif kind_name == "str?":
+        fix = f'A str attribute cannot be Optional: give it a default instead (str {arg.name}="")'
+    elif kind_name == "Device":
+        fix = "Remove the Device argument from the op: a TensorRT plugin runs on the device TensorRT runs on"
+    elif kind_name == "Generator":
+        fix = "Remove the Generator argument from the op: a TensorRT plugin cannot take a random generator"
     else:
         fix = "Change the argument to one of the supported kinds"
     raise user_error(

@@ -264,6 +264,23 @@ class ShapeProgram:
         return None
 
     def render(self, expr: sympy.Basic) -> str:
-        """``expr`` with symbols shown as the input dimensions they stand for."""
+        """``expr`` in Python syntax, symbols shown as the input dimensions they stand for."""
         names = {s: sympy.Symbol(d.label) for s, d in self.symbols}
-        return str(expr.xreplace(names))
+        return python_syntax(expr.xreplace(names))
+
+
+_RELATIONS = {sympy.Eq: "==", sympy.Ne: "!=", sympy.Lt: "<", sympy.Le: "<=", sympy.Gt: ">", sympy.Ge: ">="}
+
+
+def python_syntax(expr: sympy.Basic) -> str:
+    """A condition or size as a Python expression (``x.size(0) != 4``, not ``Ne(x.size(0), 4)``)."""
+    for kind, symbol in _RELATIONS.items():
+        if isinstance(expr, kind):
+            return f"{python_syntax(expr.lhs)} {symbol} {python_syntax(expr.rhs)}"
+    if isinstance(expr, sympy.And):
+        return " and ".join(f"({python_syntax(a)})" for a in expr.args)
+    if isinstance(expr, sympy.Or):
+        return " or ".join(f"({python_syntax(a)})" for a in expr.args)
+    if isinstance(expr, sympy.Not):
+        return f"not ({python_syntax(expr.args[0])})"
+    return str(expr)

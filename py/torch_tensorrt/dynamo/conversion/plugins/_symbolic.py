@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -52,14 +53,20 @@ class TraceKey:
     tensors: Tuple[Optional[TensorSignature], ...]  # tensor arguments in schema order; None = absent
     attributes: Tuple[Any, ...]  # canonical attribute values in schema order
 
-    def describe(self) -> str:
+    def describe(self, spec: Optional[OpSpec] = None) -> str:
+        """Human-readable key; with the spec, inputs and attributes are named."""
+
         def one(t: Optional[TensorSignature]) -> str:
             if t is None:
                 return "absent"
             dims = ", ".join("?" if d is None else str(d) for d in t.dims)
             return f"{str(t.dtype).replace('torch.', '')}[{dims}]"
 
-        return f"inputs ({', '.join(one(t) for t in self.tensors)}), attributes {self.attributes}"
+        if spec is None:
+            return f"inputs ({', '.join(one(t) for t in self.tensors)}), attributes {self.attributes}"
+        tensors = ", ".join(f"{a.name}: {one(t)}" for a, t in zip(spec.tensor_args, self.tensors))
+        attrs = ", ".join(f"{a.name}={v!r}" for a, v in zip(spec.attribute_args, self.attributes))
+        return f"inputs ({tensors})" + (f", attributes ({attrs})" if attrs else "")
 
 
 def _fake_device() -> torch.device:
@@ -125,19 +132,29 @@ def trace(
             if unknown:
                 raise user_error(
                     api, spec.qualname, f"output {index}'s shape depends on data, not on input shapes",
-                    got=str(expr), expected="output sizes computed from input sizes and attributes",
+                    got=f"a size computed from tensor values ({program_render(expr, symbols)})",
+                    expected="output sizes computed from input sizes and attributes",
                     fix="Data-dependent output shapes need an output allocator, which generated plugins do not support",
                     cls=UnsupportedOpError,
                 )
             dims.append(expr)
         shapes.append(OutputShape(out.dtype, tuple(dims)))
     guards = _guards(env, symbols)
+    # A size the trace only holds under a guard "size == constant" is that constant.
+    fixed = _guarded_constants(guards)
+    shapes = [OutputShape(s.dtype, tuple(fixed.get(_canonical(d), d) for d in s.dims)) for s in shapes]
     program = ShapeProgram(tuple(shapes), tuple(symbols.items()), tuple(guards))
     _LOGGER.debug(
         "traced %s for %s: outputs %s, guards %s", spec.qualname, key.describe(),
         [[program.render(d) for d in o.dims] for o in program.outputs], [program.render(g) for g in guards],
     )
     return program
+
+
+def program_render(expr: sympy.Basic, symbols: Mapping[sympy.Symbol, DimSymbol]) -> str:
+    from ._shape_program import python_syntax
+
+    return python_syntax(expr.xreplace({s: sympy.Symbol(d.label) for s, d in symbols.items()}))
 
 
 def _call_arguments(
@@ -157,6 +174,26 @@ def _call_arguments(
     return args, kwargs
 
 
+def _canonical(expr: sympy.Basic) -> sympy.Basic:
+    """Divisions in one form (torch writes exact divisions as CleanDiv, guards as FloorDiv)."""
+    from torch.utils._sympy.functions import CleanDiv, FloorDiv
+
+    return expr.replace(CleanDiv, FloorDiv) if expr.has(CleanDiv) else expr
+
+
+def _guarded_constants(guards: List[sympy.Basic]) -> Dict[sympy.Basic, sympy.Integer]:
+    """Expressions the guards pin to a constant (``Eq(expr, c)``), in canonical form."""
+    fixed: Dict[sympy.Basic, sympy.Integer] = {}
+    for g in guards:
+        if isinstance(g, sympy.Eq):
+            lhs, rhs = g.lhs, g.rhs
+            if rhs.is_Integer and not lhs.is_Integer:
+                fixed[_canonical(lhs)] = rhs
+            elif lhs.is_Integer and not rhs.is_Integer:
+                fixed[_canonical(rhs)] = lhs
+    return fixed
+
+
 def _guards(env: ShapeEnv, symbols: Mapping[sympy.Symbol, DimSymbol]) -> List[sympy.Basic]:
     guards: List[sympy.Basic] = []
     for sym, replacement in env.replacements.items():
@@ -169,8 +206,10 @@ def _guards(env: ShapeEnv, symbols: Mapping[sympy.Symbol, DimSymbol]) -> List[sy
             guards.append(ra.expr)
     unique: List[sympy.Basic] = []
     for g in guards:
-        if g not in unique and g is not sympy.true:
-            unique.append(g)
+        mirrored = type(g)(g.rhs, g.lhs) if isinstance(g, (sympy.Eq, sympy.Ne)) else None
+        if g is sympy.true or g in unique or (mirrored is not None and mirrored in unique):
+            continue
+        unique.append(g)
     return unique
 
 
@@ -201,7 +240,7 @@ def _fake_kernel_error(api: str, spec: OpSpec, key: TraceKey, e: Exception) -> P
         return no_fake_kernel_error(api, spec)
     return user_error(
         api, spec.qualname, "the fake kernel raised while tracing output shapes",
-        got=text.splitlines()[0], expected=f"it to accept {key.describe()}",
+        got=text.splitlines()[0], expected=f"it to accept {key.describe(spec)}",
         fix="Fix the register_fake function for these inputs (it runs on FakeTensors with symbolic sizes)",
     )
 
@@ -234,12 +273,29 @@ def unproven_guards(
 
 
 class ProgramCache:
-    """Shape programs by trace key (thread-safe; one trace per key for the process lifetime)."""
+    """Shape programs by trace key (thread-safe).
+
+    One trace per key; keys are indexed by (op, attributes, dtypes, ranks) so that the runtime can
+    find the program a shape belongs to without tracing. Keys traced only for concrete run-time
+    shapes are bounded (least recently used go first).
+    """
+
+    MAX_PROGRAMS = 4096
 
     def __init__(self) -> None:
-        self._programs: Dict[TraceKey, ShapeProgram] = {}
+        self._programs: "OrderedDict[TraceKey, ShapeProgram]" = OrderedDict()
+        self._index: Dict[Tuple[Any, ...], List[TraceKey]] = {}
         self._lock = threading.Lock()
         self.traces = 0  # how many traces ran (tests check that queries do not re-trace)
+
+    @staticmethod
+    def _signature(key: TraceKey) -> Tuple[Any, ...]:
+        return (
+            key.op,
+            key.attributes,
+            tuple(None if t is None else t.dtype for t in key.tensors),
+            tuple(None if t is None else len(t.dims) for t in key.tensors),
+        )
 
     def get(self, key: TraceKey) -> Optional[ShapeProgram]:
         return self._programs.get(key)
@@ -261,16 +317,33 @@ class ProgramCache:
                 program = trace(api, spec, op, key, hints)
                 self.traces += 1
                 self._programs[key] = program
+                self._index.setdefault(self._signature(key), []).append(key)
+                while len(self._programs) > self.MAX_PROGRAMS:
+                    old, _ = self._programs.popitem(last=False)
+                    self._index[self._signature(old)].remove(old)
         return program
+
+    def candidates(
+        self, op: str, attributes: Tuple[Any, ...], dtypes: Tuple[Optional[torch.dtype], ...], ranks: Tuple[Optional[int], ...]
+    ) -> List[Tuple[TraceKey, ShapeProgram]]:
+        keys = self._index.get((op, attributes, dtypes, ranks), [])
+        return [(k, self._programs[k]) for k in list(keys) if k in self._programs]
 
     def any_with(self, op: str, dtypes: Tuple[Optional[torch.dtype], ...], ranks: Tuple[Optional[int], ...], attributes: Tuple[Any, ...]) -> Optional[ShapeProgram]:
         """A cached program for these dtypes, ranks and attributes, whatever the static sizes."""
-        for key, program in self._programs.items():
-            if key.op != op or key.attributes != attributes:
-                continue
-            if tuple(None if t is None else t.dtype for t in key.tensors) != dtypes:
-                continue
-            if tuple(None if t is None else len(t.dims) for t in key.tensors) != ranks:
-                continue
-            return program
+        found = self.candidates(op, attributes, dtypes, ranks)
+        return found[0][1] if found else None
+
+    def matching(
+        self, op: str, attributes: Tuple[Any, ...], dtypes: Tuple[Optional[torch.dtype], ...],
+        shapes: Sequence[Optional[Sequence[int]]],
+    ) -> Optional[Tuple[TraceKey, ShapeProgram]]:
+        """A cached program that covers these concrete shapes: static sizes equal, guards hold."""
+        ranks = tuple(None if s is None else len(s) for s in shapes)
+        for key, program in self.candidates(op, attributes, dtypes, ranks):
+            if all(
+                sig is None or all(d is None or d == int(v) for d, v in zip(sig.dims, shape))  # type: ignore[arg-type]
+                for sig, shape in zip(key.tensors, shapes)
+            ) and program.violated_guard(shapes) is None:
+                return key, program
         return None
