@@ -109,10 +109,10 @@ def test_launch_parameters_follow_the_shapes(catalogue_plugins, gpu_target, case
         assert config["block_x"] % 32 == 0 and config["shared_mem"] >= 0
 
 
-def test_ptx_assembles_with_tritons_ptxas(catalogue_plugins, gpu_target, tmp_path):
+@pytest.mark.parametrize("case", AOT_CASES, ids=[c.name for c in AOT_CASES])
+def test_ptx_assembles_with_tritons_ptxas(catalogue_plugins, gpu_target, tmp_path, case):
     from triton.backends.nvidia.compiler import get_ptxas
 
-    case = catalogue.CASE_BY_NAME["scale_mul"]
     built, _ = _build_aot(case, list(case.dynamic))
     ptx_file = tmp_path / "k.ptx"
     ptx_file.write_bytes(built.aot.ptx)
