@@ -188,6 +188,11 @@ class RuntimePlugin:
             )
         for i, (t, spec) in enumerate(zip(inputs, built.inputs)):
             _check_input(built, i, t, spec)
+        if torch.cuda.is_available() and not all(t.is_cuda for t in list(inputs) + list(outputs or [])):
+            raise PluginHostError(
+                f"{built.namespace}::{built.name}: TensorRT's buffers are device memory; pass CUDA tensors "
+                "(a plugin given host pointers would make the GPU read them as device addresses)"
+            )
         shapes = [tuple(t.shape) for t in inputs]
         if outputs is None:
             device = inputs[0].device if inputs else torch.device("cpu")
@@ -221,6 +226,11 @@ def _check_input(built: BuiltPlugin, i: int, t: torch.Tensor, spec: InputSpec) -
                 f"{built.namespace}::{built.name} input {i} dim {axis} = {d} is outside the "
                 f"optimisation profile [{lo}, {hi}]"
             )
+
+
+def default_device() -> torch.device:
+    """Where TensorRT's buffers live here: the GPU when there is one, else host memory."""
+    return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
 
 
 def _current_stream_handle(tensors: Sequence[torch.Tensor]) -> int:
@@ -514,7 +524,7 @@ class PluginHost:
 
     def _timing_run(self, runtime_if: Any, built: BuiltPlugin) -> None:
         """Run enqueue once at the opt shapes, as the builder's tactic timing does."""
-        device = self.device or torch.device("cpu")
+        device = self.device or default_device()
         inputs = []
         for spec, dt in zip(built.inputs, built.input_types):
             tdt = TORCH_DTYPE[dt]

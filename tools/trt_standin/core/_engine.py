@@ -92,7 +92,9 @@ def compile_network(network: INetworkDefinition, config: IBuilderConfig, logger:
     profile = profiles[0]
     shapes_at = {which: _infer_all(network, {n: s[k] for n, s in profile.items()}) for k, which in enumerate(("min", "opt", "max"))}
 
-    device = torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+    from ..host import default_device
+
+    device = default_device()
     host = PluginHost(time_tactics=True, device=device)
     layers: List[LayerIR] = []
     for layer in network._layers:

@@ -52,6 +52,12 @@ def test_upstream_signatures_are_kept():
 
 @pytest.mark.slow
 def test_mypy_is_clean():
+    import importlib.util
+
+    import torch
+
+    if importlib.util.find_spec("mypy") is None or not torch.__version__.startswith("2.13"):
+        pytest.skip("type-checked in the pinned environment (torch 2.13 + mypy from constraints.txt)")
     root = PACKAGE.parents[4]
     result = subprocess.run([sys.executable, "-m", "mypy"], capture_output=True, text=True, cwd=str(root), timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -50,9 +50,10 @@ _DEFECT1_SCRIPT = textwrap.dedent(
     its = [trt.ITensor._make(None, n, trt.float32, (3, 5)) for n in "xy"]
     attrs = _attributes.encode_all(variant.attributes, {{"b": 0.5, "a": 3}})
     built = PluginHost().build(trtp.op.cat.scale_mul(*its, **attrs), [InputSpec.static(trt.float32, (3, 5))] * 2, aot=False)
-    x, y = torch.randn(3, 5), torch.randn(3, 5)
+    dev = "cuda" if torch.cuda.is_available() else "cpu"
+    x, y = torch.randn(3, 5, device=dev), torch.randn(3, 5, device=dev)
     (out,) = built.runtime().enqueue([x, y])
-    result["generated_error"] = float((out - (x * y * 3 + 0.5)).abs().max())
+    result["generated_error"] = float((out - (x * y * 3 + 0.5)).abs().max().cpu())
 
     @trtp.register("handwritten_d1::f")
     def _(x: trtp.TensorDesc, alpha: float) -> Tuple[trtp.TensorDesc]:
@@ -92,7 +93,7 @@ def test_defect1_scalar_attributes_with_current_numpy(version):
 
 
 # Defect 2 (11.4: a one-byte bytes attribute reads back as 65 zero bytes) ---------------------------
-def test_defect2_no_bytes_attributes_and_one_char_strings_round_trip(fresh_qdp_namespace):
+def test_defect2_no_bytes_attributes_and_one_char_strings_round_trip(fresh_qdp_namespace, device):
     import tensorrt as trt
     import tensorrt.plugin as trtp
     from torch_tensorrt.dynamo.conversion.plugins import _attributes, _registry, generate_plugin
@@ -117,7 +118,7 @@ def test_defect2_no_bytes_attributes_and_one_char_strings_round_trip(fresh_qdp_n
         it = trt.ITensor._make(None, "x", trt.float32, (4,))
         factory = getattr(getattr(trtp.op, fresh_qdp_namespace), "tag")(it, **attrs)
         built = PluginHost().build(factory, [InputSpec.static(trt.float32, (4,))], aot=False)
-        x = torch.randn(4)
+        x = torch.randn(4, device=device)
         (out,) = built.runtime().enqueue([x])  # attributes re-created from the serialised fields
         torch.testing.assert_close(out, x * 2.0)
     finally:
