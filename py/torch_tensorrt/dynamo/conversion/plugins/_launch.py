@@ -130,11 +130,17 @@ def _compiled_strategy(plan: LaunchPlan, runtime: Any) -> Strategy:
             values[position] = outputs[index].data_ptr
         pointers = tuple(values[p] for p, _ in input_slots) + tuple(values[p] for p, _ in output_slots)
         compiled = state["compiled"]
-        if compiled is not None and state["fast"] and knobs.runtime.launch_enter_hook is None:
+        if compiled is not None and state["fast"]:
             # Same specialisation as the compiling launch: same pointer alignment (16 bytes).
             if pointers == state["pointers"] or all((p & 15 == 0) == a for p, a in zip(pointers, state["alignment"])):
                 try:
-                    compiled.run(g0, g1, g2, stream, compiled.function, compiled.packed_metadata, None, None, None, *values)
+                    # Exactly the call JITFunction.run makes once it has found the kernel.
+                    runtime_knobs = knobs.runtime
+                    metadata = compiled.launch_metadata(plan.grid, stream, *values)
+                    compiled.run(
+                        g0, g1, g2, stream, compiled.function, compiled.packed_metadata, metadata,
+                        runtime_knobs.launch_enter_hook, runtime_knobs.launch_exit_hook, *values,
+                    )
                     state["pointers"] = pointers
                     return
                 except TypeError as e:  # another Triton launcher convention: stop trying
