@@ -111,7 +111,7 @@ def _compiled_strategy(plan: LaunchPlan, runtime: Any) -> Strategy:
     template = [value if kind == "value" else 0 for kind, value in layout]
     input_slots = [(position, value) for position, (kind, value) in enumerate(layout) if kind == "input"]
     output_slots = [(position, value) for position, (kind, value) in enumerate(layout) if kind == "output"]
-    state: Dict[str, Any] = {"compiled": None, "pointers": None, "fast": True}
+    state: Dict[str, Any] = {"compiled": None, "pointers": None, "fast": True, "direct": 0, "dispatched": 0}
 
     def slow(inputs: Sequence[Any], outputs: Sequence[Any], stream: int, values: List[Any]) -> Any:
         args = list(values)
@@ -142,16 +142,19 @@ def _compiled_strategy(plan: LaunchPlan, runtime: Any) -> Strategy:
                         runtime_knobs.launch_enter_hook, runtime_knobs.launch_exit_hook, *values,
                     )
                     state["pointers"] = pointers
+                    state["direct"] += 1
                     return
                 except TypeError as e:  # another Triton launcher convention: stop trying
                     state["fast"] = False
                     _LOGGER.debug("direct Triton launcher call not supported (%s); using JITFunction.run", e)
         compiled = slow(inputs, outputs, stream, values)
+        state["dispatched"] += 1
         if state["compiled"] is None and compiled is not None:
             state["compiled"] = compiled
             state["pointers"] = pointers
             state["alignment"] = tuple(p & 15 == 0 for p in pointers)
 
+    run.stats = state  # type: ignore[attr-defined]  # launches taken directly vs through JITFunction.run
     return run
 
 

@@ -28,11 +28,14 @@ def _run_seed(device: str, **custom_op_kwargs) -> dict:
         x, y = torch.randn(64, 64, device=device), torch.randn(64, 64, device=device)
         torch.testing.assert_close(model_trt(x, y), x * (x + y) * 2 + 0.5)
         record = _registry.PLUGINS["torchtrt_ex::elementwise_scale_mul"]
+        runtime = record.runtime()
+        stats = [getattr(fn, "stats", None) for fn in runtime._strategies.values()]
         graph_targets = [n.target for n in model_trt.graph.nodes if n.op == "call_function"]
         return {
             "strategies": set(record.runtime().chosen.values()),
             "graph_breaks": [t for t in graph_targets if "elementwise_scale_mul" in str(t)],
             "aot": record.extras.get("aot"),
+            "launch_stats": [s for s in stats if s is not None],
         }
     finally:
         handle.remove()
@@ -49,8 +52,11 @@ def test_seed_example_on_gpu():
 def test_seed_example_on_gpu_jit():
     result = _run_seed("cuda", use_aot_if_available=False)
     assert result["graph_breaks"] == []
-    # The body is a single Triton launch: enqueue launches it on TensorRT's buffers, no copy.
+    # The body is a single Triton launch: enqueue launches it on TensorRT's buffers, no copy,
+    # and after the first (compiling) launch straight through Triton's compiled launcher.
     assert result["strategies"] == {"launch"}
+    (stats,) = result["launch_stats"]
+    assert stats["dispatched"] == 1 and stats["direct"] >= 300, stats
 
 
 def test_seed_example_on_cpu(device):
