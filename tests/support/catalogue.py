@@ -8,7 +8,7 @@ launch: the JIT fast path and AOT apply) and which a torch body.
 
 # No "from __future__ import annotations": custom_op infers its schema from real annotations.
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import pathlib
 import stat
-import sys
 import zipfile
 
 import pytest

@@ -3,7 +3,6 @@ plugin and converter, static and dynamic shapes, save and load."""
 
 # No "from __future__ import annotations": QDP inspects real annotation objects.
 
-import os
 import subprocess
 import sys
 import textwrap

@@ -2,9 +2,6 @@
 
 # No "from __future__ import annotations": QDP inspects real annotation objects.
 
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest

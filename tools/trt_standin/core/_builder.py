@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pickle
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
-import torch
 
 from ._dims import Dims, _as_dims
 from ._enums import _Severity
-from ._network import INetworkDefinition, ITensor, IPluginV3Layer, _PROBE_SIZES
+from ._network import INetworkDefinition
 from ._version import TRT10
 from ._network_enums import (
     BuilderFlag,

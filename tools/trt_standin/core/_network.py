@@ -8,14 +8,14 @@ between the two runs depends on a dynamic input and is reported as -1, as Tensor
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 
 from . import _ops
 from ._dims import Dims, _as_dims
-from ._enums import DataType, QuickPluginCreationRequest, TensorFormat
+from ._enums import DataType, QuickPluginCreationRequest
 from ._version import TRT10
 from ._network_enums import (
     ElementWiseOperation,
@@ -382,7 +382,7 @@ class IPluginV3Layer(ILayer):
 
     @classmethod
     def _make_plugin(cls, network: "INetworkDefinition", inputs: Sequence[ITensor], plugin: Any, request: Any) -> "IPluginV3Layer":
-        from ..host import InputSpec, PluginHost
+        from ..host import PluginHost
 
         self = object.__new__(cls)
         self._network = network

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -171,7 +171,7 @@ class ISymExpr:
 
     def _write_only(key: str, check: Any) -> property:  # type: ignore[misc]
         def getter(self: "ISymExpr") -> Any:
-            raise AttributeError(f"property of 'ISymExpr' object has no getter")
+            raise AttributeError("property of 'ISymExpr' object has no getter")
 
         def setter(self: "ISymExpr", value: Any) -> None:
             if not check(value):

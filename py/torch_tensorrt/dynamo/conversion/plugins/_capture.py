@@ -25,21 +25,19 @@ import contextlib
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import sympy
 import torch
-from torch._dynamo.source import LocalSource
 from torch._dispatch.python import enable_python_dispatcher
 from torch._subclasses.fake_tensor import FakeTensorMode
-from torch.fx.experimental.symbolic_shapes import DimDynamic, ShapeEnv
+from torch.fx.experimental.symbolic_shapes import ShapeEnv
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from ._attributes import to_call_value
 from ._errors import PluginGenerationError
 from ._schema import OpSpec
 from ._shape_program import DimSymbol, ShapeProgram
-from ._symbolic import DEFAULT_HINT, TraceKey, _call_arguments, _fake_device, _guards
+from ._symbolic import TraceKey, _call_arguments, _guards, symbolic_inputs
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -165,27 +163,9 @@ def capture(spec: OpSpec, key: TraceKey, program: ShapeProgram, hints: Optional[
             f"{spec.qualname}: the op is not a torch.library.custom_op with a Python body, so its launch cannot be captured"
         )
     env = ShapeEnv()
-    symbols: Dict[sympy.Symbol, DimSymbol] = {}
-    device = _fake_device()
     recorder = _RecordOps()
     with _LOCK, FakeTensorMode(shape_env=env), enable_python_dispatcher():
-        inputs: List[Optional[torch.Tensor]] = []
-        for i, (arg, sig) in enumerate(zip(spec.tensor_args, key.tensors)):
-            if sig is None:
-                inputs.append(None)
-                continue
-            sizes: List[Union[int, torch.SymInt]] = []
-            for j, d in enumerate(sig.dims):
-                if d is not None:
-                    sizes.append(int(d))
-                    continue
-                hint = max(2, int((hints or {}).get((i, j), DEFAULT_HINT)))
-                label = f"{arg.name}.size({j})"
-                sym = env.create_symbol(hint, source=LocalSource(label), dynamic_dim=DimDynamic.DYNAMIC)
-                sizes.append(env.create_symintnode(sym, hint=hint, source=LocalSource(label)))
-                if isinstance(sym, sympy.Symbol):
-                    symbols[sym] = DimSymbol(i, j, label)
-            inputs.append(torch.empty(sizes, dtype=sig.dtype, device=device))
+        inputs, symbols = symbolic_inputs(env, spec, key, hints)
         args, kwargs = _call_arguments(spec, inputs, key.attributes)
         with _intercept_triton_launches() as launches, recorder:
             try:

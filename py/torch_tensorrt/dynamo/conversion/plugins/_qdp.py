@@ -18,12 +18,9 @@ import logging
 import typing
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-import torch
 
 from . import _attributes, _dtypes
-from ._errors import user_error
-from ._schema import OpSpec
-from ._shape_program import Algebra, DimSymbol, ShapeProgram
+from ._shape_program import Algebra, ShapeProgram
 from ._symbolic import TensorSignature
 from ._variant import PluginVariant
 

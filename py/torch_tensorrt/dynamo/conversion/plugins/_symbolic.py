@@ -87,30 +87,10 @@ def trace(
     fails, or when an output shape depends on data.
     """
     env = ShapeEnv()
-    symbols: Dict[sympy.Symbol, DimSymbol] = {}
-    tensor_args = spec.tensor_args
-    fake_inputs: List[Optional[torch.Tensor]] = []
-    device = _fake_device()
     # The Python dispatcher runs torch's Python meta kernels and decompositions, which keep sizes
     # symbolic; without it some C++ kernels read concrete sizes and specialise (as export avoids).
     with FakeTensorMode(shape_env=env, allow_non_fake_inputs=False), enable_python_dispatcher():
-        for i, (arg, sig) in enumerate(zip(tensor_args, key.tensors)):
-            if sig is None:
-                fake_inputs.append(None)
-                continue
-            sizes: List[Union[int, torch.SymInt]] = []
-            for j, d in enumerate(sig.dims):
-                if d is not None:
-                    sizes.append(int(d))
-                    continue
-                hint = max(2, int((hints or {}).get((i, j), DEFAULT_HINT)))
-                label = f"{arg.name}.size({j})"
-                source = LocalSource(label)
-                sym = env.create_symbol(hint, source=source, dynamic_dim=DimDynamic.DYNAMIC)
-                sizes.append(env.create_symintnode(sym, hint=hint, source=source))
-                if isinstance(sym, sympy.Symbol):
-                    symbols[sym] = DimSymbol(i, j, label)
-            fake_inputs.append(torch.empty(sizes, dtype=sig.dtype, device=device))
+        fake_inputs, symbols = symbolic_inputs(env, spec, key, hints)
         args, kwargs = _call_arguments(spec, fake_inputs, key.attributes)
         try:
             result = op(*args, **kwargs)
@@ -155,6 +135,40 @@ def program_render(expr: sympy.Basic, symbols: Mapping[sympy.Symbol, DimSymbol])
     from ._shape_program import python_syntax
 
     return python_syntax(expr.xreplace({s: sympy.Symbol(d.label) for s, d in symbols.items()}))
+
+
+def symbolic_inputs(
+    env: ShapeEnv,
+    spec: OpSpec,
+    key: TraceKey,
+    hints: Optional[Mapping[Tuple[int, int], int]] = None,
+) -> Tuple[List[Optional[torch.Tensor]], Dict[sympy.Symbol, DimSymbol]]:
+    """FakeTensors for the key's inputs (call inside a FakeTensorMode over ``env``).
+
+    Static sizes stay ints; each dynamic size is its own symbol, hinted by ``hints`` (tensor index,
+    dim) or DEFAULT_HINT. Returns the tensors (None for absent ones) and what each symbol stands for.
+    """
+    symbols: Dict[sympy.Symbol, DimSymbol] = {}
+    inputs: List[Optional[torch.Tensor]] = []
+    device = _fake_device()
+    for i, (arg, sig) in enumerate(zip(spec.tensor_args, key.tensors)):
+        if sig is None:
+            inputs.append(None)
+            continue
+        sizes: List[Union[int, torch.SymInt]] = []
+        for j, d in enumerate(sig.dims):
+            if d is not None:
+                sizes.append(int(d))
+                continue
+            hint = max(2, int((hints or {}).get((i, j), DEFAULT_HINT)))
+            label = f"{arg.name}.size({j})"
+            source = LocalSource(label)
+            sym = env.create_symbol(hint, source=source, dynamic_dim=DimDynamic.DYNAMIC)
+            sizes.append(env.create_symintnode(sym, hint=hint, source=source))
+            if isinstance(sym, sympy.Symbol):
+                symbols[sym] = DimSymbol(i, j, label)
+        inputs.append(torch.empty(sizes, dtype=sig.dtype, device=device))
+    return inputs, symbols
 
 
 def _call_arguments(

@@ -13,3 +13,22 @@ def catalogue_plugins():
     yield catalogue
     for h in handles:
         h.remove()
+
+
+@pytest.fixture
+def ops():
+    """Torch ops the test defines (support.ops.DefinedOps), destroyed afterwards."""
+    from support.ops import DefinedOps
+
+    defined = DefinedOps()
+    yield defined
+    defined.destroy()
+
+
+@pytest.fixture
+def handles():
+    """Registration handles of the test, removed (last first) even when the test fails."""
+    made = []
+    yield made
+    for h in reversed(made):
+        h.remove()

@@ -3,7 +3,6 @@
 import re
 import subprocess
 import sys
-import tempfile
 
 import pytest
 import torch
@@ -127,7 +126,7 @@ def test_ptx_assembles_with_tritons_ptxas(catalogue_plugins, gpu_target, tmp_pat
 
 def test_ptx_version_is_capped_for_the_driver(catalogue_plugins):
     """PR 4435 review point: PTX must not declare an ISA newer than the target driver loads."""
-    from torch_tensorrt.dynamo.conversion.plugins import _aot, _capture, _registry, _triton_aot
+    from torch_tensorrt.dynamo.conversion.plugins import _capture, _registry, _triton_aot
 
     case = catalogue.CASE_BY_NAME["scale_mul"]
     record = _registry.PLUGINS[case.op]

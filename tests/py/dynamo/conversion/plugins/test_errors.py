@@ -11,7 +11,7 @@ Cases where the library's message falls short of what a user should read are str
 
 import inspect
 import re
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, List, Tuple
 
 import pytest
 import torch
@@ -22,60 +22,7 @@ API_CONVERTER = "generate_plugin_converter"
 
 
 # -- fixtures -------------------------------------------------------------------------------------
-class _Ops:
-    """Defines torch ops for one test and destroys them afterwards."""
-
-    def __init__(self) -> None:
-        self._custom: List[str] = []
-        self._libraries: List[torch.library.Library] = []
-
-    def custom(
-        self,
-        qualname: str,
-        fn: Callable[..., Any],
-        fake: Optional[Callable[..., Any]] = None,
-        mutates_args: Tuple[str, ...] = (),
-    ) -> torch._ops.OpOverload:
-        op = torch.library.custom_op(qualname, fn, mutates_args=mutates_args)
-        self._custom.append(qualname)
-        if fake is not None:
-            op.register_fake(fake)
-        ns, name = qualname.split("::")
-        return getattr(getattr(torch.ops, ns), name).default
-
-    def library(self, namespace: str) -> torch.library.Library:
-        lib = torch.library.Library(namespace, "FRAGMENT")
-        self._libraries.append(lib)
-        return lib
-
-    def destroy(self) -> None:
-        from torch._library.custom_ops import OPDEF_TO_LIB
-
-        for qualname in reversed(self._custom):
-            lib = OPDEF_TO_LIB.pop(qualname, None)
-            if lib is not None:
-                lib._destroy()
-        for lib in reversed(self._libraries):
-            lib._destroy()
-
-
-@pytest.fixture
-def ops():
-    defined = _Ops()
-    yield defined
-    defined.destroy()
-
-
-@pytest.fixture
-def handles():
-    """Registration handles of the test, removed (last first) even when the test fails."""
-    made: List[Any] = []
-    yield made
-    for h in reversed(made):
-        h.remove()
-
-
-def _identity_op(ops: _Ops, qualname: str) -> torch._ops.OpOverload:
+def _identity_op(ops: Any, qualname: str) -> torch._ops.OpOverload:
     def fn(x: torch.Tensor) -> torch.Tensor:
         return x.clone()
 
@@ -168,7 +115,7 @@ def test_op_without_fake_kernel(trt_backend, ops):
     )
 
 
-def _raising_op(ops: _Ops, qualname: str, *, only_outside_export: bool) -> torch._ops.OpOverload:
+def _raising_op(ops: Any, qualname: str, *, only_outside_export: bool) -> torch._ops.OpOverload:
     def fn(x: torch.Tensor, k: int = 1) -> torch.Tensor:
         return x * k
 
@@ -610,7 +557,7 @@ def test_custom_op_errors_name_custom_op(trt_backend, ops):
 
 
 # -- shape guards -----------------------------------------------------------------------------------
-def _specialising_op(ops: _Ops, qualname: str) -> torch._ops.OpOverload:
+def _specialising_op(ops: Any, qualname: str) -> torch._ops.OpOverload:
     def fn(x: torch.Tensor) -> torch.Tensor:
         return x * 2
 

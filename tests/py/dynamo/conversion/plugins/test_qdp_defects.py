@@ -11,7 +11,6 @@ import subprocess
 import sys
 import textwrap
 
-import numpy as np
 import pytest
 import torch
 
@@ -178,7 +177,7 @@ def test_defect5_aot_impl_declares_every_attribute(catalogue_plugins):
 
 # Defect 9 (Python 3.13: unguarded issubclass on generic annotations) --------------------------------
 def test_defect9_every_generated_annotation_is_a_class(catalogue_plugins):
-    from torch_tensorrt.dynamo.conversion.plugins import _aot, _registry
+    from torch_tensorrt.dynamo.conversion.plugins import _registry
 
     for name in catalogue.OP_NAMES:
         record = _registry.PLUGINS[name]

@@ -23,42 +23,6 @@ PLUGINS_DIR = pathlib.Path(__file__).resolve().parents[5] / "py" / "torch_tensor
 
 
 # -- helpers --------------------------------------------------------------------------------------
-class _Ops:
-    """Defines torch custom ops for one test and destroys them afterwards."""
-
-    def __init__(self) -> None:
-        self._defined: List[str] = []
-
-    def custom(self, qualname: str, fn: Callable[..., Any], fake: Callable[..., Any]) -> Any:
-        torch.library.custom_op(qualname, fn, mutates_args=()).register_fake(fake)
-        self._defined.append(qualname)
-        ns, name = qualname.split("::")
-        return getattr(getattr(torch.ops, ns), name)
-
-    def destroy(self) -> None:
-        from torch._library.custom_ops import OPDEF_TO_LIB
-
-        for qualname in reversed(self._defined):
-            lib = OPDEF_TO_LIB.pop(qualname, None)
-            if lib is not None:
-                lib._destroy()
-
-
-@pytest.fixture
-def ops():
-    defined = _Ops()
-    yield defined
-    defined.destroy()
-
-
-@pytest.fixture
-def handles():
-    made: List[Any] = []
-    yield made
-    for h in reversed(made):
-        h.remove()
-
-
 class _One(torch.nn.Module):
     def __init__(self, fn: Callable[..., Any]) -> None:
         super().__init__()
@@ -189,7 +153,7 @@ def test_fake_inputs_carry_the_real_input_dtypes(trt_backend, ops, handles, devi
             raise TypeError(f"reg_2::int_affine takes int32, got {x.dtype}")
         return torch.empty_like(x)
 
-    packet = ops.custom("reg_2::int_affine", fn, fake)
+    packet = ops.custom_packet("reg_2::int_affine", fn, fake)
     handles.append(custom_op("reg_2::int_affine"))
     compiled = _compile(lambda x: packet(x, 3), [_dynamic((1, 5), (4, 5), (9, 5), torch.int32)])
     assert not _runs_in_pytorch(compiled, packet), _registry.PLUGINS["reg_2::int_affine"].rejections
@@ -209,7 +173,7 @@ def test_each_input_dimension_is_its_own_symbol(trt_backend, ops, handles, devic
     def fake(x, y):
         return x.new_empty((x.shape[0], y.shape[0]))
 
-    packet = ops.custom("reg_3::outer", fn, fake)
+    packet = ops.custom_packet("reg_3::outer", fn, fake)
     handles.append(custom_op("reg_3::outer"))
     compiled = _compile(lambda x, y: packet(x, y), [_dynamic((1,), (5,), (9,)), _dynamic((1,), (5,), (9,))])
     assert not _runs_in_pytorch(compiled, packet), _registry.PLUGINS["reg_3::outer"].rejections
@@ -231,7 +195,7 @@ def test_size_one_broadcast_guard_is_honoured(trt_backend, ops, handles, device)
     def fake(x, y):
         return torch.empty(torch.broadcast_shapes(x.shape, y.shape), dtype=x.dtype, device=x.device)
 
-    ops.custom("reg_4::badd", fn, fake)
+    ops.custom_packet("reg_4::badd", fn, fake)
     handles.append(generate_plugin("reg_4::badd"))
     record = _registry.PLUGINS["reg_4::badd"]
     itensors = [trt.ITensor._make(None, n, trt.float32, (-1, 4)) for n in ("x", "y")]
@@ -267,7 +231,7 @@ def test_broadcast_of_a_static_size_one_input_converts(trt_backend, ops, handles
     def fake(x, y):
         return torch.empty(torch.broadcast_shapes(x.shape, y.shape), dtype=x.dtype, device=x.device)
 
-    packet = ops.custom("reg_5::badd", fn, fake)
+    packet = ops.custom_packet("reg_5::badd", fn, fake)
     handles.append(custom_op("reg_5::badd"))
     bias = torch.randn(1, 4, device=device)
     compiled = _compile(lambda x, b: packet(x, b), [_dynamic((1, 4), (6, 4), (8, 4)), _dynamic((1, 4), (1, 4), (1, 4))])
@@ -287,7 +251,7 @@ def test_guards_of_one_call_site_do_not_apply_to_another(trt_backend, ops, handl
     def fake(x, y):
         return torch.empty(torch.broadcast_shapes(x.shape, y.shape), dtype=x.dtype, device=x.device)
 
-    packet = ops.custom("reg_14::badd", fn, fake)
+    packet = ops.custom_packet("reg_14::badd", fn, fake)
     handles.append(custom_op("reg_14::badd"))
     same = _compile(lambda x: packet(x, x), [_dynamic((1, 4), (5, 4), (8, 4))])
     x = torch.randn(3, 4, device=device)
@@ -302,7 +266,7 @@ def test_guards_of_one_call_site_do_not_apply_to_another(trt_backend, ops, handl
 
 
 # -- the trace redone on every TensorRT shape query -------------------------------------------------
-def _first2(ops: _Ops, qualname: str, calls: List[Tuple[Any, ...]]) -> Any:
+def _first2(ops: Any, qualname: str, calls: List[Tuple[Any, ...]]) -> Any:
     def fn(x: torch.Tensor) -> torch.Tensor:
         return x[:, :2].clone()
 
@@ -310,7 +274,7 @@ def _first2(ops: _Ops, qualname: str, calls: List[Tuple[Any, ...]]) -> Any:
         calls.append(tuple(x.shape))
         return x.new_empty((x.shape[0], 2))
 
-    return ops.custom(qualname, fn, fake)
+    return ops.custom_packet(qualname, fn, fake)
 
 
 def test_fake_kernel_is_traced_once(trt_backend, ops, handles):
@@ -390,7 +354,7 @@ def test_plugin_build_traces_once_with_the_real_static_dims(trt_backend, ops, ha
             raise ValueError(f"reg_7::rowsum4 needs 4 columns, got {x.shape[1]}")
         return x.new_empty((x.shape[0],))
 
-    ops.custom("reg_7::rowsum4", fn, fake)
+    ops.custom_packet("reg_7::rowsum4", fn, fake)
     handles.append(generate_plugin("reg_7::rowsum4"))
     record = _registry.PLUGINS["reg_7::rowsum4"]
     itensor = trt.ITensor._make(None, "x", trt.float32, (-1, 4))
@@ -479,7 +443,7 @@ def test_defaulted_attribute_before_a_required_one(trt_backend, ops, handles, de
     def fake(x, scale=2.0, *, shift):
         return torch.empty_like(x)
 
-    packet = ops.custom("reg_8::affine", fn, fake)
+    packet = ops.custom_packet("reg_8::affine", fn, fake)
     assert [a.has_default_value() for a in packet.default._schema.arguments] == [False, True, False]
     handles.append(custom_op("reg_8::affine"))
     x = torch.randn(4, 6, device=device)
@@ -496,7 +460,7 @@ def test_dynamic_model_converts_without_the_flag(trt_backend, ops, handles, devi
     def fn(x: torch.Tensor) -> torch.Tensor:
         return x.square() - 1
 
-    packet = ops.custom("reg_9::sq", fn, lambda x: torch.empty_like(x))
+    packet = ops.custom_packet("reg_9::sq", fn, lambda x: torch.empty_like(x))
     handles.append(custom_op("reg_9::sq"))  # no supports_dynamic_shapes
     compiled = _compile(lambda x: packet(x), [_dynamic((1, 3), (4, 3), (32, 3))])
     assert not _runs_in_pytorch(compiled, packet), _registry.PLUGINS["reg_9::sq"].rejections
@@ -571,8 +535,8 @@ def test_two_plugins_in_one_process_do_not_overwrite_each_other(trt_backend, ops
     def col_argmin(x: torch.Tensor) -> torch.Tensor:
         return x.argmin(dim=1)
 
-    a = ops.custom("reg_10::scaled", double, lambda x, k: torch.empty_like(x))
-    b = ops.custom("reg_10::col_argmin", col_argmin, lambda x: x.new_empty((x.shape[0],), dtype=torch.int64))
+    a = ops.custom_packet("reg_10::scaled", double, lambda x, k: torch.empty_like(x))
+    b = ops.custom_packet("reg_10::col_argmin", col_argmin, lambda x: x.new_empty((x.shape[0],), dtype=torch.int64))
     handles.append(custom_op("reg_10::scaled"))
     handles.append(custom_op("reg_10::col_argmin"))
 
