@@ -23,21 +23,13 @@ from . import core
 from .assumptions import assumed
 from .core import _expr
 from .core._dims import IDimensionExpr
+from .core._network import TORCH_OF, TRT_OF
 
 Shape = Tuple[int, ...]
 
-TORCH_DTYPE: Dict[Any, torch.dtype] = {
-    core.DataType.FLOAT: torch.float32,
-    core.DataType.HALF: torch.float16,
-    core.DataType.BF16: torch.bfloat16,
-    core.DataType.INT8: torch.int8,
-    core.DataType.INT32: torch.int32,
-    core.DataType.INT64: torch.int64,
-    core.DataType.BOOL: torch.bool,
-    core.DataType.UINT8: torch.uint8,
-    core.DataType.FP8: torch.float8_e4m3fn,
-}
-TRT_DTYPE: Dict[torch.dtype, Any] = {v: k for k, v in TORCH_DTYPE.items()}
+# The network executor and the host share one TensorRT <-> torch dtype table.
+TORCH_DTYPE: Dict[Any, torch.dtype] = TORCH_OF
+TRT_DTYPE: Dict[torch.dtype, Any] = TRT_OF
 
 
 class PluginHostError(RuntimeError):
