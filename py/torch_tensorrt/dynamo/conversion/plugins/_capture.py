@@ -103,30 +103,51 @@ class _Launch:
 _INTERCEPT = threading.local()
 
 
+def _launch_classes() -> List[type]:
+    """The classes whose ``__getitem__`` starts a Triton launch.
+
+    ``KernelInterface`` (``@triton.jit`` compiled kernels, and interpreted ones from Triton 3.4 on);
+    before 3.4 the interpreter's ``InterpretedFunction`` defines its own ``__getitem__``.
+    """
+    from triton.runtime.jit import KernelInterface
+
+    classes: List[type] = [KernelInterface]
+    try:
+        from triton.runtime.interpreter import InterpretedFunction
+    except ImportError:  # pragma: no cover - every supported Triton has it
+        return classes
+    if "__getitem__" in vars(InterpretedFunction):
+        classes.append(InterpretedFunction)
+    return classes
+
+
 @contextlib.contextmanager
 def _intercept_triton_launches() -> Iterator[List[_Launch]]:
     """Record ``kernel[grid](...)`` calls made by this thread instead of launching them."""
-    from triton.runtime.jit import KernelInterface
-
     launches: List[_Launch] = []
-    original = KernelInterface.__getitem__
+    originals = [(cls, vars(cls)["__getitem__"]) for cls in _launch_classes()]
 
-    def getitem(self: Any, grid: Any) -> Callable[..., Any]:
-        if getattr(_INTERCEPT, "launches", None) is None:
-            launcher: Callable[..., Any] = original(self, grid)
-            return launcher
+    def interceptor(original: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+        def getitem(self: Any, grid: Any) -> Callable[..., Any]:
+            if getattr(_INTERCEPT, "launches", None) is None:
+                launcher: Callable[..., Any] = original(self, grid)
+                return launcher
 
-        def record(*args: Any, **kwargs: Any) -> None:
-            _INTERCEPT.launches.append(_Launch(self, grid, args, kwargs))
+            def record(*args: Any, **kwargs: Any) -> None:
+                _INTERCEPT.launches.append(_Launch(self, grid, args, kwargs))
 
-        return record
+            return record
+
+        return getitem
 
     _INTERCEPT.launches = launches
-    setattr(KernelInterface, "__getitem__", getitem)
+    for cls, original in originals:
+        setattr(cls, "__getitem__", interceptor(original))
     try:
         yield launches
     finally:
-        setattr(KernelInterface, "__getitem__", original)
+        for cls, original in originals:
+            setattr(cls, "__getitem__", original)
         _INTERCEPT.launches = None
 
 

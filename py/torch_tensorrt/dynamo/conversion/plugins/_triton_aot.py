@@ -146,12 +146,11 @@ def compile_launch(
     """PTX for ``captured`` in TensorRT's parameter order (see NOTE [PTX in TensorRT's order])."""
     import triton
     from triton.backends.compiler import GPUTarget
-    from triton.compiler import ASTSource
 
     jit = _jit_function(captured.kernel)
     signature: Dict[str, str] = {}
     constexprs: Dict[str, Any] = {}
-    attrs: Dict[Tuple[int, ...], List[List[Any]]] = {}
+    divisible: List[int] = []  # argument positions with a 16-byte / multiple-of-16 hint
     inputs_at: Dict[int, str] = {}
     outputs_at: Dict[int, str] = {}
     extras: List[Extra] = []
@@ -161,7 +160,7 @@ def compile_launch(
             if dtype not in _TRITON_TYPE:
                 raise AOTUnavailable(f"{op}: tensor argument '{name}' has dtype {dtype}, which Triton AOT cannot type")
             signature[name] = "*" + _TRITON_TYPE[dtype]
-            attrs[(index,)] = [["tt.divisibility", 16]]
+            divisible.append(index)
             table = inputs_at if source.kind == "input" else outputs_at
             if source.index in table:
                 raise AOTUnavailable(
@@ -172,7 +171,7 @@ def compile_launch(
             signature[name] = "i32"
             extras.append(Extra(name, source.expr))
             if _int_divisible_by_16(source.expr):
-                attrs[(index,)] = [["tt.divisibility", 16]]
+                divisible.append(index)
         else:
             value = int(source.expr) if source.kind == "int" else source.value  # type: ignore[arg-type]
             if isinstance(value, float) or isinstance(value, (int, bool)) or value is None or name in captured.constexpr_names:
@@ -203,7 +202,7 @@ def compile_launch(
                 "name": jit.__name__,
                 "signature": signature,
                 "constexprs": {k: repr(v) for k, v in constexprs.items()},
-                "attrs": {str(k): v for k, v in attrs.items()},
+                "divisible": divisible,
                 "options": {k: repr(v) for k, v in sorted(options.items())},
                 "target": target,
                 "triton": triton.__version__,
@@ -219,7 +218,7 @@ def compile_launch(
         name, ptx, num_warps, shared, version = cached
     else:
         _LOGGER.info("%s: compiling Triton kernel %s to PTX for sm_%d", op, jit.__name__, target)
-        src = ASTSource(fn=jit, signature=signature, constexprs=constexprs, attrs=attrs)
+        src = _ast_source(jit, signature, constexprs, divisible)
         compiled = triton.compile(src, target=GPUTarget("cuda", target, 32), options=options)
         metadata = compiled.metadata
         scratch = int(getattr(metadata, "global_scratch_size", 0) or 0)
@@ -242,13 +241,36 @@ def compile_launch(
     return CompiledKernel(name, ptx, num_warps, shared, tuple(extras), captured.grid, target, version)
 
 
+def _ast_source(jit: Any, signature: Dict[str, str], constexprs: Dict[str, Any], divisible: Sequence[int]) -> Any:
+    """Triton's ``ASTSource`` for the kernel, in the form the installed Triton takes.
+
+    Triton 3.3 and later take every argument in ``signature`` (``"constexpr"`` for constants),
+    ``constexprs`` by name and ``attrs`` keyed by ``(position,)``; Triton 3.2 takes only the
+    non-constant arguments in ``signature``, the constants as ``constants`` and an
+    ``AttrsDescriptor`` built from ``{position: 16}`` hints.
+    """
+    from triton.compiler import ASTSource
+
+    if "constexprs" in inspect.signature(ASTSource.__init__).parameters:
+        attrs = {(index,): [["tt.divisibility", 16]] for index in divisible}
+        return ASTSource(fn=jit, signature=signature, constexprs=constexprs, attrs=attrs)
+    from triton.backends.compiler import AttrsDescriptor  # Triton 3.2
+
+    runtime_args = {name: kind for name, kind in signature.items() if kind != "constexpr"}
+    hints = AttrsDescriptor.from_hints({index: 16 for index in divisible})
+    return ASTSource(fn=jit, signature=runtime_args, constants=constexprs, attrs=hints)
+
+
 def _default_ptx_version(target: int) -> Optional[int]:
     """The PTX ISA version Triton targets by default (from its bundled ptxas), e.g. 87."""
     try:
         from triton.backends.nvidia.compiler import CUDAOptions, get_ptx_version_from_options
 
-        return int(get_ptx_version_from_options(CUDAOptions(), target))
-    except Exception:  # other Triton releases: let Triton choose
+        # Triton 3.2 takes the options only; later releases also the target architecture.
+        takes_arch = len(inspect.signature(get_ptx_version_from_options).parameters) > 1
+        args = (CUDAOptions(), target) if takes_arch else (CUDAOptions(),)
+        return int(get_ptx_version_from_options(*args))
+    except Exception:  # a Triton without these helpers: let Triton choose
         return None
 
 

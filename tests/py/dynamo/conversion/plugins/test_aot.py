@@ -3,6 +3,7 @@
 import re
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -108,36 +109,51 @@ def test_launch_parameters_follow_the_shapes(catalogue_plugins, gpu_target, case
         assert config["block_x"] % 32 == 0 and config["shared_mem"] >= 0
 
 
+def _tritons_ptxas(arch: int) -> str:
+    """Path of the ptxas that ships with the installed Triton (its lookup differs by release)."""
+    from triton.backends.nvidia import compiler
+
+    if hasattr(compiler, "get_ptxas"):  # Triton >= 3.3; 3.4 on take the architecture
+        import inspect
+
+        found = compiler.get_ptxas(arch) if inspect.signature(compiler.get_ptxas).parameters else compiler.get_ptxas()
+        return found.path if hasattr(found, "path") else found[0]
+    return compiler._path_to_binary("ptxas")[0]  # Triton 3.2
+
+
 @pytest.mark.parametrize("case", AOT_CASES, ids=[c.name for c in AOT_CASES])
 def test_ptx_assembles_with_tritons_ptxas(catalogue_plugins, gpu_target, tmp_path, case):
-    from triton.backends.nvidia.compiler import get_ptxas
-
     built, _ = _build_aot(case, list(case.dynamic))
     ptx_file = tmp_path / "k.ptx"
     ptx_file.write_bytes(built.aot.ptx)
-    import inspect
-
-    ptxas = get_ptxas(90) if inspect.signature(get_ptxas).parameters else get_ptxas()
-    path = ptxas.path if hasattr(ptxas, "path") else ptxas[0]
-    result = subprocess.run([path, "-arch=sm_90a", str(ptx_file), "-o", str(tmp_path / "k.cubin")], capture_output=True, text=True)
+    result = subprocess.run(
+        [_tritons_ptxas(90), "-arch=sm_90a", str(ptx_file), "-o", str(tmp_path / "k.cubin")],
+        capture_output=True, text=True,
+    )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "k.cubin").stat().st_size > 0
 
 
-def test_ptx_version_is_capped_for_the_driver(catalogue_plugins):
-    """PR 4435 review point: PTX must not declare an ISA newer than the target driver loads."""
-    from torch_tensorrt.dynamo.conversion.plugins import _capture, _registry, _triton_aot
+def _scale_mul_capture():
+    """The catalogue's scale_mul launch, captured for (dynamic, static) 2-D fp32 inputs."""
+    from torch_tensorrt.dynamo.conversion.plugins import _capture, _registry
+    from torch_tensorrt.dynamo.conversion.plugins._symbolic import TensorSignature
 
     case = catalogue.CASE_BY_NAME["scale_mul"]
     record = _registry.PLUGINS[case.op]
     example = catalogue.inputs_for(case, case.static, "cpu")
     call = _capture_call(case, record.spec, example)
-    from torch_tensorrt.dynamo.conversion.plugins._symbolic import TensorSignature
-
     variant = record.variant()
     key = variant.trace_key([TensorSignature(t.dtype, (None, t.shape[1])) for t in example], call.attributes)
     program = record.programs.get_or_trace("t", record.spec, record.op, key)
-    captured = _capture.capture(record.spec, key, program)
+    return _capture.capture(record.spec, key, program)
+
+
+def test_ptx_version_is_capped_for_the_driver(catalogue_plugins):
+    """PR 4435 review point: PTX must not declare an ISA newer than the target driver loads."""
+    from torch_tensorrt.dynamo.conversion.plugins import _triton_aot
+
+    captured = _scale_mul_capture()
     old_driver = _triton_aot.compile_launch("t", captured, [torch.float32] * 2, [torch.float32], target=90, driver_version=12040)
     assert old_driver.ptx_version == 84 and re.search(r"^\.version 8\.4$", old_driver.ptx, re.M)
     new_driver = _triton_aot.compile_launch("t", captured, [torch.float32] * 2, [torch.float32], target=90, driver_version=13000)
@@ -251,3 +267,70 @@ def _ir(engine):
 
 def _engine_bytes(engine):
     return bytes(_cuda_engine(engine).serialize())
+
+
+# -- Triton's trailing scratch parameters (NOTE [PTX in TensorRT's order]) -----------------------
+# Triton 3.2 declares only the kernel's own parameters; 3.3 to 3.5 append a global_scratch pointer;
+# 3.6 to 3.8 append global_scratch and profile_scratch. The release matrix
+# (test_triton_releases.py) runs this file's real-kernel tests under each of them.
+_SCRATCH_BY_RELEASE = {"3.2": [], "3.3-3.5": ["global_scratch"], "3.6-3.8": ["global_scratch", "profile_scratch"]}
+
+
+def _triton_like_ptx(own: int, scratch: int, read_scratch: bool = False) -> str:
+    """PTX laid out as Triton emits it: ``own`` kernel parameters, then ``scratch`` trailing pointers."""
+    params = [f".param .u64 .ptr .global .align 1 k_param_{i}" for i in range(own + scratch)]
+    loads = [f"\tld.param.b64 \t%rd{i}, [k_param_{i}];" for i in range(own + (scratch if read_scratch else 0))]
+    return "\n".join([
+        ".version 8.4", ".target sm_90a", ".address_size 64", "",
+        ".visible .entry k(", "\t" + ",\n\t".join(params), ")", ".reqntid 128", "{", *loads, "\tret;", "}", "",
+    ])
+
+
+@pytest.mark.parametrize("release", list(_SCRATCH_BY_RELEASE))
+def test_trailing_scratch_parameters_are_removed_for_every_triton_release(release):
+    from torch_tensorrt.dynamo.conversion.plugins import _triton_aot
+
+    scratch = len(_SCRATCH_BY_RELEASE[release])
+    ptx = _triton_like_ptx(own=4, scratch=scratch)
+    # kernel order (x, n, y, out) -> TensorRT order (x, y, n, out)
+    out = _triton_aot.reorder_entry_params(ptx, "k", ["x", "n", "y", "out"], ["x", "y", "n", "out"])
+    params = [p.split()[-1] for p in _triton_aot.entry_parameters(out, "k")]
+    assert params == ["k_param_0", "k_param_2", "k_param_1", "k_param_3"]
+    assert out.split(")", 1)[1] == ptx.split(")", 1)[1]  # the body is untouched
+
+
+def test_a_kernel_that_reads_a_scratch_parameter_is_refused():
+    from torch_tensorrt.dynamo.conversion.plugins import _triton_aot
+
+    ptx = _triton_like_ptx(own=3, scratch=2, read_scratch=True)
+    with pytest.raises(_triton_aot.AOTUnavailable, match=r"kernel k: the kernel reads Triton's scratch parameter k_param_3"):
+        _triton_aot.reorder_entry_params(ptx, "k", ["x", "y", "out"], ["x", "y", "out"])
+
+
+def test_a_ptx_with_fewer_parameters_than_arguments_is_refused():
+    from torch_tensorrt.dynamo.conversion.plugins import _triton_aot
+
+    with pytest.raises(_triton_aot.AOTUnavailable, match="declares 2 parameters, fewer than its 3 arguments"):
+        _triton_aot.reorder_entry_params(_triton_like_ptx(own=2, scratch=0), "k", ["x", "y", "out"], ["x", "y", "out"])
+
+
+@pytest.mark.parametrize("field", ["global_scratch_size", "profile_scratch_size"])
+def test_a_kernel_that_needs_scratch_memory_is_refused(catalogue_plugins, monkeypatch, tmp_path, field):
+    """TensorRT gives an AOT kernel no scratch buffer: such a kernel stays JIT, with the reason."""
+    import triton
+
+    from torch_tensorrt.dynamo.conversion.plugins import _triton_aot
+
+    monkeypatch.setenv("TORCH_TRT_PLUGINS_CACHE", str(tmp_path))  # compile, do not reuse a cached kernel
+    real_compile = triton.compile
+
+    def compile_needing_scratch(*args, **kwargs):
+        compiled = real_compile(*args, **kwargs)
+        metadata = compiled.metadata._asdict() if hasattr(compiled.metadata, "_asdict") else dict(vars(compiled.metadata))
+        metadata[field] = 512
+        return SimpleNamespace(asm=compiled.asm, metadata=SimpleNamespace(**metadata))
+
+    monkeypatch.setattr(triton, "compile", compile_needing_scratch)
+    captured = _scale_mul_capture()
+    with pytest.raises(_triton_aot.AOTUnavailable, match=r"cat::scale_mul: kernel \w+ needs .*512 .*which TensorRT cannot provide"):
+        _triton_aot.compile_launch("cat::scale_mul", captured, [torch.float32] * 2, [torch.float32], target=90)
