@@ -9,9 +9,10 @@ NOTE: [Fast launch]
 The first launch of a plan goes through ``JITFunction.run`` (Triton compiles and specialises the
 kernel for the arguments' dtypes, integer values and pointer alignment) and keeps the
 ``CompiledKernel`` it returns. Later launches with the same pointer-alignment pattern call the
-compiled kernel's launcher directly, exactly as ``JITFunction.run`` does in Triton 3.x, skipping
-Triton's argument binding and cache lookup. If the launcher's calling convention differs (another
-Triton release), plans fall back to ``JITFunction.run`` for every launch. Under the Triton
+compiled kernel's launcher directly, exactly as ``JITFunction.run`` does in Triton 3.4 to 3.8,
+skipping Triton's argument binding and cache lookup. Triton 3.2 and 3.3 call their launcher
+differently (3.2 without constexpr arguments, 3.3 with hooks on ``CompiledKernel``), so there, and
+wherever the launcher rejects the call, plans use ``JITFunction.run`` for every launch. Under the Triton
 interpreter (CPU), launches go through the interpreter with TensorRT's buffers viewed as tensors.
 """
 
@@ -100,7 +101,10 @@ def _interpreted_strategy(plan: LaunchPlan, runtime: Any) -> Strategy:
 
 
 def _compiled_strategy(plan: LaunchPlan, runtime: Any) -> Strategy:
-    from triton import knobs
+    try:
+        from triton import knobs
+    except ImportError:  # Triton < 3.4: another launcher convention, always use JITFunction.run
+        knobs = None
 
     kernel = plan.captured.kernel
     names = plan.captured.arg_names
@@ -111,7 +115,7 @@ def _compiled_strategy(plan: LaunchPlan, runtime: Any) -> Strategy:
     template = [value if kind == "value" else 0 for kind, value in layout]
     input_slots = [(position, value) for position, (kind, value) in enumerate(layout) if kind == "input"]
     output_slots = [(position, value) for position, (kind, value) in enumerate(layout) if kind == "output"]
-    state: Dict[str, Any] = {"compiled": None, "pointers": None, "fast": True, "direct": 0, "dispatched": 0}
+    state: Dict[str, Any] = {"compiled": None, "pointers": None, "fast": knobs is not None, "direct": 0, "dispatched": 0}
 
     def slow(inputs: Sequence[Any], outputs: Sequence[Any], stream: int, values: List[Any]) -> Any:
         args = list(values)
