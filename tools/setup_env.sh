@@ -8,7 +8,8 @@
 #   3. NVIDIA's tensorrt bindings wheel and the `tensorrt` front package (QDP Python layer);
 #   4. the TensorRT stand-in, active only where the real TensorRT core cannot load;
 #   5. this project (the overlay of torch_tensorrt.dynamo.conversion.plugins);
-#   6. the other bindings releases the multi-version tests mount (wheels + numpy<=2.3 for them).
+#   6. the other bindings releases the multi-version tests mount (wheels + numpy<=2.3 for them);
+#   7. the other Triton releases the release-matrix tests import (3.2 to 3.8).
 # Environment: PYTHON (interpreter to build the venv from, default python3), VENV (default .venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +21,7 @@ PIP_FLAGS=(--disable-pip-version-check --no-input -q)
 
 stamp_value() {
   cat tools/setup_env.sh constraints.txt setup.py tools/install_upstream_python_only.py \
-      tools/trt_standin/install.py | sha256sum | cut -d' ' -f1
+      tools/trt_standin/install.py tests/support/triton_releases.py | sha256sum | cut -d' ' -f1
 }
 
 STAMP="$VENV/.setup-stamp"
@@ -34,25 +35,28 @@ echo "setup_env: building $VENV (log of each step below)"
 PY="$VENV/bin/python"
 pip_install() { "$PY" -m pip install "${PIP_FLAGS[@]}" -c constraints.txt "$@"; }
 
-echo "== 1/6 pinned packages"
+echo "== 1/7 pinned packages"
 pip_install --upgrade pip setuptools wheel
 pip_install torch numpy sympy triton packaging typing-extensions filelock dllist psutil \
   pytest pytest-xdist hypothesis mypy
 
-echo "== 2/6 Torch-TensorRT, python-only"
+echo "== 2/7 Torch-TensorRT, python-only"
 "$PY" tools/install_upstream_python_only.py --cache "$CACHE/wheels"
 
-echo "== 3/6 TensorRT bindings (QDP Python layer) and the tensorrt front package"
+echo "== 3/7 TensorRT bindings (QDP Python layer) and the tensorrt front package"
 pip_install --no-deps --no-build-isolation tensorrt-cu13-bindings tensorrt-cu13
 
-echo "== 4/6 TensorRT stand-in"
+echo "== 4/7 TensorRT stand-in"
 "$PY" tools/trt_standin/install.py
 
-echo "== 5/6 this project (plugins overlay)"
+echo "== 5/7 this project (plugins overlay)"
 pip_install --no-deps --no-build-isolation --force-reinstall "$ROOT"
 
-echo "== 6/6 other bindings releases for the multi-version tests"
+echo "== 6/7 other bindings releases for the multi-version tests"
 "$PY" -m trt_standin.bindings prepare --cache "$CACHE"
+
+echo "== 7/7 other Triton releases for the release-matrix tests"
+PYTHONPATH="$ROOT/tests" "$PY" -m support.triton_releases prepare --cache "$CACHE"
 
 "$PY" - <<'EOF'
 import torch
