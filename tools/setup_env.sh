@@ -21,7 +21,7 @@ PIP_FLAGS=(--disable-pip-version-check --no-input -q)
 
 stamp_value() {
   cat tools/setup_env.sh constraints.txt setup.py tools/install_upstream_python_only.py \
-      tools/trt_standin/install.py tests/support/triton_releases.py | sha256sum | cut -d' ' -f1
+      tools/trt_standin/install.py tools/trt_standin/bindings.py tests/support/triton_releases.py | sha256sum | cut -d' ' -f1
 }
 
 STAMP="$VENV/.setup-stamp"

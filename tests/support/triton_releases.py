@@ -7,7 +7,7 @@ AOT and launch test files in a child interpreter that imports another release.
 
 ``python -m support.triton_releases prepare --cache .cache`` (run by tools/setup_env.sh, with
 ``tests`` on PYTHONPATH) installs each ``# extra: triton==...`` release of constraints.txt under
-``.cache/triton/<version>/``; ``mount_env(version)`` returns the environment that makes a child
+``.cache/triton/<version>-<cpXY>/``; ``mount_env(version)`` returns the environment that makes a child
 interpreter import it.
 """
 
@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from trt_standin.bindings import CONSTRAINTS, DEFAULT_CACHE, extra_pins
+from trt_standin.bindings import CONSTRAINTS, DEFAULT_CACHE, extra_pins, python_tag
 
 
 def versions() -> List[str]:
@@ -30,7 +30,7 @@ def versions() -> List[str]:
 
 
 def release_dir(version: str, cache: Path = DEFAULT_CACHE) -> Path:
-    return cache / "triton" / version
+    return cache / "triton" / f"{version}-{python_tag()}"  # Triton is compiled per interpreter
 
 
 def prepare(cache: Path = DEFAULT_CACHE) -> None:

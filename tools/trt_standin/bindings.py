@@ -7,7 +7,7 @@ plugin generator against 10.15.1.29 and 11.0.0.114. Those two need numpy <= 2.3 
 
 ``python -m trt_standin.bindings prepare --cache .cache`` downloads the wheels named on
 ``# extra:`` lines of constraints.txt, unpacks each ``tensorrt_bindings`` under
-``.cache/bindings/<version>/`` and installs the extra numpy under ``.cache/numpy-<version>/``.
+``.cache/bindings/<version>/`` and installs the extra numpy under ``.cache/numpy-<version>-<cpXY>/``.
 ``mount_env(version)`` returns the environment variables that make a child interpreter import
 that release (``TRT_STANDIN_BINDINGS``) with a numpy it supports (``PYTHONPATH``).
 """
@@ -56,8 +56,13 @@ def bindings_dir(version: str, cache: Path = DEFAULT_CACHE) -> Path:
     return cache / "bindings" / version
 
 
+def python_tag() -> str:
+    """``cp311`` etc.: compiled packages installed under the cache are per interpreter."""
+    return f"cp{sys.version_info.major}{sys.version_info.minor}"
+
+
 def numpy_dir(version: str, cache: Path = DEFAULT_CACHE) -> Path:
-    return cache / f"numpy-{version}"
+    return cache / f"numpy-{version}-{python_tag()}"
 
 
 def _pip(*args: str) -> None:
