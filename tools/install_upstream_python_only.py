@@ -86,9 +86,19 @@ def matching_release(torch_version: str) -> str:
         ) from None
 
 
+def interpreter_tag(python: str) -> str:
+    """The CPython tag (``cp311``) of the interpreter the wheel is for: wheels are per interpreter."""
+    out = subprocess.run(
+        [python, "-c", "import sys; print(f'cp{sys.version_info[0]}{sys.version_info[1]}')"],
+        check=True, capture_output=True, text=True,
+    )
+    return out.stdout.strip()
+
+
 def download_wheel(python: str, release: str, cache: Path) -> Path:
     cache.mkdir(parents=True, exist_ok=True)
-    existing = sorted(cache.glob(f"torch_tensorrt-{release}-*.whl"))
+    pattern = f"torch_tensorrt-{release}-{interpreter_tag(python)}-*.whl"
+    existing = sorted(cache.glob(pattern))
     if existing:
         return existing[0]
     cmd = [
@@ -97,9 +107,9 @@ def download_wheel(python: str, release: str, cache: Path) -> Path:
     ]
     print("+", " ".join(cmd), flush=True)
     subprocess.run(cmd, check=True)
-    found = sorted(cache.glob(f"torch_tensorrt-{release}-*.whl"))
+    found = sorted(cache.glob(pattern))
     if not found:
-        raise InstallError(f"pip did not leave torch_tensorrt-{release}-*.whl in {cache}")
+        raise InstallError(f"pip did not leave {pattern} in {cache}")
     return found[0]
 
 

@@ -71,3 +71,16 @@ def test_installed_package_is_python_only() -> None:
     assert not (root / "lib").exists() and not list(root.glob("_C*.so"))
     assert not ENABLED_FEATURES.torch_tensorrt_runtime and not ENABLED_FEATURES.torchscript_frontend
     assert ENABLED_FEATURES.dynamo_frontend
+
+
+def test_a_cached_wheel_for_another_interpreter_is_not_used(tmp_path) -> None:
+    """A cache shared by a Python 3.11 and a 3.12 venv holds wheels of both: take this interpreter's."""
+    import sys
+
+    tool = _tool()
+    tag = f"cp{sys.version_info[0]}{sys.version_info[1]}"
+    other = tmp_path / "torch_tensorrt-2.13.0-cp30-cp30-manylinux_2_28_x86_64.whl"  # sorts first
+    mine = tmp_path / f"torch_tensorrt-2.13.0-{tag}-{tag}-manylinux_2_28_x86_64.whl"
+    other.write_bytes(b"")
+    mine.write_bytes(b"")
+    assert tool.download_wheel(sys.executable, "2.13.0", tmp_path) == mine
