@@ -1,6 +1,7 @@
 """Fixtures for the plugin-generator tests."""
 
 import pytest
+import torch
 
 
 @pytest.fixture(scope="session")
@@ -32,3 +33,13 @@ def handles():
     yield made
     for h in reversed(made):
         h.remove()
+
+
+@pytest.fixture
+def gpu_target(monkeypatch):
+    """Compile for sm_90 (the H100/H200) even on a CPU machine (structure only: nothing runs there)."""
+    from torch_tensorrt.dynamo.conversion.plugins import _aot
+
+    if not torch.cuda.is_available():
+        monkeypatch.setattr(_aot, "target_capability", lambda: 90)
+    return 90

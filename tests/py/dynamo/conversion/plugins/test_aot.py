@@ -9,18 +9,9 @@ import pytest
 import torch
 
 from support import catalogue
+from support.ptx import assemble, entry_params
 
 AOT_CASES = [c for c in catalogue.CASES if c.triton]
-
-
-@pytest.fixture
-def gpu_target(monkeypatch):
-    """Compile for sm_90 (the H100/H200) even on a CPU machine (structure only: nothing runs there)."""
-    from torch_tensorrt.dynamo.conversion.plugins import _aot
-
-    if not torch.cuda.is_available():
-        monkeypatch.setattr(_aot, "target_capability", lambda: 90)
-    return 90
 
 
 def _build_aot(case, shapes_spec):
@@ -69,18 +60,12 @@ def _capture_call(case, spec, example):
     )
 
 
-def _entry(ptx: bytes, name: str):
-    m = re.search(rb"\.entry\s+" + re.escape(name.encode()) + rb"\s*\(([^)]*)\)", ptx, re.S)
-    assert m, f"no .entry {name}"
-    return [p.strip().decode() for p in m.group(1).split(b",") if p.strip()]
-
-
 @pytest.mark.parametrize("case", AOT_CASES, ids=[c.name for c in AOT_CASES])
 def test_ptx_is_in_tensorrt_order(catalogue_plugins, gpu_target, case):
     shapes = [(lo, mid, hi) for lo, mid, hi in case.dynamic]
     built, variant = _build_aot(case, shapes)
     kernel = built.aot
-    params = _entry(kernel.ptx, kernel.name)
+    params = entry_params(kernel.ptx, kernel.name)
     n_in, n_out, n_extra = len(variant.inputs), case.op and variant.spec.num_outputs, len(kernel.extra_args)
     # inputs, int32 extras, outputs; nothing after (Triton's scratch pointers are gone)
     assert len(params) == n_in + n_extra + n_out
@@ -109,27 +94,10 @@ def test_launch_parameters_follow_the_shapes(catalogue_plugins, gpu_target, case
         assert config["block_x"] % 32 == 0 and config["shared_mem"] >= 0
 
 
-def _tritons_ptxas(arch: int) -> str:
-    """Path of the ptxas that ships with the installed Triton (its lookup differs by release)."""
-    from triton.backends.nvidia import compiler
-
-    if hasattr(compiler, "get_ptxas"):  # Triton >= 3.3; 3.4 on take the architecture
-        import inspect
-
-        found = compiler.get_ptxas(arch) if inspect.signature(compiler.get_ptxas).parameters else compiler.get_ptxas()
-        return found.path if hasattr(found, "path") else found[0]
-    return compiler._path_to_binary("ptxas")[0]  # Triton 3.2
-
-
 @pytest.mark.parametrize("case", AOT_CASES, ids=[c.name for c in AOT_CASES])
 def test_ptx_assembles_with_tritons_ptxas(catalogue_plugins, gpu_target, tmp_path, case):
     built, _ = _build_aot(case, list(case.dynamic))
-    ptx_file = tmp_path / "k.ptx"
-    ptx_file.write_bytes(built.aot.ptx)
-    result = subprocess.run(
-        [_tritons_ptxas(90), "-arch=sm_90a", str(ptx_file), "-o", str(tmp_path / "k.cubin")],
-        capture_output=True, text=True,
-    )
+    result = assemble(built.aot.ptx, tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "k.cubin").stat().st_size > 0
 
@@ -156,8 +124,12 @@ def test_ptx_version_is_capped_for_the_driver(catalogue_plugins):
     captured = _scale_mul_capture()
     old_driver = _triton_aot.compile_launch("t", captured, [torch.float32] * 2, [torch.float32], target=90, driver_version=12040)
     assert old_driver.ptx_version == 84 and re.search(r"^\.version 8\.4$", old_driver.ptx, re.M)
+    uncapped = _triton_aot.compile_launch("t", captured, [torch.float32] * 2, [torch.float32], target=90)
     new_driver = _triton_aot.compile_launch("t", captured, [torch.float32] * 2, [torch.float32], target=90, driver_version=13000)
-    assert new_driver.ptx_version >= 84
+    assert new_driver.ptx_version == uncapped.ptx_version  # a driver newer than Triton's ptxas changes nothing
+    assert re.search(rf"^\.version {uncapped.ptx_version // 10}\.{uncapped.ptx_version % 10}$", uncapped.ptx, re.M)
+    with pytest.raises(_triton_aot.AOTUnavailable, match="t: CUDA driver 11020 is too old for Triton's PTX"):
+        _triton_aot.compile_launch("t", captured, [torch.float32] * 2, [torch.float32], target=90, driver_version=11020)
 
 
 def test_float_scalars_are_never_extras_and_extra_count_is_checked(catalogue_plugins, gpu_target):
@@ -166,7 +138,7 @@ def test_float_scalars_are_never_extras_and_extra_count_is_checked(catalogue_plu
     built, variant = _build_aot(case, list(case.dynamic))
     kernel = built.aot
     assert len(kernel.extra_args) == 1  # only the element count
-    assert len(_entry(kernel.ptx, kernel.name)) == len(variant.inputs) + 1 + 1
+    assert len(entry_params(kernel.ptx, kernel.name)) == len(variant.inputs) + 1 + 1
 
 
 def test_host_refuses_a_launch_whose_parameters_do_not_match(catalogue_plugins, gpu_target):
