@@ -92,6 +92,22 @@ def pytest_report_header(config: pytest.Config) -> str:
     )
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _triton_language_snapshot() -> Iterator[object]:
+    """Taken before any test launches a kernel (see support.triton_interpreter)."""
+    from support import triton_interpreter
+
+    yield triton_interpreter.LanguageSnapshot() if triton_interpreter.needs_restoring() else None
+
+
+@pytest.fixture(autouse=True)
+def _restore_triton_language(_triton_language_snapshot: object) -> Iterator[None]:
+    """Triton 3.2-3.5's interpreter leaves triton.language patched; undo it after each test."""
+    yield
+    if _triton_language_snapshot is not None:
+        _triton_language_snapshot.restore()  # type: ignore[attr-defined]
+
+
 @pytest.fixture(scope="session")
 def trt_backend() -> str:
     """Which TensorRT core the tests run against: "real" or "standin"."""
