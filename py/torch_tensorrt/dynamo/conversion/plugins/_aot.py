@@ -5,8 +5,9 @@ the call's dtypes, static sizes and attributes (``_capture``), prove the capture
 every shape the exported graph allows, compile it to PTX in TensorRT's parameter order
 (``_triton_aot``) for the GPU the engine is built on, and register the variant's AOT plugin
 (``"<op>__aot"``: same shape function, an ``aot_impl``, no JIT impl). Any failure keeps the call
-site on the JIT plugin; the reason is logged once at INFO and kept in ``AOTState.reasons``
-(``plugin_status(op).aot_reasons``).
+site on the JIT plugin; the reason is logged once (INFO for the expected cases, WARNING for an
+unexpected error, e.g. Triton failing to compile the kernel) and kept in ``AOTState.reasons``
+(``plugin_status(op).aot_unavailable``).
 """
 
 from __future__ import annotations
@@ -168,6 +169,12 @@ def chooser(record: PluginRecord) -> Callable[[Any, Any, BoundCall], Optional[st
             if label not in state.reasons:
                 _LOGGER.info("%s: %s stays JIT: %s", record.qualname, label, e)
             state.reasons[label] = str(e)
+            return None
+        except Exception as e:  # e.g. triton.compile failed: the JIT plugin still works
+            reason = f"{record.qualname}: AOT compilation failed ({type(e).__name__}: {e})"
+            if label not in state.reasons:
+                _LOGGER.warning("%s: %s stays JIT: %s", record.qualname, label, reason)
+            state.reasons[label] = reason
             return None
 
     return choose

@@ -33,7 +33,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 import sympy
 import torch
@@ -102,7 +102,16 @@ def current_driver_version() -> Optional[int]:
 
         err, version = driver.cuDriverGetVersion()
         return int(version) if int(err) == 0 else None
-    except Exception:
+    except ImportError:  # no cuda-python: ask the driver library itself
+        pass
+    try:
+        import ctypes
+
+        value = ctypes.c_int()
+        status = ctypes.CDLL("libcuda.so.1").cuDriverGetVersion(ctypes.byref(value))
+        return int(value.value) if status == 0 else None
+    except OSError as e:
+        _LOGGER.warning("CUDA driver version unknown (%s): the PTX ISA version is not capped for it", e)
         return None
 
 
@@ -119,12 +128,57 @@ def _jit_function(kernel: Any) -> Any:
     return JITFunction(kernel.fn)
 
 
-def _source_hash(jit: Any) -> str:
-    try:
-        source = inspect.getsource(jit.fn)
-    except (OSError, TypeError):
-        source = repr(jit.fn)
-    return hashlib.sha256(source.encode()).hexdigest()
+def _code_names(code: Any) -> List[str]:
+    """Global and attribute names a function's code (nested code objects included) refers to."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if inspect.iscode(const):
+            names.update(_code_names(const))
+    return sorted(names)
+
+
+def _is_plain_constant(value: Any) -> bool:
+    return isinstance(value, (bool, int, float, str)) or type(value).__name__ == "constexpr"
+
+
+def kernel_fingerprint(jit: Any) -> str:
+    """Hash of everything in Python that the kernel's PTX depends on.
+
+    The kernel's source, and transitively the source of every ``@triton.jit`` function it calls
+    (by global name or as ``module.name``) and the value of every plain constant it reads from its
+    module (``C = tl.constexpr(3)``, ``N = 128``). Editing a helper kernel or a module-level
+    constant therefore changes the on-disk cache key, so a stale PTX is never served.
+    """
+    digest = hashlib.sha256()
+    seen: Set[int] = set()
+
+    def visit(fn: Any, label: str) -> None:
+        if id(fn) in seen:
+            return
+        seen.add(id(fn))
+        try:
+            source = inspect.getsource(fn)
+        except (OSError, TypeError):
+            source = repr(fn)
+        digest.update(f"{label}\0{source}\0".encode())
+        globals_ = getattr(fn, "__globals__", {})
+        names = _code_names(fn.__code__)
+        for name in names:
+            if name not in globals_:
+                continue
+            value = globals_[name]
+            found = [(name, value)]
+            if inspect.ismodule(value):
+                found = [(f"{name}.{attr}", getattr(value, attr)) for attr in names if hasattr(value, attr)]
+            for ref, target in found:
+                inner = getattr(target, "fn", None)  # JITFunction / InterpretedFunction
+                if inspect.isfunction(inner):
+                    visit(inner, ref)
+                elif _is_plain_constant(target):
+                    digest.update(f"{label}:{ref}={target!r}\0".encode())
+
+    visit(jit.fn, jit.fn.__qualname__)
+    return digest.hexdigest()
 
 
 def cache_dir() -> str:
@@ -198,7 +252,7 @@ def compile_launch(
     key = hashlib.sha256(
         json.dumps(
             {
-                "source": _source_hash(jit),
+                "source": kernel_fingerprint(jit),
                 "name": jit.__name__,
                 "signature": signature,
                 "constexprs": {k: repr(v) for k, v in constexprs.items()},
@@ -213,7 +267,11 @@ def compile_launch(
             default=str,
         ).encode()
     ).hexdigest()
+    n_params = len(input_dtypes) + len(extras) + n_outputs
     cached = _read_cache(key)
+    if cached is not None and parameter_count_error(op, cached[0], cached[1], n_params) is not None:
+        _LOGGER.warning("%s: ignoring the cached PTX %s: it does not match this launch", op, _cache_file(key))
+        cached = None
     if cached is not None:
         name, ptx, num_warps, shared, version = cached
     else:
@@ -237,6 +295,9 @@ def compile_launch(
         ptx = reorder_entry_params(compiled.asm["ptx"], metadata.name, kernel_params, order)
         name, num_warps, shared = metadata.name, int(metadata.num_warps), int(metadata.shared)
         version = ptx_version_of(ptx)
+        mismatch = parameter_count_error(op, name, ptx, n_params)
+        if mismatch is not None:
+            raise AOTUnavailable(mismatch)
         _write_cache(key, name, ptx, num_warps, shared, version)
     return CompiledKernel(name, ptx, num_warps, shared, tuple(extras), captured.grid, target, version)
 
@@ -283,6 +344,24 @@ def entry_parameters(ptx: str, name: str) -> List[str]:
     if m is None:
         raise AOTUnavailable(f"the PTX has no .entry {name}")
     return [p.strip() for p in m.group(2).split(",") if p.strip()]
+
+
+def parameter_count_error(op: str, name: str, ptx: str, expected: int) -> Optional[str]:
+    """Why ``.entry name`` cannot take TensorRT's ``expected`` arguments (None when it can).
+
+    TensorRT passes exactly inputs + int32 extras + outputs pointers and values, and does not check
+    them against the kernel: a kernel declaring any other number reads garbage or faults.
+    """
+    try:
+        declared = len(entry_parameters(ptx, name))
+    except AOTUnavailable as e:
+        return f"{op}: {e}"
+    if declared != expected:
+        return (
+            f"{op}: kernel {name} declares {declared} parameters, but TensorRT passes {expected} "
+            "(inputs, int32 extras, outputs)"
+        )
+    return None
 
 
 def ptx_version_of(ptx: str) -> int:

@@ -21,7 +21,7 @@ from support import triton_releases
 pytestmark = [pytest.mark.slow]
 
 HERE = pathlib.Path(__file__).resolve().parent
-SUITE = ["test_aot.py", "test_launch.py", "test_seed.py"]
+SUITE = ["test_aot.py", "test_aot_compile.py", "test_launch.py", "test_seed.py"]
 
 
 @pytest.mark.parametrize("version", triton_releases.versions())
@@ -29,7 +29,9 @@ def test_release_runs_the_aot_launch_and_seed_tests(version: str, tmp_path: path
     env = triton_releases.mount_env(version)
     if env is None:
         pytest.skip(f"triton {version} not prepared (PYTHONPATH=tests python -m support.triton_releases prepare)")
-    env["TORCH_TRT_PLUGINS_CACHE"] = str(tmp_path / "kernels")  # compile with this release, reuse nothing
+    # Compile with this release and reuse nothing: neither our kernel cache nor Triton's own.
+    env["TORCH_TRT_PLUGINS_CACHE"] = str(tmp_path / "kernels")
+    env["TRITON_CACHE_DIR"] = str(tmp_path / "triton-cache")
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider", "-rs",
          *[str(HERE / f) for f in SUITE]],

@@ -1,0 +1,308 @@
+"""AOT compilation details: why a call site stays JIT, the on-disk kernel cache, hints, the seed's PTX.
+
+Ops defined here live under their own namespaces (``aotc_<n>``) and are removed after each test.
+"""
+
+# No "from __future__ import annotations": torch.library.custom_op infers schemas from annotations.
+
+import importlib.util
+import json
+import logging
+import sys
+import textwrap
+from typing import Any, List
+
+import pytest
+import torch
+import triton
+import triton.language as tl
+
+from support import catalogue
+from support.ptx import assemble, entry_params
+
+
+@triton.jit
+def _add_kernel(X, Y, Z, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    tl.store(Z + offs, tl.load(X + offs, mask=mask) + tl.load(Y + offs, mask=mask), mask=mask)
+
+
+def _launch_add(x: torch.Tensor, y: torch.Tensor, z: torch.Tensor) -> None:
+    n = x.numel()
+    _add_kernel[(triton.cdiv(n, 64),)](x, y, z, n, BLOCK=64)
+
+
+def _two_launches(x: torch.Tensor) -> torch.Tensor:
+    z = torch.empty_like(x)
+    _launch_add(x, x, z)
+    w = torch.empty_like(x)
+    _launch_add(z, x, w)
+    return w
+
+
+def _torch_op_then_launch(x: torch.Tensor) -> torch.Tensor:
+    doubled = x * 2
+    z = torch.empty_like(x)
+    _launch_add(doubled, x, z)
+    return z
+
+
+def _branch_on_data(x: torch.Tensor) -> torch.Tensor:
+    z = torch.empty_like(x)
+    if bool((x > 0).any()):
+        _launch_add(x, x, z)
+    else:
+        _launch_add(x, -x, z)
+    return z
+
+
+def _scratch_argument(x: torch.Tensor) -> torch.Tensor:
+    scratch = torch.empty_like(x)  # passed to the kernel, never returned
+    z = torch.empty_like(x)
+    _launch_add(x, scratch, z)
+    return z
+
+
+# Each op's eager result on finite inputs, to check the JIT fallback still computes the op.
+_FALLBACKS = [
+    ("aotc_1::two", _two_launches, lambda x: 3 * x, "the body launches 2 Triton kernels; a direct launch needs exactly one"),
+    ("aotc_2::torch_op", _torch_op_then_launch, lambda x: 3 * x, "the body runs torch ops besides allocating outputs: ['aten::mul.Tensor']"),
+    ("aotc_3::branch", _branch_on_data, None, "running the op's body on FakeTensors failed"),
+    ("aotc_4::scratch", _scratch_argument, None, "kernel argument 'Y' is a tensor the body allocates but does not return (a scratch buffer)"),
+]
+
+
+@pytest.mark.parametrize("qualname, body, reference, reason", _FALLBACKS, ids=[q.split("::")[0] for q, *_ in _FALLBACKS])
+def test_call_site_stays_jit_with_an_inspectable_reason(
+    trt_backend, ops, handles, gpu_target, device, caplog, qualname, body, reference, reason
+):
+    """Several launches, torch ops, data-dependent control flow, an unsupported argument: JIT, with why."""
+    import torch_tensorrt
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op, plugin_status
+
+    def fake(x):
+        return torch.empty_like(x)
+
+    packet = ops.custom_packet(qualname, body, fake)
+    handles.append(custom_op(qualname))
+
+    class Model(torch.nn.Module):
+        def forward(self, x):
+            return packet(x)
+
+    with caplog.at_level(logging.INFO, logger="torch_tensorrt.dynamo.conversion.plugins"):
+        compiled = torch_tensorrt.compile(
+            Model().eval(), ir="dynamo", inputs=[torch.randn(37, 3, device=device)], min_block_size=1
+        )
+    status = plugin_status(qualname)
+    assert status.not_converted == {}, status.not_converted  # the node is inside the engine...
+    (node, why), = status.aot_unavailable.items()  # ...on the JIT plugin, for this reason
+    assert why.startswith(f"{qualname}: ") and reason in why, why
+    logged = [r.getMessage() for r in caplog.records if "stays JIT" in r.getMessage()]
+    assert logged == [f"{qualname}: {node} stays JIT: {why}"], logged
+    x = torch.randn(37, 3, device=device)
+    if reference is not None:
+        torch.testing.assert_close(compiled(x), reference(x))
+    elif body is _branch_on_data:
+        torch.testing.assert_close(compiled(x), _branch_on_data(x))
+
+
+def test_unexpected_compile_failure_stays_jit_with_a_warning(
+    trt_backend, catalogue_plugins, gpu_target, monkeypatch, tmp_path, device, caplog
+):
+    """A Triton failure while compiling the PTX must not break conversion: JIT, and a WARNING."""
+    import torch_tensorrt
+    from torch_tensorrt.dynamo.conversion.plugins import _aot, _registry, plugin_status
+
+    monkeypatch.setenv("TORCH_TRT_PLUGINS_CACHE", str(tmp_path))
+
+    def broken_compile(*args, **kwargs):
+        raise RuntimeError("ptxas fatal: simulated")
+
+    monkeypatch.setattr(triton, "compile", broken_compile)
+    case = catalogue.CASE_BY_NAME["clamp_kw"]
+    record = _registry.PLUGINS[case.op]
+    _aot.state_of(record).kernels.clear()  # compile, do not reuse a kernel of an earlier test
+    _aot.state_of(record).reasons.clear()
+    model = catalogue.model_for(case)
+    with caplog.at_level(logging.WARNING, logger="torch_tensorrt.dynamo.conversion.plugins"):
+        compiled = torch_tensorrt.compile(model, ir="dynamo", inputs=catalogue.inputs_for(case, case.static, device), min_block_size=1)
+    reasons = list(plugin_status(case.op).aot_unavailable.values())
+    assert reasons == [f"{case.op}: AOT compilation failed (RuntimeError: ptxas fatal: simulated)"], reasons
+    assert any("ptxas fatal: simulated" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
+    (x,) = catalogue.inputs_for(case, case.static, device)
+    torch.testing.assert_close(compiled(x), model(x))
+    _aot.state_of(record).reasons.clear()
+
+
+# -- the on-disk kernel cache ---------------------------------------------------------------------
+def _scale_mul_capture(cols: int = 19):
+    """The catalogue's scale_mul launch, captured for 2-D fp32 inputs of shape (dynamic, cols)."""
+    from torch_tensorrt.dynamo.conversion.plugins import _capture, _registry
+    from torch_tensorrt.dynamo.conversion.plugins._symbolic import TensorSignature
+
+    record = _registry.PLUGINS["cat::scale_mul"]
+    key = record.variant().trace_key([TensorSignature(torch.float32, (None, cols))] * 2, (0.5, 2))
+    program = record.programs.get_or_trace("t", record.spec, record.op, key)
+    return _capture.capture(record.spec, key, program)
+
+
+def _compile(captured, **kwargs):
+    from torch_tensorrt.dynamo.conversion.plugins import _triton_aot
+
+    return _triton_aot.compile_launch("cat::scale_mul", captured, [torch.float32] * 2, [torch.float32], target=90, **kwargs)
+
+
+def test_cache_hit_miss_and_damaged_entries(catalogue_plugins, monkeypatch, tmp_path, caplog):
+    monkeypatch.setenv("TORCH_TRT_PLUGINS_CACHE", str(tmp_path))
+    captured = _scale_mul_capture()
+    calls: List[Any] = []
+    real_compile = triton.compile
+
+    def counting_compile(*args, **kwargs):
+        calls.append(args)
+        return real_compile(*args, **kwargs)
+
+    monkeypatch.setattr(triton, "compile", counting_compile)
+    first = _compile(captured)
+    (entry,) = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(calls) == 1
+    # A hit: the same launch is served from disk, Triton is not asked again.
+    assert _compile(captured) == first and len(calls) == 1
+    # A damaged file is a miss: recompiled and rewritten.
+    entry.write_text("{ not json")
+    assert _compile(captured) == first and len(calls) == 2
+    assert json.loads(entry.read_text())["ptx"] == first.ptx
+    # A cached PTX whose entry takes another number of parameters is never handed to TensorRT.
+    data = json.loads(entry.read_text())
+    data["ptx"] = data["ptx"].replace(f".entry {first.name}(", f".entry {first.name}(\n\t.param .u32 bogus,", 1)
+    entry.write_text(json.dumps(data))
+    with caplog.at_level(logging.WARNING):
+        again = _compile(captured)
+    assert again == first and len(calls) == 3
+    assert any("does not match this launch" in r.getMessage() for r in caplog.records)
+
+
+def test_a_kernel_whose_ptx_takes_other_parameters_is_refused(catalogue_plugins, monkeypatch, tmp_path):
+    """PR 4435 review point: the extra-argument count is checked against the kernel's PTX."""
+    from torch_tensorrt.dynamo.conversion.plugins import _triton_aot
+
+    monkeypatch.setenv("TORCH_TRT_PLUGINS_CACHE", str(tmp_path))
+    real = _triton_aot.reorder_entry_params
+
+    def one_more(ptx, name, kernel_params, order):
+        out = real(ptx, name, kernel_params, order)
+        return out.replace(f".entry {name}(", f".entry {name}(\n\t.param .u32 {name}_extra,", 1)
+
+    monkeypatch.setattr(_triton_aot, "reorder_entry_params", one_more)
+    with pytest.raises(_triton_aot.AOTUnavailable, match=r"cat::scale_mul: kernel \w+ declares 5 parameters, but TensorRT passes 4"):
+        _compile(_scale_mul_capture())
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]  # nothing cached
+
+
+_KERNEL_MODULE = '''
+import triton
+import triton.language as tl
+
+OFFSET = tl.constexpr({offset})
+SCALE = {scale}
+
+
+@triton.jit
+def helper(x):
+    return x * {factor}
+
+
+@triton.jit
+def kernel(X, Z, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    tl.store(Z + offs, helper(tl.load(X + offs, mask=mask)) * SCALE + OFFSET, mask=mask)
+'''
+
+
+def _fingerprint(tmp_path, name, **values):
+    from torch_tensorrt.dynamo.conversion.plugins import _triton_aot
+
+    path = tmp_path / f"{name}.py"
+    path.write_text(textwrap.dedent(_KERNEL_MODULE.format(**{"offset": 1, "scale": 2.0, "factor": 3, **values})))
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # triton.jit reads the source through the module
+    try:
+        spec.loader.exec_module(module)
+        return _triton_aot.kernel_fingerprint(_triton_aot._jit_function(module.kernel))
+    finally:
+        del sys.modules[name]
+
+
+def test_cache_key_covers_called_kernels_and_module_constants(tmp_path):
+    """Editing a helper @triton.jit function or a module constant must not serve a stale PTX."""
+    base = _fingerprint(tmp_path, "aotc_k0")
+    assert _fingerprint(tmp_path, "aotc_k1") == base  # same text in another module: same key
+    assert _fingerprint(tmp_path, "aotc_k2", factor=4) != base  # the helper changed
+    assert _fingerprint(tmp_path, "aotc_k3", offset=2) != base  # a tl.constexpr global changed
+    assert _fingerprint(tmp_path, "aotc_k4", scale=2.5) != base  # a plain global changed
+
+
+# -- divisibility hints -----------------------------------------------------------------------------
+@pytest.mark.parametrize("cols, hinted", [(16, True), (19, False), (24, False)])
+def test_integer_hint_only_when_a_multiple_of_16_for_every_size(catalogue_plugins, monkeypatch, tmp_path, cols, hinted):
+    """``n = rows * cols`` gets Triton's divisibility-by-16 hint only when cols makes it one for any rows."""
+    from torch_tensorrt.dynamo.conversion.plugins import _triton_aot
+
+    monkeypatch.setenv("TORCH_TRT_PLUGINS_CACHE", str(tmp_path))
+    seen = {}
+    real = _triton_aot._ast_source
+
+    def recording(jit, signature, constexprs, divisible):
+        seen["signature"], seen["divisible"] = dict(signature), list(divisible)
+        return real(jit, signature, constexprs, divisible)
+
+    monkeypatch.setattr(_triton_aot, "_ast_source", recording)
+    _compile(_scale_mul_capture(cols))
+    names = list(seen["signature"])  # scale_mul_kernel(X, Y, Z, a, b, n, BLOCK_SIZE)
+    hinted_names = {names[i] for i in seen["divisible"]}
+    assert {"X", "Y", "Z"} <= hinted_names  # TensorRT's buffers: 16-byte aligned pointers
+    assert ("n" in hinted_names) is hinted, (cols, hinted_names)
+    assert not hinted_names & {"a", "b", "BLOCK_SIZE"}
+
+
+# -- the seed's own kernel (unmasked, grid from a meta lambda) ---------------------------------------
+def test_seed_kernel_compiles_to_tensorrt_order(trt_backend, device, tmp_path, monkeypatch):
+    import tensorrt as trt
+    import tensorrt.plugin as trtp
+    from support import seed
+    from torch_tensorrt.dynamo.conversion.plugins import _aot, _attributes, _registry, generate_plugin
+    from trt_standin.host import InputSpec, PluginHost
+
+    monkeypatch.setenv("TORCH_TRT_PLUGINS_CACHE", str(tmp_path))
+    if not torch.cuda.is_available():
+        monkeypatch.setattr(_aot, "target_capability", lambda: 90)
+    seed.define(device)
+    qualname = "torchtrt_ex::elementwise_scale_mul"
+    handle = generate_plugin(qualname)
+    try:
+        record = _registry.PLUGINS[qualname]
+        variant = record.variant()
+        aot = _aot.aot_variant(record, variant)
+        # Static 64x64, as the seed compiles it: the unmasked kernel is right only for whole blocks.
+        itensors = [trt.ITensor._make(None, n, trt.float32, (64, 64)) for n in ("x", "y")]
+        attrs = _attributes.encode_all(variant.attributes, {"b": 0.5, "a": 2})
+        spec = InputSpec.static(trt.float32, (64, 64))
+        factory = getattr(trtp.op.torchtrt_ex, aot.plugin_name)(*itensors, **attrs)
+        kernel = PluginHost().build(factory, [spec, spec], aot=True).aot
+    finally:
+        _aot.remove(record)
+        handle.remove()
+    params = entry_params(kernel.ptx, kernel.name)
+    assert [p.split()[1] for p in params] == [".u64"] * 3  # X, Y, then Z: no extras, no scratch
+    assert kernel.name == "elementwise_scale_mul_kernel"
+    assert b".target sm_90" in kernel.ptx
+    result = assemble(kernel.ptx, tmp_path)
+    assert result.returncode == 0, result.stderr
+    # grid = numel // BLOCK_SIZE (the seed's lambda), block = 32 * num_warps
+    config = kernel.launch_config([(64, 64), (64, 64)])
+    assert config["grid_x"] == 64 * 64 // 1024 and (config["grid_y"], config["grid_z"]) == (1, 1)
+    assert config["extra_args"] == [] and config["block_x"] % 32 == 0
