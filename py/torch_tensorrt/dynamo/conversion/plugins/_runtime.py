@@ -35,6 +35,39 @@ class PluginRuntimeError(RuntimeError):
     """The op cannot run correctly for the shapes TensorRT gave (see message)."""
 
 
+def out_overload_for(variant: PluginVariant) -> Optional[torch._ops.OpOverload]:
+    """The op's ``out=`` overload if TensorRT's output buffer can be passed to it, else None.
+
+    Usable only when the op has one output and ``ns::op.out`` takes exactly the default overload's
+    arguments (same names and types, in order) plus one keyword-only ``Tensor(a!) out``. Any other
+    ``out`` overload is ignored (with a DEBUG log line saying why) and the copy strategy is used.
+    """
+    spec = variant.spec
+    packet = getattr(getattr(torch.ops, spec.namespace), spec.name)
+    if spec.num_outputs != 1 or "out" not in packet.overloads():
+        return None
+    overload: torch._ops.OpOverload = packet.out
+    base = [(a.name, str(a.type), a.kwarg_only) for a in variant.op._schema.arguments]
+    args = list(overload._schema.arguments)
+    last = args[-1] if args else None
+    fits = (
+        last is not None
+        and last.name == "out"
+        and last.kwarg_only
+        and str(last.type) == "Tensor"
+        and last.alias_info is not None
+        and last.alias_info.is_write
+        and [(a.name, str(a.type), a.kwarg_only) for a in args[:-1]] == base
+    )
+    if not fits:
+        _LOGGER.debug(
+            "%s: ignoring %s (expected the default overload's arguments plus '*, Tensor(a!) out'); "
+            "enqueue will copy the op's result instead", variant.plugin_id, overload._schema,
+        )
+        return None
+    return overload
+
+
 class JitRuntime:
     """Callable given to QDP's impl: ``runtime(inputs, raw_attributes, outputs, stream)``."""
 
@@ -49,8 +82,7 @@ class JitRuntime:
         self._streams: Dict[Tuple[int, int], Any] = {}
         self._lock = threading.Lock()
         self._copy_logged = False
-        packet = getattr(getattr(torch.ops, variant.spec.namespace), variant.spec.name)
-        self._out_overload = getattr(packet, "out", None) if variant.spec.num_outputs == 1 else None
+        self._out_overload = out_overload_for(variant)
         #: Strategy names chosen so far (for tests and logs): key -> "launch" | "out" | "copy".
         self.chosen: Dict[Tuple[Any, ...], str] = {}
 
