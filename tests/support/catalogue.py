@@ -229,6 +229,16 @@ def _(x, weights, flags):
     return x.new_empty(x.shape[:-1])
 
 
+@torch.library.custom_op("cat::fill_where", mutates_args=())
+def fill_where(x: torch.Tensor, mask: torch.Tensor, value: int) -> torch.Tensor:
+    return torch.where(mask, torch.full_like(x, value), x)
+
+
+@torch.library.register_fake("cat::fill_where")
+def _(x, mask, value):
+    return torch.empty(torch.broadcast_shapes(x.shape, mask.shape), dtype=x.dtype, device=x.device)
+
+
 # -- how the tests call them -------------------------------------------------------------------------
 Maker = Callable[[Tuple[int, ...], str], torch.Tensor]
 
@@ -252,6 +262,14 @@ class Case:
     atol: float = 1e-5
     rtol: float = 1e-5
     covers: Tuple[str, ...] = ()
+
+
+def randint64() -> Maker:
+    return lambda shape, device: torch.randint(-(2**40), 2**40, shape, dtype=torch.int64, device=device)
+
+
+def randbool() -> Maker:
+    return lambda shape, device: torch.rand(shape, device=device) < 0.5
 
 
 def _f32(n: int) -> Tuple[Maker, ...]:
@@ -302,6 +320,16 @@ CASES: Tuple[Case, ...] = (
          ((17, 9), (17, 9)), (((1, 9), (17, 9), (30, 9)),) * 2, (((1, 9), (1, 9)), ((29, 9), (29, 9))),
          (randn(torch.bfloat16), randn(torch.bfloat16)), True, atol=2e-2, rtol=2e-2,
          covers=("bf16 inputs", "interleaved tensor/scalar arguments")),
+    Case("concat2_dim0", "cat::concat2", lambda op, x, y: op(x, y, 0),
+         ((3, 5), (4, 5)), (((1, 5), (3, 5), (8, 5)), ((4, 5), (4, 5), (4, 5))),
+         (((1, 5), (4, 5)), ((8, 5), (4, 5)), ((5, 5), (4, 5))),
+         _f32(2), False, covers=("output size is a sum with a dynamic size (x.size(0) + 4)",)),
+    Case("flatten_all", "cat::flatten_from", lambda op, x: op(x, start_dim=0),
+         ((3, 4, 5),), (((1, 4, 5), (3, 4, 5), (7, 4, 5)),), (((1, 4, 5),), ((7, 4, 5),), ((6, 4, 5),)),
+         _f32(1), False, covers=("output size is a product with a dynamic size",)),
+    Case("fill_where_i64_bool", "cat::fill_where", lambda op, x, m: op(x, m, -7),
+         ((11, 3), (11, 3)), (((1, 3), (11, 3), (21, 3)),) * 2, (((1, 3), (1, 3)), ((21, 3), (21, 3)), ((13, 3), (13, 3))),
+         (randint64(), randbool()), False, atol=0, rtol=0, covers=("int64 and bool inputs",)),
     Case("weighted_sum", "cat::weighted_sum", lambda op, x: op(x, [0.5, -1.0, 2.0], [True, False, True]),
          ((5, 3),), (((1, 3), (5, 3), (7, 3)),), (((1, 3),), ((7, 3),)),
          _f32(1), False, covers=("float[] and bool[] attributes",)),
