@@ -544,6 +544,62 @@ def test_duplicate_converter(trt_backend, ops, handles):
     handles.append(generate_plugin_converter("err_20::ident"))
 
 
+def test_duplicate_custom_op(trt_backend, ops, handles):
+    from torch_tensorrt.dynamo.conversion.plugins import PluginGenerationError, custom_op
+
+    _identity_op(ops, "err_23::ident")
+    first = custom_op("err_23::ident")
+    handles.append(first)
+    with pytest.raises(PluginGenerationError) as info:
+        custom_op("err_23::ident")
+    assert re.fullmatch(
+        re.escape("custom_op(err_23::ident): a plugin was already generated for this op. Got a second call at ")
+        + r"\S+:\d+"
+        + re.escape(". Expected one generate_plugin per op (the first was at ")
+        + r"\S+:\d+"
+        + re.escape("). Keep one call, or remove the first with the handle it returned (handle.remove())."),
+        str(info.value),
+    ), str(info.value)
+    # The failed second call registered nothing: the first registration still converts the op.
+    first.remove()
+    handles.append(custom_op("err_23::ident"))
+
+
+def test_removing_custom_op_undoes_everything(trt_backend, ops, handles, device, gpu_target):
+    """After handle.remove(): no QDP plugin (JIT or AOT), no converter, and the op runs in PyTorch."""
+    import torch_tensorrt
+    from tensorrt.plugin._lib import QDP_REGISTRY
+    from torch_tensorrt.dynamo.conversion._ConverterRegistry import DYNAMO_CONVERTERS
+    from torch_tensorrt.dynamo.conversion.plugins import _registry, custom_op
+
+    op = _identity_op(ops, "err_24::ident")
+
+    class Model(torch.nn.Module):
+        def forward(self, x):
+            return torch.ops.err_24.ident(x) * 2
+
+    def converted(compiled):
+        return not any(
+            n.op == "call_function" and n.target is op
+            for m in compiled.modules() if isinstance(m, torch.fx.GraphModule) for n in m.graph.nodes
+        )
+
+    x = torch.randn(5, 3, device=device)
+    handle = custom_op("err_24::ident")
+    registered = [p for p in QDP_REGISTRY if p.startswith("err_24::")]
+    assert registered and op in DYNAMO_CONVERTERS
+    compiled = torch_tensorrt.compile(Model().eval(), ir="dynamo", inputs=[x], min_block_size=1)
+    assert converted(compiled)
+    registered = [p for p in QDP_REGISTRY if p.startswith("err_24::")]  # AOT variants added by the compile
+    handle.remove()
+    assert [p for p in QDP_REGISTRY if p.startswith("err_24::")] == [], registered
+    assert op not in DYNAMO_CONVERTERS and "err_24::ident" not in _registry.PLUGINS
+    compiled = torch_tensorrt.compile(Model().eval(), ir="dynamo", inputs=[x], min_block_size=1)
+    assert not converted(compiled)  # the graph breaks around the op again, as without custom_op
+    torch.testing.assert_close(compiled(x), x * 2)
+    handle.remove()  # removing twice is harmless
+
+
 def test_custom_op_errors_name_custom_op(trt_backend, ops):
     from torch_tensorrt.dynamo.conversion.plugins import PluginGenerationError, custom_op
 
