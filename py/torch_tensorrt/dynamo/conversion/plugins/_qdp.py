@@ -156,7 +156,13 @@ def make_register_function(variant: PluginVariant) -> Callable[..., Any]:
                 for out in program.outputs
             )
         key = variant.trace_key([signature_of(d) for d in descs], attributes)
-        program = variant.programs.get_or_trace(API, variant.spec, variant.op, key)
+        # The layer's own program (the converter traces it first); else one traced for every size
+        # (by the dtype query) whose formula holds for these sizes too; else a trace for them.
+        program = (
+            variant.programs.get(key)
+            or variant.programs.general(key)
+            or variant.programs.get_or_trace(API, variant.spec, variant.op, key)
+        )
         slots = variant.tensor_slots()
         shapes = program.lower_outputs(
             lambda d: descs[slots[d.input_index]].shape_expr[d.dim], qdp_algebra()  # type: ignore[index]

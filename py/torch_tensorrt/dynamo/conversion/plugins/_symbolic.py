@@ -348,6 +348,14 @@ class ProgramCache:
         found = self.candidates(op, attributes, dtypes, ranks)
         return found[0][1] if found else None
 
+    def general(self, key: TraceKey) -> Optional[ShapeProgram]:
+        """A cached program that holds for every shape of ``key``: traced with every size symbolic
+        (same op, attributes, dtypes, ranks) and free of guards, so it needs no trace of its own."""
+        for other, program in self.candidates(*self._signature(key)):
+            if not program.guards and all(t is None or all(d is None for d in t.dims) for t in other.tensors):
+                return program
+        return None
+
     def matching(
         self, op: str, attributes: Tuple[Any, ...], dtypes: Tuple[Optional[torch.dtype], ...],
         shapes: Sequence[Optional[Sequence[int]]],
