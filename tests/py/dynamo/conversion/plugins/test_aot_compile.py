@@ -306,3 +306,95 @@ def test_seed_kernel_compiles_to_tensorrt_order(trt_backend, device, tmp_path, m
     config = kernel.launch_config([(64, 64), (64, 64)])
     assert config["grid_x"] == 64 * 64 // 1024 and (config["grid_y"], config["grid_z"]) == (1, 1)
     assert config["extra_args"] == [] and config["block_x"] % 32 == 0
+
+
+# -- exact parameter order and the refusals of compile_launch ---------------------------------------
+# Triton numbers a kernel's non-constant parameters in declaration order (<kernel>_param_<i>). The
+# expected TensorRT order below is written out by hand from each kernel's signature and call.
+_EXPECTED_ORDER = {
+    # scale_mul_kernel(X, Y, Z, a, b, n): a, b compiled in; X=0 Y=1 Z=2 n=3 -> inputs, n, output
+    "scale_mul": [0, 1, 3, 2],
+    # row_broadcast_add_kernel(X, B, Z, n, cols): cols = 7 is static, compiled in; X=0 B=1 Z=2 n=3
+    "bcast_add": [0, 1, 3, 2],
+    # axpby_kernel(X, Y, Z, alpha, beta, n) called as axpby(alpha, x, beta, y): X=0 Y=1 Z=2 n=3
+    "axpby_bf16": [0, 1, 3, 2],
+    # clamp_kernel(X, Z, lo, hi, n): X=0 Z=1 n=2 -> X, n, Z
+    "clamp_kw": [0, 2, 1],
+}
+
+
+@pytest.mark.parametrize("name", sorted(_EXPECTED_ORDER))
+def test_ptx_parameters_are_permuted_exactly(trt_backend, catalogue_plugins, gpu_target, name):
+    from torch_tensorrt.dynamo.conversion.plugins import _aot, _binding, _registry
+    from torch_tensorrt.dynamo.conversion.plugins._symbolic import TensorSignature
+
+    case = catalogue.CASE_BY_NAME[name]
+    record = _registry.PLUGINS[case.op]
+    example = catalogue.inputs_for(case, case.static, "cpu")
+    seen = {}
+    case.call(lambda *a, **k: seen.update(args=a, kwargs=k), *example)
+    call = _binding.bind("t", record.spec, seen["args"], seen["kwargs"],
+                         is_tensor=lambda v: isinstance(v, torch.Tensor), is_constant=lambda v: not isinstance(v, torch.Tensor))
+    variant = record.variant(_binding.absent_names(record.spec, call))
+    dims = [tuple(None if lo != hi else lo for lo, hi in zip(s[0], s[2])) for s in case.dynamic]  # the dynamic profile
+    key = variant.trace_key([TensorSignature(t.dtype, d) for t, d in zip(example, dims)], call.attributes)
+    program = record.programs.get_or_trace("t", record.spec, record.op, key)
+    from torch_tensorrt.dynamo.conversion.plugins import _capture, _triton_aot
+
+    captured = _capture.capture(record.spec, key, program)
+    kernel = _triton_aot.compile_launch(case.op, captured, [t.dtype for t in example],
+                                        [o.dtype for o in program.outputs], target=90)
+    names = [p.split()[-1] for p in entry_params(kernel.ptx, kernel.name)]
+    assert names == [f"{kernel.name}_param_{i}" for i in _EXPECTED_ORDER[name]]
+
+
+def _with_args(captured, **changes):
+    import dataclasses
+
+    args = list(captured.args)
+    for arg_name, source in changes.items():
+        args[captured.arg_names.index(arg_name)] = source
+    return dataclasses.replace(captured, args=tuple(args))
+
+
+def test_compile_launch_refusals(catalogue_plugins, monkeypatch, tmp_path):
+    from torch_tensorrt.dynamo.conversion.plugins import _triton_aot
+    from torch_tensorrt.dynamo.conversion.plugins._capture import ArgSource
+
+    monkeypatch.setenv("TORCH_TRT_PLUGINS_CACHE", str(tmp_path))
+    captured = _scale_mul_capture()
+    f32 = [torch.float32] * 2
+    with pytest.raises(_triton_aot.AOTUnavailable, match="cat::scale_mul: input 0 is passed to the kernel twice"):
+        _triton_aot.compile_launch("cat::scale_mul", _with_args(captured, Y=ArgSource("input", 0)), f32, [torch.float32], target=90)
+    with pytest.raises(_triton_aot.AOTUnavailable, match=r"cat::scale_mul: outputs \[1\] are not written by the kernel"):
+        _triton_aot.compile_launch("cat::scale_mul", captured, f32, [torch.float32] * 2, target=90)
+    with pytest.raises(_triton_aot.AOTUnavailable, match="tensor argument 'X' has dtype torch.complex64, which Triton AOT cannot type"):
+        _triton_aot.compile_launch("cat::scale_mul", captured, [torch.complex64, torch.float32], [torch.float32], target=90)
+
+
+def test_an_input_the_kernel_does_not_take_keeps_its_slot(tmp_path):
+    """TensorRT passes every input: one the kernel ignores gets a declared, unused parameter."""
+    from torch_tensorrt.dynamo.conversion.plugins import _triton_aot
+
+    # kernel k(X, Z, n) for a plugin with inputs (x, unused) -> TensorRT passes x, unused, n, out
+    ptx = _triton_like()
+    out = _triton_aot.reorder_entry_params(ptx, "k", ["X", "Z", "n"], ["X", None, "n", "Z"])
+    params = [p.split()[-1] for p in _triton_aot.entry_parameters(out, "k")]
+    assert params == ["k_param_0", "k_unused_input_1", "k_param_2", "k_param_1"]
+    result = assemble(out, tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def _triton_like() -> str:
+    """A minimal sm_90 kernel k(X, Z, n) that reads every parameter, as Triton lays it out."""
+    return "\n".join([
+        ".version 8.4", ".target sm_90a", ".address_size 64", "",
+        ".visible .entry k(",
+        "\t.param .u64 .ptr .global .align 1 k_param_0,",
+        "\t.param .u64 .ptr .global .align 1 k_param_1,",
+        "\t.param .u32 k_param_2",
+        ")", ".reqntid 128", "{",
+        "\t.reg .b64 %rd<3>;", "\t.reg .b32 %r<2>;",
+        "\tld.param.u64 \t%rd1, [k_param_0];", "\tld.param.u64 \t%rd2, [k_param_1];",
+        "\tld.param.u32 \t%r1, [k_param_2];", "\tret;", "}", "",
+    ])
