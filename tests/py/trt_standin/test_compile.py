@@ -130,3 +130,27 @@ def test_engine_with_a_jit_plugin_needs_its_python_code(scale_add, device, tmp_p
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
     assert "LOAD FAILED" in result.stdout, result.stdout + result.stderr
     assert "no plugin creator is registered" in result.stdout + result.stderr
+
+
+class _Constants(torch.nn.Module):
+    """Scalars and a weight the converters turn into CONSTANT layers, met by the network's data."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("w", torch.linspace(-1.0, 1.0, 8))
+
+    def forward(self, x):
+        return (x * 2 + 1) * self.w - 0.5
+
+
+def test_constants_meet_device_data(device, trt_backend):
+    """Engine constants live with the data (device memory on a GPU): x * 2 must not mix devices."""
+    import torch_tensorrt
+
+    model = _Constants().to(device).eval()
+    x = torch.randn(5, 8, device=device)
+    compiled = torch_tensorrt.compile(model, ir="dynamo", inputs=[x], min_block_size=1)
+    if trt_backend == "standin":
+        assert "CONSTANT" in _engine_layers(compiled)
+    x = torch.randn(5, 8, device=device)
+    torch.testing.assert_close(compiled(x), model(x))

@@ -456,6 +456,8 @@ class IExecutionContext:
                     except PluginHostError as e:
                         raise RuntimeError(f"plugin layer {layer.name}: {e}") from e
             else:
+                if not infer_only:
+                    ins = _ops.on_one_device(ins)
                 outs = _ops.RUNNERS[layer.kind](layer.params, ins)
                 if infer_only:
                     outs = _ops.settle(outs, ins)

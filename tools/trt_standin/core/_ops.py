@@ -43,6 +43,18 @@ def _align(values: Sequence[Optional[torch.Tensor]]) -> List[Optional[torch.Tens
     return list(values)
 
 
+def on_one_device(values: Sequence[Optional[torch.Tensor]]) -> List[Optional[torch.Tensor]]:
+    """Host values (constants, shape tensors) next to the device data they meet in a layer.
+
+    A TensorRT engine keeps its constants in device memory; here they are built as CPU tensors, so a
+    layer that combines one with a CUDA tensor (``x * 2``) gets it on the CUDA tensor's device.
+    """
+    device = next((v.device for v in values if v is not None and v.device.type == "cuda"), None)
+    if device is None:
+        return list(values)
+    return [v.to(device) if v is not None and v.device.type == "cpu" else v for v in values]
+
+
 _ELEMENTWISE: Dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
     "SUM": torch.add,
     "PROD": torch.mul,
