@@ -576,7 +576,7 @@ def test_removing_custom_op_undoes_everything(trt_backend, ops, handles, device,
 
     class Model(torch.nn.Module):
         def forward(self, x):
-            return torch.ops.err_24.ident(x) * 2
+            return torch.ops.err_24.ident(x) + x
 
     def converted(compiled):
         return not any(
@@ -596,7 +596,7 @@ def test_removing_custom_op_undoes_everything(trt_backend, ops, handles, device,
     assert op not in DYNAMO_CONVERTERS and "err_24::ident" not in _registry.PLUGINS
     compiled = torch_tensorrt.compile(Model().eval(), ir="dynamo", inputs=[x], min_block_size=1)
     assert not converted(compiled)  # the graph breaks around the op again, as without custom_op
-    torch.testing.assert_close(compiled(x), x * 2)
+    torch.testing.assert_close(compiled(x), x + x)
     handle.remove()  # removing twice is harmless
 
 
