@@ -150,8 +150,10 @@ def test_fake_kernel_that_raises(trt_backend, ops, handles):
     assert record.programs.get(key) is None  # a failed trace is not cached
 
 
-def test_fake_kernel_that_raises_keeps_node_in_pytorch(trt_backend, ops, handles, device):
-    from torch_tensorrt.dynamo.conversion.plugins import _registry, custom_op
+def test_fake_kernel_that_raises_keeps_node_in_pytorch(trt_backend, ops, handles, device, caplog):
+    import logging
+
+    from torch_tensorrt.dynamo.conversion.plugins import _registry, custom_op, plugin_status
 
     op = _raising_op(ops, "err_6::bad_fake", only_outside_export=True)
     handles.append(custom_op("err_6::bad_fake"))
@@ -161,9 +163,13 @@ def test_fake_kernel_that_raises_keeps_node_in_pytorch(trt_backend, ops, handles
         def forward(self, x):
             return torch.ops.err_6.bad_fake(x, 3)
 
-    compiled = _compile_dynamic(Model().eval(), (1, 4), (5, 4), (8, 4))
+    with caplog.at_level(logging.WARNING, logger="torch_tensorrt.dynamo.conversion.plugins"):
+        compiled = _compile_dynamic(Model().eval(), (1, 4), (5, 4), (8, 4))
     node = _node_calling(compiled, op)
     reason = record.rejections[node.name]
+    # The reason is logged (WARNING) and inspectable through the public status report.
+    assert f"err_6::bad_fake: node {node.name} stays in PyTorch: {reason}" in [r.getMessage() for r in caplog.records]
+    assert plugin_status("err_6::bad_fake").not_converted == {node.name: reason}
     assert reason.startswith(
         "generate_plugin_converter(err_6::bad_fake): the fake kernel raised while tracing output "
         "shapes. Got ValueError: fake kernel rejects k=3. Expected it to accept inputs (x: float32[?, 4]), "
