@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from support import catalogue
-from support.ptx import assemble, entry_params
+from support.aot import assemble, entry_params, scale_mul_capture
 
 AOT_CASES = [c for c in catalogue.CASES if c.triton]
 
@@ -102,26 +102,11 @@ def test_ptx_assembles_with_tritons_ptxas(catalogue_plugins, gpu_target, tmp_pat
     assert (tmp_path / "k.cubin").stat().st_size > 0
 
 
-def _scale_mul_capture():
-    """The catalogue's scale_mul launch, captured for (dynamic, static) 2-D fp32 inputs."""
-    from torch_tensorrt.dynamo.conversion.plugins import _capture, _registry
-    from torch_tensorrt.dynamo.conversion.plugins._symbolic import TensorSignature
-
-    case = catalogue.CASE_BY_NAME["scale_mul"]
-    record = _registry.PLUGINS[case.op]
-    example = catalogue.inputs_for(case, case.static, "cpu")
-    call = _capture_call(case, record.spec, example)
-    variant = record.variant()
-    key = variant.trace_key([TensorSignature(t.dtype, (None, t.shape[1])) for t in example], call.attributes)
-    program = record.programs.get_or_trace("t", record.spec, record.op, key)
-    return _capture.capture(record.spec, key, program)
-
-
 def test_ptx_version_is_capped_for_the_driver(catalogue_plugins):
     """PR 4435 review point: PTX must not declare an ISA newer than the target driver loads."""
     from torch_tensorrt.dynamo.conversion.plugins import _triton_aot
 
-    captured = _scale_mul_capture()
+    captured = scale_mul_capture()
     old_driver = _triton_aot.compile_launch("t", captured, [torch.float32] * 2, [torch.float32], target=90, driver_version=12040)
     assert old_driver.ptx_version == 84 and re.search(r"^\.version 8\.4$", old_driver.ptx, re.M)
     uncapped = _triton_aot.compile_launch("t", captured, [torch.float32] * 2, [torch.float32], target=90)
@@ -303,6 +288,6 @@ def test_a_kernel_that_needs_scratch_memory_is_refused(catalogue_plugins, monkey
         return SimpleNamespace(asm=compiled.asm, metadata=SimpleNamespace(**metadata))
 
     monkeypatch.setattr(triton, "compile", compile_needing_scratch)
-    captured = _scale_mul_capture()
+    captured = scale_mul_capture()
     with pytest.raises(_triton_aot.AOTUnavailable, match=r"cat::scale_mul: kernel \w+ needs .*512 .*which TensorRT cannot provide"):
         _triton_aot.compile_launch("cat::scale_mul", captured, [torch.float32] * 2, [torch.float32], target=90)

@@ -18,7 +18,7 @@ import triton
 import triton.language as tl
 
 from support import catalogue
-from support.ptx import assemble, entry_params
+from support.aot import assemble, entry_params, scale_mul_capture
 
 
 @triton.jit
@@ -137,17 +137,6 @@ def test_unexpected_compile_failure_stays_jit_with_a_warning(
 
 
 # -- the on-disk kernel cache ---------------------------------------------------------------------
-def _scale_mul_capture(cols: int = 19):
-    """The catalogue's scale_mul launch, captured for 2-D fp32 inputs of shape (dynamic, cols)."""
-    from torch_tensorrt.dynamo.conversion.plugins import _capture, _registry
-    from torch_tensorrt.dynamo.conversion.plugins._symbolic import TensorSignature
-
-    record = _registry.PLUGINS["cat::scale_mul"]
-    key = record.variant().trace_key([TensorSignature(torch.float32, (None, cols))] * 2, (0.5, 2))
-    program = record.programs.get_or_trace("t", record.spec, record.op, key)
-    return _capture.capture(record.spec, key, program)
-
-
 def _compile(captured, **kwargs):
     from torch_tensorrt.dynamo.conversion.plugins import _triton_aot
 
@@ -156,7 +145,7 @@ def _compile(captured, **kwargs):
 
 def test_cache_hit_miss_and_damaged_entries(catalogue_plugins, monkeypatch, tmp_path, caplog):
     monkeypatch.setenv("TORCH_TRT_PLUGINS_CACHE", str(tmp_path))
-    captured = _scale_mul_capture()
+    captured = scale_mul_capture()
     calls: List[Any] = []
     real_compile = triton.compile
 
@@ -197,7 +186,7 @@ def test_a_kernel_whose_ptx_takes_other_parameters_is_refused(catalogue_plugins,
 
     monkeypatch.setattr(_triton_aot, "reorder_entry_params", one_more)
     with pytest.raises(_triton_aot.AOTUnavailable, match=r"cat::scale_mul: kernel \w+ declares 5 parameters, but TensorRT passes 4"):
-        _compile(_scale_mul_capture())
+        _compile(scale_mul_capture())
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]  # nothing cached
 
 
@@ -261,7 +250,7 @@ def test_integer_hint_only_when_a_multiple_of_16_for_every_size(catalogue_plugin
         return real(jit, signature, constexprs, divisible)
 
     monkeypatch.setattr(_triton_aot, "_ast_source", recording)
-    _compile(_scale_mul_capture(cols))
+    _compile(scale_mul_capture(cols))
     names = list(seen["signature"])  # scale_mul_kernel(X, Y, Z, a, b, n, BLOCK_SIZE)
     hinted_names = {names[i] for i in seen["divisible"]}
     assert {"X", "Y", "Z"} <= hinted_names  # TensorRT's buffers: 16-byte aligned pointers
@@ -362,7 +351,7 @@ def test_compile_launch_refusals(catalogue_plugins, monkeypatch, tmp_path):
     from torch_tensorrt.dynamo.conversion.plugins._capture import ArgSource
 
     monkeypatch.setenv("TORCH_TRT_PLUGINS_CACHE", str(tmp_path))
-    captured = _scale_mul_capture()
+    captured = scale_mul_capture()
     f32 = [torch.float32] * 2
     with pytest.raises(_triton_aot.AOTUnavailable, match="cat::scale_mul: input 0 is passed to the kernel twice"):
         _triton_aot.compile_launch("cat::scale_mul", _with_args(captured, Y=ArgSource("input", 0)), f32, [torch.float32], target=90)

@@ -1,4 +1,4 @@
-"""Reading and assembling generated PTX in tests (Triton's own ptxas, entry parameter lists)."""
+"""AOT test helpers: a captured launch to compile, entry parameter lists, Triton's own ptxas."""
 
 import inspect
 import re
@@ -33,3 +33,15 @@ def assemble(ptx: Union[bytes, str], workdir: Path, arch: int = 90) -> subproces
         [tritons_ptxas(arch), f"-arch=sm_{arch}a", str(src), "-o", str(workdir / "k.cubin")],
         capture_output=True, text=True,
     )
+
+
+def scale_mul_capture(cols: int = 19):
+    """The catalogue's ``scale_mul`` launch (b=0.5, a=2), captured for fp32 inputs of shape (dynamic, cols)."""
+    import torch
+    from torch_tensorrt.dynamo.conversion.plugins import _capture, _registry
+    from torch_tensorrt.dynamo.conversion.plugins._symbolic import TensorSignature
+
+    record = _registry.PLUGINS["cat::scale_mul"]
+    key = record.variant().trace_key([TensorSignature(torch.float32, (None, cols))] * 2, (0.5, 2))
+    program = record.programs.get_or_trace("t", record.spec, record.op, key)
+    return _capture.capture(record.spec, key, program)
