@@ -45,3 +45,21 @@ def scale_mul_capture(cols: int = 19):
     key = record.variant().trace_key([TensorSignature(torch.float32, (None, cols))] * 2, (0.5, 2))
     program = record.programs.get_or_trace("t", record.spec, record.op, key)
     return _capture.capture(record.spec, key, program)
+
+
+def bind_case_call(case, spec, example):
+    """Bind the case's call (how the model calls the op) against the schema."""
+    import torch
+    from torch_tensorrt.dynamo.conversion.plugins import _binding
+
+    seen = {}
+
+    def recorder(*args, **kwargs):
+        seen["args"], seen["kwargs"] = args, kwargs
+        return None
+
+    case.call(recorder, *example)
+    return _binding.bind(
+        "test", spec, seen["args"], seen["kwargs"],
+        is_tensor=lambda v: isinstance(v, torch.Tensor), is_constant=lambda v: not isinstance(v, torch.Tensor),
+    )

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from support import catalogue
-from support.aot import assemble, entry_params, scale_mul_capture
+from support.aot import assemble, bind_case_call, entry_params, scale_mul_capture
 
 AOT_CASES = [c for c in catalogue.CASES if c.triton]
 
@@ -23,7 +23,7 @@ def _build_aot(case, shapes_spec):
 
     record = _registry.PLUGINS[case.op]
     example = catalogue.inputs_for(case, [s[1] for s in shapes_spec], "cpu")
-    call = _capture_call(case, record.spec, example)
+    call = bind_case_call(case, record.spec, example)
     absent = _binding.absent_names(record.spec, call)
     variant = record.variant(absent)
     aot = _aot.aot_variant(record, variant)
@@ -41,23 +41,6 @@ def _to_trt(dtype):
     from torch_tensorrt.dynamo.conversion.plugins import _dtypes
 
     return _dtypes.to_trt(dtype)
-
-
-def _capture_call(case, spec, example):
-    """Bind the case's call (how the model calls the op) against the schema."""
-    from torch_tensorrt.dynamo.conversion.plugins import _binding
-
-    seen = {}
-
-    def recorder(*args, **kwargs):
-        seen["args"], seen["kwargs"] = args, kwargs
-        return None
-
-    case.call(recorder, *example)
-    return _binding.bind(
-        "test", spec, seen["args"], seen["kwargs"],
-        is_tensor=lambda v: isinstance(v, torch.Tensor), is_constant=lambda v: not isinstance(v, torch.Tensor),
-    )
 
 
 @pytest.mark.parametrize("case", AOT_CASES, ids=[c.name for c in AOT_CASES])

@@ -18,7 +18,7 @@ import triton
 import triton.language as tl
 
 from support import catalogue
-from support.aot import assemble, entry_params, scale_mul_capture
+from support.aot import assemble, bind_case_call, entry_params, scale_mul_capture
 
 
 @triton.jit
@@ -314,16 +314,13 @@ _EXPECTED_ORDER = {
 
 @pytest.mark.parametrize("name", sorted(_EXPECTED_ORDER))
 def test_ptx_parameters_are_permuted_exactly(trt_backend, catalogue_plugins, gpu_target, name):
-    from torch_tensorrt.dynamo.conversion.plugins import _aot, _binding, _registry
+    from torch_tensorrt.dynamo.conversion.plugins import _binding, _registry
     from torch_tensorrt.dynamo.conversion.plugins._symbolic import TensorSignature
 
     case = catalogue.CASE_BY_NAME[name]
     record = _registry.PLUGINS[case.op]
     example = catalogue.inputs_for(case, case.static, "cpu")
-    seen = {}
-    case.call(lambda *a, **k: seen.update(args=a, kwargs=k), *example)
-    call = _binding.bind("t", record.spec, seen["args"], seen["kwargs"],
-                         is_tensor=lambda v: isinstance(v, torch.Tensor), is_constant=lambda v: not isinstance(v, torch.Tensor))
+    call = bind_case_call(case, record.spec, example)
     variant = record.variant(_binding.absent_names(record.spec, call))
     dims = [tuple(None if lo != hi else lo for lo, hi in zip(s[0], s[2])) for s in case.dynamic]  # the dynamic profile
     key = variant.trace_key([TensorSignature(t.dtype, d) for t, d in zip(example, dims)], call.attributes)
