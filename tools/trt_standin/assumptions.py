@@ -25,6 +25,16 @@ class Assumption:
 
 _ENTRIES = [
     Assumption(
+        "callbacks-see-thread-modes",
+        "TensorRT's own work (allocation, layer execution) is C++ and never sees Python's "
+        "thread-local torch dispatch modes; when TensorRT calls a Python plugin callback it does so "
+        "on the calling thread, so the callback runs under whatever modes that thread has active "
+        "(e.g. Torch-TensorRT's FakeTensorMode while it builds inside torch.compile).",
+        "pybind11 calls Python callbacks on the thread that called into C++, holding the GIL "
+        "(python/src/infer/pyPlugin.cpp trampolines); torch's mode stack is thread-local Python state.",
+        "bindings",
+    ),
+    Assumption(
         "expr-constant-folding",
         "IExprBuilder.operation on two constant expressions returns a constant expression; "
         "nothing else is simplified (x*1 stays an operation).",

@@ -22,6 +22,7 @@ import torch
 from . import core
 from .assumptions import assumed
 from .core import _expr
+from .core._native import native_entry, python_callback
 from .core._dims import IDimensionExpr
 from .core._network import TORCH_OF, TRT_OF
 
@@ -166,6 +167,7 @@ class RuntimePlugin:
         self.built = built
         self._runtime = runtime
 
+    @native_entry
     def enqueue(
         self,
         inputs: Sequence[torch.Tensor],
@@ -252,15 +254,11 @@ def _jit_enqueue(
     out_desc = [
         _desc(t, dt, f) for t, dt, f in zip(outputs, built.output_types, built.output_formats)
     ]
-    runtime.enqueue(
-        in_desc,
-        out_desc,
-        [t.data_ptr() for t in inputs],
-        [t.data_ptr() for t in outputs],
-        [core.Dims(tuple(t.stride())) for t in inputs],
-        [core.Dims(tuple(t.stride())) for t in outputs],
-        stream,
-    )
+    in_ptrs, out_ptrs = [t.data_ptr() for t in inputs], [t.data_ptr() for t in outputs]
+    in_strides = [core.Dims(tuple(t.stride())) for t in inputs]
+    out_strides = [core.Dims(tuple(t.stride())) for t in outputs]
+    with python_callback():
+        runtime.enqueue(in_desc, out_desc, in_ptrs, out_ptrs, in_strides, out_strides, stream)
 
 
 def aot_launch(
@@ -314,6 +312,7 @@ class PluginHost:
         self.calls: List[Tuple[str, Any]] = []
 
     # -- creation -----------------------------------------------------------------------------
+    @native_entry
     def build(
         self,
         factory: Callable[..., Any],
@@ -345,6 +344,7 @@ class PluginHost:
             raise PluginHostError("shape inputs are not supported for quick plugins")
         return self.build_plugin(plugin, inputs)
 
+    @native_entry
     def build_plugin(self, plugin: Any, inputs: Sequence[InputSpec]) -> BuiltPlugin:
         """Run the build-phase queries on an already created plugin object."""
         if not isinstance(plugin, core.IPluginV3):
@@ -452,7 +452,8 @@ class PluginHost:
         assumed("callback-errors")
         self.calls.append((method, args))
         try:
-            return getattr(obj, method)(*args)
+            with python_callback():
+                return getattr(obj, method)(*args)
         except PluginHostError:
             raise
         except Exception as e:

@@ -6,6 +6,7 @@ import pickle
 from typing import Any, Dict, List, Optional, Tuple
 
 
+from ._native import native_entry
 from ._dims import Dims, _as_dims
 from ._enums import _Severity
 from ._network import INetworkDefinition
@@ -243,6 +244,7 @@ class Builder:
     def is_network_supported(self, network: INetworkDefinition, config: IBuilderConfig) -> bool:
         return True
 
+    @native_entry
     def build_serialized_network(self, network: INetworkDefinition, config: IBuilderConfig) -> Optional[IHostMemory]:
         from ._engine import compile_network
 

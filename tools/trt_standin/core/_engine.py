@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
+from ._native import native_entry
 from . import _ops
 from ._builder import ENGINE_FORMAT_VERSION, ENGINE_MAGIC, IBuilderConfig, IHostMemory, ILogger
 from ._dims import Dims, _as_dims
@@ -147,6 +148,7 @@ class Runtime:
         self.max_threads = 1
         self.engine_host_code_allowed = False
 
+    @native_entry
     def deserialize_cuda_engine(self, serialized_engine: Any) -> Optional["ICudaEngine"]:
         data = bytes(serialized_engine)
         try:
@@ -163,6 +165,7 @@ class ICudaEngine:
         raise TypeError("tensorrt.ICudaEngine: No constructor defined!")
 
     @classmethod
+    @native_entry
     def _from_bytes(cls, data: bytes) -> "ICudaEngine":
         from ..assumptions import assumed
 
@@ -275,6 +278,7 @@ class ICudaEngine:
     def serialize(self) -> IHostMemory:
         return IHostMemory._make(self._bytes)
 
+    @native_entry
     def create_execution_context(self, strategy: Any = ExecutionContextAllocationStrategy.STATIC) -> "IExecutionContext":
         return IExecutionContext._make(self)
 
@@ -366,6 +370,7 @@ class IExecutionContext:
         self.active_optimization_profile = int(profile_index)
         return True
 
+    @native_entry
     def set_input_shape(self, name: str, shape: Any) -> bool:
         shape = tuple(_as_dims(shape))
         prof = self.engine._ir.profiles[self.active_optimization_profile].get(name)
@@ -464,6 +469,7 @@ class IExecutionContext:
             for i, v in zip(layer.outputs, outs):
                 values[i] = v
 
+    @native_entry
     def execute_async_v3(self, stream_handle: int) -> bool:
         ir = self.engine._ir
         missing = [n for n, _, _ in ir.inputs + ir.outputs if n not in self._addresses]

@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 import numpy as np
 import torch
 
+from ._native import native_entry
 from . import _ops
 from ._dims import Dims, _as_dims
 from ._enums import DataType, QuickPluginCreationRequest
@@ -57,6 +58,7 @@ _NUMPY_TO_TRT = {
 class Weights:
     """Constant data: Weights(numpy array), Weights(DataType) (empty) or Weights(type, ptr, count)."""
 
+    @native_entry
     def __init__(self, *args: Any) -> None:
         if not args:
             self._value = torch.empty(0, dtype=torch.float32)
@@ -242,6 +244,7 @@ class ILayer:
             return index in self._output_types
 
     # -- stand-in internals -----------------------------------------------------------------
+    @native_entry
     def _set(self, **params: Any) -> None:
         self._params.update(params)
         self._infer()
@@ -318,16 +321,19 @@ class IConstantLayer(ILayer):
         return Dims(tuple(self._params["value"].shape))
 
     @shape.setter
+    @native_entry
     def shape(self, value: Any) -> None:
         self._set(value=self._params["value"].reshape(_dims_tuple(value)))
 
     @property
+    @native_entry
     def weights(self) -> Weights:
         w = Weights()
         w._value = self._params["value"].reshape(-1)
         return w
 
     @weights.setter
+    @native_entry
     def weights(self, value: Weights) -> None:
         self._set(value=value._value.reshape(self._params["value"].shape))
 
@@ -510,6 +516,7 @@ class INetworkDefinition:
         return False
 
     # -- layers -------------------------------------------------------------------------------
+    @native_entry
     def _add(self, cls: type, inputs: Sequence[Optional[ITensor]], num_outputs: int = 1, **params: Any) -> Any:
         for t in inputs:
             if t is not None and not isinstance(t, ITensor):
@@ -530,6 +537,7 @@ class INetworkDefinition:
     def add_cast(self, input: ITensor, to_type: DataType) -> ICastLayer:  # noqa: A002
         return self._add(ICastLayer, [input], to_type=to_type.name)
 
+    @native_entry
     def add_constant(self, shape: Any, weights: Any) -> IConstantLayer:
         if not isinstance(weights, Weights):
             weights = Weights(np.asarray(weights))
