@@ -6,6 +6,8 @@ import subprocess
 from pathlib import Path
 from typing import List, Union
 
+from support import registry as support_registry
+
 
 def entry_params(ptx: Union[bytes, str], name: str) -> List[str]:
     """The parameter declarations of ``.entry name(...)``, in order (the test's own parser)."""
@@ -39,10 +41,10 @@ def scale_mul_capture(cols: int = 19):
     """The catalogue's ``scale_mul`` launch (b=0.5, a=2), captured for fp32 inputs of shape (dynamic, cols)."""
     import torch
     from torch_tensorrt.dynamo.conversion.plugins import _capture, _registry
-    from torch_tensorrt.dynamo.conversion.plugins._symbolic import TensorSignature
+    from torch_tensorrt.dynamo.conversion.plugins._identity import TensorSignature
 
-    record = _registry.PLUGINS["cat::scale_mul"]
-    key = record.variant().trace_key([TensorSignature(torch.float32, (None, cols))] * 2, (0.5, 2))
+    record = support_registry.record("cat::scale_mul")
+    key = record.variant().call_key([TensorSignature(torch.float32, (None, cols))] * 2, (0.5, 2))
     program = record.programs.get_or_trace("t", record.spec, record.op, key)
     return _capture.capture(record.spec, key, program)
 

@@ -19,7 +19,8 @@ from torch_tensorrt.dynamo.conversion.plugins._generate_plugin_converter import 
     generate_plugin_converter,
 )
 from torch_tensorrt.dynamo.conversion.plugins._registry import RegistrationHandle
-from torch_tensorrt.dynamo.conversion.plugins._status import PluginStatus, plugin_status
+from torch_tensorrt.dynamo.conversion.plugins._runtime import PluginRuntimeError
+from torch_tensorrt.dynamo.conversion.plugins._status import CompileReport, PluginStatus, plugin_status
 
 __all__ = [
     "custom_op",
@@ -28,6 +29,8 @@ __all__ = [
     "PluginGenerationError",
     "UnsupportedOpError",
     "RegistrationHandle",
+    "PluginRuntimeError",
     "PluginStatus",
+    "CompileReport",
     "plugin_status",
 ]

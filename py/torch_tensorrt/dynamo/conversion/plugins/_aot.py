@@ -1,13 +1,16 @@
 """Ahead-of-time plugins: the op's Triton launch as PTX, so the engine runs without Python.
 
 For each call site the converter asks ``chooser(record)``: capture the op's body symbolically for
-the call's dtypes, static sizes and attributes (``_capture``), prove the capture's size guards for
-every shape the exported graph allows, compile it to PTX in TensorRT's parameter order
-(``_triton_aot``) for the GPU the engine is built on, and register the variant's AOT plugin
-(``"<op>__aot"``: same shape function, an ``aot_impl``, no JIT impl). Any failure keeps the call
-site on the JIT plugin; the reason is logged once (INFO for the expected cases, WARNING for an
-unexpected error, e.g. Triton failing to compile the kernel) and kept in ``AOTState.reasons``
-(``plugin_status(op).aot_unavailable``).
+the call's identity (``_capture``, shared with the JIT runtime), prove the capture's size guards for
+every shape the exported graph allows, check that the grid and extras lower to TensorRT shape
+expressions, compile it to PTX in TensorRT's parameter order (``_triton_aot``) for the GPU the
+engine is built on, and register the variant's AOT plugin (``"<op>-aot"``: same shape function, an
+``aot_impl``, no JIT impl). Any failure keeps the call site on the JIT plugin; the reason is logged
+once (INFO for the expected cases, WARNING for an unexpected error, e.g. Triton failing to compile
+the kernel) and kept in the compile's report (``plugin_status(op).aot_unavailable``).
+
+A hand-written ``@trtp.aot_impl`` attached to the op's generated plugin takes precedence over this
+module (see ``_converter.choose_implementation``).
 """
 
 from __future__ import annotations
@@ -22,32 +25,40 @@ from torch.fx.node import Node
 
 from . import _qdp, _triton_aot
 from ._binding import BoundCall
-from ._capture import CaptureUnavailable, CapturedLaunch, capture
+from ._capture import CaptureUnavailable, CapturedLaunch
+from ._identity import CallKey
 from ._registry import PluginRecord
-from ._symbolic import TraceKey, unproven_guards
+from ._shape_program import UnsupportedExpression, compile_expr
+from ._symbolic import unproven_guards
 from ._triton_aot import AOTUnavailable, CompiledKernel
 from ._variant import PluginVariant
 
 _LOGGER = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class KernelKey:
+    """What one AOT kernel was compiled for: the call identity and the target GPU and driver."""
+
+    call: CallKey
+    target: int  # compute capability, e.g. 90
+    driver: Optional[int]  # CUDA driver version (caps the PTX ISA version)
+
+
 @dataclass
 class AOTState:
-    """Per plugin family: captures, compiled kernels, registered AOT variants, reasons."""
+    """Per plugin family: compiled kernels (with the capture each was made from) and AOT variants."""
 
-    captures: Dict[TraceKey, CapturedLaunch] = field(default_factory=dict)
-    kernels: Dict[Tuple[TraceKey, int, Optional[int]], CompiledKernel] = field(default_factory=dict)
+    kernels: Dict[KernelKey, Tuple[CapturedLaunch, CompiledKernel]] = field(default_factory=dict)
     variants: Dict[FrozenSet[str], PluginVariant] = field(default_factory=dict)
-    undo: Dict[FrozenSet[str], Callable[[], None]] = field(default_factory=dict)
-    #: Why call sites stay JIT: "<node or plugin id>" -> reason.
-    reasons: Dict[str, str] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    compiles: int = 0  # kernels compiled or read from the disk cache (tests)
 
 
 def state_of(record: PluginRecord) -> AOTState:
-    state = record.extras.get("aot")
-    if state is None:
-        state = record.extras["aot"] = AOTState()
+    if record.aot is None:
+        record.aot = AOTState()
+    state: AOTState = record.aot
     return state
 
 
@@ -62,81 +73,99 @@ def target_capability() -> Optional[int]:
     return int(major) * 10 + int(minor)
 
 
-def _compile(record: PluginRecord, variant: PluginVariant, key: TraceKey, captured: CapturedLaunch) -> CompiledKernel:
+def _compile(record: PluginRecord, key: CallKey, captured: CapturedLaunch) -> CompiledKernel:
     target = target_capability()
     if target is None:
-        raise AOTUnavailable(f"{record.qualname}: no CUDA device to compile the kernel for")
-    driver = _triton_aot.current_driver_version()
+        raise AOTUnavailable(f"{record.display}: no CUDA device to compile the kernel for")
     state = state_of(record)
-    cache_key = (key, target, driver)
-    kernel = state.kernels.get(cache_key)
-    if kernel is None:
+    kernel_key = KernelKey(key, target, _triton_aot.current_driver_version())
+    with state.lock:
+        found = state.kernels.get(kernel_key)
+        if found is not None and found[0] is captured:
+            return found[1]
         program = record.programs.get_or_trace("generate_plugin", record.spec, record.op, key)
         input_dtypes = [t.dtype for t in key.tensors if t is not None]
         kernel = _triton_aot.compile_launch(
-            record.qualname, captured, input_dtypes, [o.dtype for o in program.outputs],
-            target=target, driver_version=driver,
+            record.display, captured, input_dtypes, [o.dtype for o in program.outputs],
+            target=target, driver_version=kernel_key.driver,
         )
-        state.kernels[cache_key] = kernel
-    return kernel
+        state.kernels[kernel_key] = (captured, kernel)
+        state.compiles += 1
+        return kernel
+
+
+def _check_lowerable(record: PluginRecord, captured: CapturedLaunch) -> None:
+    """The grid and int32 extras must be TensorRT shape expressions (else: stays JIT, with the reason)."""
+    exprs = list(captured.grid) + [a.expr for a in captured.args if a.kind == "int" and a.expr is not None]
+    for expr in exprs:
+        try:
+            compile_expr(expr)
+        except UnsupportedExpression as e:
+            raise AOTUnavailable(f"{record.display}: a launch value cannot be a TensorRT shape expression: {e}") from None
 
 
 def aot_variant(record: PluginRecord, variant: PluginVariant) -> PluginVariant:
     """The AOT plugin of ``variant`` (registered on first use)."""
     state = state_of(record)
     with state.lock:
+        record.require_live("generate_plugin_converter")
         existing = state.variants.get(variant.absent)
         if existing is not None:
             return existing
         aot = PluginVariant(variant.spec, variant.op, variant.absent, variant.programs, aot=True)
 
         def kernel_for(descs: Sequence[Any], attributes: Tuple[Any, ...]) -> Tuple[CompiledKernel, Any]:
-            key = aot.trace_key([_qdp.signature_of(d) for d in descs], attributes)
-            captured = state.captures.get(key)
-            if captured is None:
-                program = record.programs.get_or_trace("generate_plugin", record.spec, record.op, key)
-                captured = capture(record.spec, key, program)
-                if captured.guards:
+            key = aot.call_key([_qdp.signature_of(d) for d in descs], attributes)
+            program = record.programs.get_or_trace("generate_plugin", record.spec, record.op, key)
+            captured = record.captures.get(key, program)
+            if captured.guards:
+                launch_program = type(program)(program.outputs, captured.symbols, captured.guards)
+                if unproven_guards(launch_program, {}, None):
                     raise AOTUnavailable(
                         f"{aot.plugin_id}: the captured launch holds only under size guards that were not checked"
                     )
-                state.captures[key] = captured
-            return _compile(record, aot, key, captured), captured.symbols
+            return _compile(record, key, captured), captured.symbols
 
-        undo = _qdp.register(
-            aot, _qdp.make_register_function(aot), None, _qdp.make_aot_impl_function(aot, kernel_for)
-        )
+        _qdp.register(aot, _qdp.make_register_function(aot), None, _qdp.make_aot_impl_function(aot, kernel_for))
         state.variants[variant.absent] = aot
-        state.undo[variant.absent] = undo
         return aot
 
 
 def remove(record: PluginRecord) -> None:
-    state = record.extras.get("aot")
+    state = record.aot
     if state is None:
         return
-    for undo in state.undo.values():
-        undo()
-    state.undo.clear()
+    for aot in state.variants.values():
+        _qdp.unregister(aot.plugin_id)
     state.variants.clear()
 
 
-def chooser(record: PluginRecord) -> Callable[[Any, Any, BoundCall], Optional[str]]:
-    """For the converter: the AOT plugin id to use for a call site, or None for JIT."""
-    from ._converter import _is_fx_constant, _is_fx_tensor, itensor_signature, node_shapes
+Note = Callable[[str, str, bool], None]
+
+
+def chooser(record: PluginRecord) -> Callable[[Any, PluginVariant, BoundCall, Note], Optional[str]]:
+    """For the converter: the AOT plugin id to use for a call site, or None for JIT.
+
+    The returned function takes (ctx, variant, call, note); ``note(label, reason, unexpected)``
+    records why a call site stays JIT (``unexpected``: log at WARNING, not INFO).
+    """
     from ._binding import bind
+    from ._converter import _is_fx_constant, _is_fx_tensor, itensor_signature, node_shapes
 
     state = state_of(record)
 
-    def choose(ctx: Any, variant: PluginVariant, call: BoundCall) -> Optional[str]:
+    def choose(ctx: Any, variant: PluginVariant, call: BoundCall, note: Note) -> Optional[str]:
         node: Optional[Node] = getattr(ctx, "current_node", None)
         label = node.name if node is not None else variant.plugin_id
         try:
+            captured_reason = record.captures.op_reason
+            if captured_reason is not None:
+                raise CaptureUnavailable(captured_reason, op_wide=True)
             itensors = [t for t in call.tensors if t is not None]
             signatures = [itensor_signature(t) if hasattr(t, "shape") and not isinstance(t, torch.Tensor) else None for t in itensors]
             if any(s is None for s in signatures):
-                raise AOTUnavailable(f"{record.qualname}: a tensor input is a constant, not a network tensor")
-            key = variant.trace_key(signatures, call.attributes)  # type: ignore[arg-type]
+                raise AOTUnavailable(f"{record.display}: a tensor input is a constant, not a network tensor")
+            key = variant.call_key(signatures, call.attributes)  # type: ignore[arg-type]
             exprs: Dict[Tuple[int, int], Any] = {}
             hints: Dict[Tuple[int, int], int] = {}
             shape_env = None
@@ -146,35 +175,25 @@ def chooser(record: PluginRecord) -> Callable[[Any, Any, BoundCall], Optional[st
                 shapes = node_shapes(node_call)
                 exprs, hints, shape_env = shapes.exprs, shapes.hints, shapes.shape_env
             program = record.programs.get_or_trace("generate_plugin", record.spec, record.op, key, hints)
-            with state.lock:
-                captured = state.captures.get(key)
-                if captured is None:
-                    captured = capture(record.spec, key, program, hints)
-                    if captured.guards:
-                        if not exprs:
-                            raise AOTUnavailable(
-                                f"{record.qualname}: the launch holds only under size guards and the graph's "
-                                "shape information is not available to check them"
-                            )
-                        launch_program = type(program)(program.outputs, captured.symbols, captured.guards)
-                        unproven = unproven_guards(launch_program, exprs, shape_env)
-                        if unproven:
-                            raise AOTUnavailable(
-                                f"{record.qualname}: the captured launch holds only when {' and '.join(unproven)}"
-                            )
-                    state.captures[key] = captured
-            _compile(record, variant, key, captured)
+            captured = record.captures.get(key, program, hints)
+            if captured.guards:
+                if not exprs:
+                    raise AOTUnavailable(
+                        f"{record.display}: the launch holds only under size guards and the graph's "
+                        "shape information is not available to check them"
+                    )
+                launch_program = type(program)(program.outputs, captured.symbols, captured.guards)
+                unproven = unproven_guards(launch_program, exprs, shape_env)
+                if unproven:
+                    raise AOTUnavailable(f"{record.display}: the captured launch holds only when {' and '.join(unproven)}")
+            _check_lowerable(record, captured)
+            _compile(record, key, captured)
             return aot_variant(record, variant).plugin_id
         except (CaptureUnavailable, AOTUnavailable) as e:
-            if label not in state.reasons:
-                _LOGGER.info("%s: %s stays JIT: %s", record.qualname, label, e)
-            state.reasons[label] = str(e)
+            note(label, str(e), False)
             return None
         except Exception as e:  # e.g. triton.compile failed: the JIT plugin still works
-            reason = f"{record.qualname}: AOT compilation failed ({type(e).__name__}: {e})"
-            if label not in state.reasons:
-                _LOGGER.warning("%s: %s stays JIT: %s", record.qualname, label, reason)
-            state.reasons[label] = reason
+            note(label, f"{record.display}: AOT compilation failed ({type(e).__name__}: {e})", True)
             return None
 
     return choose

@@ -94,7 +94,7 @@ def canonical(api: str, op: str, arg: ArgSpec, value: Any) -> Any:
         )
     elif kind in (ArgKind.INT_LIST, ArgKind.FLOAT_LIST, ArgKind.BOOL_LIST):
         if isinstance(value, (list, tuple, torch.Size)):
-            element = ArgSpec(arg.name, _ELEMENT[kind], False, False, None, False, arg.schema_index, arg.attribute_name)
+            element = ArgSpec(arg.name, _ELEMENT[kind], False, False, None, False, arg.schema_index, arg.param_name)
             return tuple(canonical(api, op, element, v) for v in value)
     elif kind is ArgKind.BOOL:
         if isinstance(value, (bool, np.bool_)):
@@ -172,4 +172,4 @@ def decode_all(args: Sequence[ArgSpec], raws: Sequence[Encoded]) -> Tuple[Any, .
 
 def encode_all(args: Sequence[ArgSpec], values: Dict[str, Any]) -> Dict[str, Encoded]:
     """Keyword arguments for ``trtp.op.<ns>.<name>(...)``, in registration order."""
-    return {a.attribute_name: encode(a, values[a.name]) for a in args}
+    return {a.param_name: encode(a, values[a.name]) for a in args}

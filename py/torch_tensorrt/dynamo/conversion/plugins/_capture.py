@@ -17,27 +17,51 @@ Otherwise ``CaptureUnavailable`` says why, and callers fall back (JIT: run the o
 Integer arguments and the grid may be symbolic (SymInt from input sizes); they are kept as sympy
 expressions over one symbol per input dimension, like shape programs. Shape guards the body adds
 (Python branches on sizes) are kept with the capture.
+
+NOTE: [Capture without side effects]
+The body runs on the user's behalf, so it must not be able to touch the device:
+
+* the FakeTensors refuse ``data_ptr()`` (``strict_fake_mode``): a body that launches a kernel by
+  address (cuda-python, cuda.core, ctypes, cupy) fails before the launch instead of handing the
+  driver a fake address;
+* for the calling thread only, device synchronisation (``torch.cuda.synchronize``, stream and event
+  ``synchronize``) and the launch entry points of cuda.core, cuda-python and Triton's
+  ``CompiledKernel`` raise instead of running (best effort for code that imported them by name:
+  the data-pointer check is what stops those);
+* the body runs twice, and every value it passes to the kernel that is not a function of input
+  sizes must come out the same: a random seed, a counter or a clock read by the body makes the op
+  non-capturable (``CaptureUnavailable.op_wide``), because a captured launch would freeze the
+  first value forever;
+* a capture remembers by which names the body reached its kernel (``KernelBinding``); when a
+  notebook cell redefines the kernel (or a helper function on the way to it), the capture is stale
+  and is made again.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import functools
+import inspect
 import logging
+import struct
+import sys
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 import sympy
 import torch
 from torch._dispatch.python import enable_python_dispatcher
-from torch._subclasses.fake_tensor import FakeTensorMode
 from torch.fx.experimental.symbolic_shapes import ShapeEnv
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from ._errors import PluginGenerationError
+from ._fingerprint import is_kernel, is_user_function, references
+from ._identity import CallKey
 from ._schema import OpSpec
 from ._shape_program import DimSymbol, ShapeProgram
-from ._symbolic import TraceKey, _call_arguments, _guards, symbolic_inputs
+from ._symbolic import _call_arguments, _guards, strict_fake_mode, symbolic_inputs
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -58,7 +82,40 @@ _VIEWS = {
 
 
 class CaptureUnavailable(PluginGenerationError):
-    """The op's body is not a single capturable Triton launch (the message says why)."""
+    """The op's body is not a single capturable Triton launch (the message says why).
+
+    ``op_wide`` marks reasons that hold for every call of the op (its body reads Python state),
+    not only for the call identity that was captured.
+    """
+
+    def __init__(self, message: str, *, op_wide: bool = False) -> None:
+        super().__init__(message)
+        self.op_wide = op_wide
+
+
+@dataclass(frozen=True, eq=False)
+class KernelBinding:
+    """A name through which the op's body reaches its kernel: ``namespace[name] is target``
+    (a function's globals or a module's dict), or a closure cell holding ``target``."""
+
+    namespace: Any
+    name: Optional[str]
+    target: Any
+
+    def holds(self) -> bool:
+        if self.name is None:
+            try:
+                return bool(self.namespace.cell_contents is self.target)
+            except ValueError:  # an emptied cell
+                return False
+        return self.namespace.get(self.name, _GONE) is self.target
+
+    def describe(self) -> str:
+        label = getattr(self.target, "__name__", None) or getattr(getattr(self.target, "fn", None), "__name__", "?")
+        return f"{self.name or '<closure>'} -> {label}"
+
+
+_GONE = object()
 
 
 @dataclass(frozen=True)
@@ -83,6 +140,12 @@ class CapturedLaunch:
     options: Tuple[Tuple[str, Any], ...]  # launch options (num_warps, num_stages, ...)
     symbols: Tuple[Tuple[sympy.Symbol, DimSymbol], ...]
     guards: Tuple[sympy.Basic, ...]
+    #: How the body reached the kernel (see NOTE [Capture without side effects]).
+    bindings: Tuple[KernelBinding, ...] = ()
+
+    def is_current(self) -> bool:
+        """Whether the body would still reach the same kernel (no binding was redefined)."""
+        return all(b.holds() for b in self.bindings)
 
     def values(self, input_shapes: Sequence[Optional[Sequence[int]]]) -> Dict[sympy.Symbol, int]:
         return {s: int(input_shapes[d.input_index][d.dim]) for s, d in self.symbols}  # type: ignore[index]
@@ -161,44 +224,189 @@ class _RecordOps(TorchDispatchMode):  # type: ignore[no-untyped-call]
         return func(*args, **(kwargs or {}))
 
 
-def body_function(spec: OpSpec) -> Optional[Callable[..., Any]]:
-    """The Python function implementing the op on CUDA (or for every device), if there is one."""
-    from torch._library.custom_ops import OPDEFS
-
-    opdef = OPDEFS.get(spec.qualname)
-    if opdef is None:
-        return None
-    backend: Dict[str, Callable[..., Any]] = getattr(opdef, "_backend_fns", {}) or {}
-    body: Optional[Callable[..., Any]] = backend.get("cuda") or opdef._init_fn
-    return body
-
-
 _LOCK = threading.Lock()
 
 
-def capture(spec: OpSpec, key: TraceKey, program: ShapeProgram, hints: Optional[Mapping[Tuple[int, int], int]] = None) -> CapturedLaunch:
-    """Run the op's body on FakeTensors described by ``key`` and return its single Triton launch."""
-    fn = body_function(spec)
+def capture(spec: OpSpec, key: CallKey, program: ShapeProgram, hints: Optional[Mapping[Tuple[int, int], int]] = None) -> CapturedLaunch:
+    """Run the op's body on FakeTensors described by ``key`` (twice) and return its single Triton launch.
+
+    Raises CaptureUnavailable (see NOTE [Launch capture] and NOTE [Capture without side effects]).
+    """
+    fn = key.definition.body
     if fn is None:
         raise CaptureUnavailable(
-            f"{spec.qualname}: the op is not a torch.library.custom_op with a Python body, so its launch cannot be captured"
+            f"{spec.display}: the op is not a torch.library.custom_op with a Python body, so its launch cannot be captured"
         )
+    first = _capture_once(spec, fn, key, program, hints)
+    second = _capture_once(spec, fn, key, program, hints)
+    difference = _difference(first, second)
+    if difference is not None:
+        raise CaptureUnavailable(
+            f"{spec.display}: the body passes the kernel a value that changes from call to call ({difference}); "
+            "it reads Python state (a random seed, a counter, a clock ...), so a captured launch or an AOT "
+            "kernel would freeze one value. Pass such values as tensor inputs of the op",
+            op_wide=True,
+        )
+    bindings = kernel_bindings(fn)
+    if not any(b.target is first.kernel for b in bindings):
+        raise CaptureUnavailable(
+            f"{spec.display}: the kernel the body launches ({getattr(first.kernel, '__name__', first.kernel)}) "
+            "is not reachable by name from the body's globals, closures or the functions it calls, so a "
+            "redefinition of it could not be noticed"
+        )
+    return CapturedLaunch(**{**first.__dict__, "bindings": bindings})
+
+
+def _capture_once(
+    spec: OpSpec, fn: Callable[..., Any], key: CallKey, program: ShapeProgram, hints: Optional[Mapping[Tuple[int, int], int]]
+) -> CapturedLaunch:
     env = ShapeEnv()
     recorder = _RecordOps()
-    with _LOCK, FakeTensorMode(shape_env=env), enable_python_dispatcher():
+    with _LOCK, strict_fake_mode(env), enable_python_dispatcher():
         inputs, symbols = symbolic_inputs(env, spec, key, hints)
         args, kwargs = _call_arguments(spec, inputs, key.attributes)
-        with _intercept_triton_launches() as launches, recorder:
+        with _intercept_triton_launches() as launches, _refuse_device_work(), recorder:
             try:
                 result = fn(*args, **kwargs)
-            except Exception as e:
+            except _Refused as e:
                 raise CaptureUnavailable(
-                    f"{spec.qualname}: running the op's body on FakeTensors failed ({type(e).__name__}: "
-                    f"{str(e).splitlines()[0] if str(e) else ''}); it may depend on tensor data"
+                    f"{spec.display}: the body {e} while it ran on FakeTensors; only Triton kernel launches can be "
+                    "captured (nothing ran on the device)"
+                ) from None
+            except Exception as e:
+                text = str(e).splitlines()[0] if str(e) else ""
+                if "data pointer" in text:
+                    raise CaptureUnavailable(
+                        f"{spec.display}: the body takes a tensor's data pointer (x.data_ptr()), so it launches "
+                        "something that is not a Triton kernel launch; it was stopped before the launch and nothing "
+                        "ran on the device"
+                    ) from e
+                raise CaptureUnavailable(
+                    f"{spec.display}: running the op's body on FakeTensors failed ({type(e).__name__}: {text}); "
+                    "it may depend on tensor data"
                 ) from e
         outputs = result if isinstance(result, (tuple, list)) else (result,)
         present = [t for t in inputs if t is not None]
         return _describe(spec, launches, recorder.ops, present, list(outputs), program, env, symbols)
+
+
+# -- values that must not change between two captures ---------------------------------------------
+def _exact(value: Any) -> Any:
+    """A comparable form of a captured value: floats by their bits (NaN equals itself, -0.0 is not 0.0)."""
+    if isinstance(value, float):
+        return ("float", struct.pack("<d", value))
+    if isinstance(value, (list, tuple)):
+        return tuple(_exact(v) for v in value)
+    if type(value).__name__ == "constexpr":
+        return ("constexpr", _exact(getattr(value, "value", value)))
+    return (type(value).__name__, value) if isinstance(value, (int, bool, str, type(None))) else ("object", id(value))
+
+
+def _launch_facts(c: CapturedLaunch) -> List[Tuple[str, Any]]:
+    labels = {s: sympy.Symbol(d.label) for s, d in c.symbols}
+    facts: List[Tuple[str, Any]] = [("kernel", id(c.kernel))]
+    for name, source in zip(c.arg_names, c.args):
+        if source.kind == "int" and source.expr is not None:
+            facts.append((name, str(source.expr.xreplace(labels))))
+        elif source.kind == "value":
+            facts.append((name, _exact(source.value)))
+        else:
+            facts.append((name, (source.kind, source.index)))
+    facts.append(("grid", tuple(str(g.xreplace(labels)) for g in c.grid)))
+    facts.extend((f"option {k}", _exact(v)) for k, v in c.options)
+    return facts
+
+
+def _difference(a: CapturedLaunch, b: CapturedLaunch) -> Optional[str]:
+    """The first launch value that differs between two captures, in words (None if none does)."""
+    for (name, x), (_, y) in zip(_launch_facts(a), _launch_facts(b)):
+        if x != y:
+            return f"kernel argument '{name}'" if not name.startswith(("grid", "option", "kernel")) else name
+    return None
+
+
+# -- how the body reaches its kernel ------------------------------------------------------------------
+def kernel_bindings(fn: Callable[..., Any], depth: int = 4) -> Tuple[KernelBinding, ...]:
+    """The names (globals, module attributes, closure cells) through which ``fn`` reaches Triton
+    kernels and user functions, transitively through the user functions it calls.
+
+    A capture is valid while every one of them is still bound to the same object.
+    """
+    found: List[KernelBinding] = []
+    seen: Set[int] = set()
+
+    def visit(f: Callable[..., Any], level: int) -> None:
+        if id(f) in seen or level > depth:
+            return
+        seen.add(id(f))
+        for namespace, name, value in references(f):
+            if is_kernel(value):
+                found.append(KernelBinding(namespace, name, value))
+            elif is_user_function(value):
+                found.append(KernelBinding(namespace, name, value))
+                visit(value, level + 1)
+
+    visit(fn, 0)
+    return tuple(found)
+
+
+# -- refusing device work during a capture ----------------------------------------------------------
+class _Refused(Exception):
+    """Raised (and caught by ``capture``) when a captured body tries to do device work."""
+
+
+_REFUSING = threading.local()
+
+#: (module name, attribute path, what the call does) patched while a capture runs, where importable.
+_DEVICE_ENTRY_POINTS = (
+    ("torch.cuda", "synchronize", "synchronises the device (torch.cuda.synchronize)"),
+    ("torch.cuda", "Stream.synchronize", "synchronises a stream"),
+    ("torch.cuda", "Event.synchronize", "synchronises an event"),
+    ("cuda.core.experimental", "launch", "launches a kernel through cuda.core"),
+    ("cuda.core", "launch", "launches a kernel through cuda.core"),
+    ("cuda.bindings.driver", "cuLaunchKernel", "launches a kernel through cuda-python"),
+    ("cuda.bindings.driver", "cuLaunchKernelEx", "launches a kernel through cuda-python"),
+    ("triton.compiler.compiler", "CompiledKernel.__getitem__", "launches a precompiled Triton kernel"),
+)
+
+
+def _refusing(original: Callable[..., Any], what: str) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        if getattr(_REFUSING, "active", False):
+            raise _Refused(what)
+        return original(*args, **kwargs)
+
+    return refuse
+
+
+@contextlib.contextmanager
+def _refuse_device_work() -> Iterator[None]:
+    """For this thread, make device synchronisation and non-Triton launches raise ``_Refused``."""
+    patched: List[Tuple[Any, str, Any]] = []
+    for module_name, path, what in _DEVICE_ENTRY_POINTS:
+        module = sys.modules.get(module_name)
+        if module is None:
+            continue
+        *owner_path, attr = path.split(".")
+        owner: Any = module
+        for part in owner_path:
+            owner = getattr(owner, part, None)
+        original = getattr(owner, attr, None) if owner is not None else None
+        if original is None or not callable(original):
+            continue
+        try:
+            setattr(owner, attr, _refusing(original, what))
+        except (AttributeError, TypeError):  # an immutable extension type
+            continue
+        patched.append((owner, attr, original))
+    _REFUSING.active = True
+    try:
+        yield
+    finally:
+        _REFUSING.active = False
+        for owner, attr, original in reversed(patched):
+            setattr(owner, attr, original)
 
 
 def _storage_id(t: torch.Tensor) -> int:
@@ -217,7 +425,7 @@ def _describe(
 ) -> CapturedLaunch:
     from triton.runtime.jit import JITFunction
 
-    op = spec.qualname
+    op = spec.display
     if len(launches) != 1:
         raise CaptureUnavailable(f"{op}: the body launches {len(launches)} Triton kernels; a direct launch needs exactly one")
     other = [name for name in ops if name not in _ALLOCATIONS and name not in _VIEWS and name not in _METADATA]
@@ -322,3 +530,60 @@ def _constexprs_of(kernel: Any) -> Tuple[str, ...]:
         if annotation is not inspect.Parameter.empty and "constexpr" in str(annotation):
             names.append(p.name)
     return tuple(names)
+
+
+class CaptureCache:
+    """Captured launches of one op overload by call identity, shared by the JIT runtime and AOT.
+
+    A capture is used only while its kernel bindings hold (``CapturedLaunch.is_current``); failures
+    are remembered per key, and a failure that holds for the whole op (its body reads Python state)
+    is remembered for every key.
+    """
+
+    MAX_ENTRIES = 4096
+
+    def __init__(self, spec: OpSpec) -> None:
+        self.spec = spec
+        self._entries: "collections.OrderedDict[CallKey, Any]" = collections.OrderedDict()
+        self._lock = threading.Lock()
+        #: Set when a capture showed that no call of this op can be captured (message).
+        self.op_reason: Optional[str] = None
+        self.runs = 0  # how many captures ran (tests)
+
+    def get(self, key: CallKey, program: ShapeProgram, hints: Optional[Mapping[Tuple[int, int], int]] = None) -> CapturedLaunch:
+        """The capture for ``key`` (made now if there is none or it went stale); CaptureUnavailable otherwise."""
+        found = self._lookup(key)
+        if found is not None:
+            return found
+        with self._lock:
+            found = self._lookup(key)
+            if found is not None:
+                return found
+            self.runs += 1
+            try:
+                captured = capture(self.spec, key, program, hints)
+            except CaptureUnavailable as e:
+                if e.op_wide:
+                    self.op_reason = str(e)
+                self._store(key, str(e))
+                raise
+            self._store(key, captured)
+            return captured
+
+    def _lookup(self, key: CallKey) -> Optional[CapturedLaunch]:
+        if self.op_reason is not None:
+            raise CaptureUnavailable(self.op_reason, op_wide=True)
+        entry = self._entries.get(key)
+        if isinstance(entry, str):
+            raise CaptureUnavailable(entry)
+        if entry is not None and entry.is_current():
+            return entry  # type: ignore[no-any-return]
+        return None
+
+    def _store(self, key: CallKey, entry: Any) -> None:
+        self._entries[key] = entry
+        while len(self._entries) > self.MAX_ENTRIES:
+            self._entries.popitem(last=False)
+
+    def keys(self) -> List[CallKey]:
+        return list(self._entries)

@@ -1,10 +1,15 @@
 """The Torch-TensorRT converter (and its capability check) for an op's QDP plugin.
 
-``make_converter`` returns (converter, validator). The validator runs when Torch-TensorRT partitions
-the graph: it binds the node's arguments, traces the fake kernel for the node's dtypes and shapes
-and proves the trace's guards hold for every shape the exported graph allows; if anything fails, the
-node stays in PyTorch and the reason is logged and kept in ``record.rejections``. The converter adds
-the plugin layer with deterministic layer and tensor names.
+The validator runs when Torch-TensorRT partitions the graph: it binds the node's arguments, traces
+the fake kernel for the node's call identity, checks that every output size lowers to a TensorRT
+shape expression and proves the trace's guards for every shape the exported graph allows; if
+anything fails, the node stays in PyTorch and the reason is logged and kept in the compile's report.
+The converter adds the plugin layer with deterministic layer and tensor names, choosing the
+implementation in this order: a hand-written ``@trtp.aot_impl`` attached to the generated plugin,
+the automatic AOT kernel, the JIT plugin (when ``use_aot_if_available``).
+
+Both look the op's live registration up by key at every call, so a plugin regenerated for a new
+definition is used at once, and a removed one gives a clear error instead of coming back.
 
 Plugins this package did not generate (a hand-written ``trtp.register`` under the op's name) are
 converted too: tensors and attributes are matched to the plugin's parameters by name.
@@ -22,12 +27,14 @@ import sympy
 import torch
 from torch.fx.node import Node
 
-from . import _attributes, _dtypes
+from . import _attributes, _compiles, _dtypes, _engine_cache, _handwritten, _qdp, _registry
 from ._binding import BoundCall, absent_names, bind
-from ._errors import PluginGenerationError, user_error
+from ._errors import PluginGenerationError, format_message, user_error
+from ._identity import TensorSignature
 from ._registry import PluginRecord
 from ._schema import OpSpec
-from ._symbolic import TensorSignature, unproven_guards
+from ._shape_program import UnsupportedExpression
+from ._symbolic import unproven_guards
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -56,7 +63,7 @@ def _is_trt_constant(value: Any) -> bool:
     return not isinstance(value, (trt.ITensor, torch.SymInt, torch.SymFloat, torch.SymBool, torch.Tensor, Node))
 
 
-# -- node metadata -> trace key -----------------------------------------------------------------
+# -- node metadata -> call identity ---------------------------------------------------------------
 @dataclass(frozen=True)
 class NodeShapes:
     """What the exported graph knows about a node's tensor inputs."""
@@ -67,7 +74,29 @@ class NodeShapes:
     shape_env: Any
 
 
-def node_shapes(call: BoundCall) -> NodeShapes:
+def _size_hint(d: torch.SymInt) -> Optional[int]:
+    """The example size export recorded for a symbolic size (no deprecated ShapeEnv API)."""
+    node = d.node
+    hint = getattr(node, "hint", None)
+    if hint is not None:
+        return int(hint)
+    env = node.shape_env
+    optimization_hint = getattr(env, "optimization_hint", None)
+    try:
+        if optimization_hint is not None:
+            return int(optimization_hint(node.expr))
+        value = node.expr.xreplace(getattr(env, "backed_var_to_val", None) or env.var_to_val)
+        return int(value) if value.is_number else None
+    except Exception:
+        return None
+
+
+def _truncated(dtype: torch.dtype, truncate_double: bool) -> torch.dtype:
+    """The dtype a tensor has in the engine: float64 becomes float32 under ``truncate_double``."""
+    return torch.float32 if truncate_double and dtype == torch.float64 else dtype
+
+
+def node_shapes(call: BoundCall, truncate_double: bool = False) -> NodeShapes:
     signatures, exprs, hints = [], {}, {}
     shape_env = None
     for i, value in enumerate(call.tensors):
@@ -85,14 +114,13 @@ def node_shapes(call: BoundCall) -> NodeShapes:
                     continue
                 dims.append(None)
                 exprs[(i, j)] = expr
-                try:
-                    hints[(i, j)] = int(d.node.shape_env.size_hint(expr))
-                except Exception:
-                    pass
+                hint = _size_hint(d)
+                if hint is not None:
+                    hints[(i, j)] = hint
             else:
                 dims.append(int(d))
                 exprs[(i, j)] = int(d)
-        signatures.append(TensorSignature(fake.dtype, tuple(dims)))
+        signatures.append(TensorSignature(_truncated(fake.dtype, truncate_double), tuple(dims)))
     return NodeShapes(tuple(signatures), exprs, hints, shape_env)
 
 
@@ -101,28 +129,31 @@ def itensor_signature(t: Any) -> TensorSignature:
     return TensorSignature(_dtypes.to_torch(t.dtype), dims)
 
 
+def _truncate_double(settings: Any) -> bool:
+    return bool(getattr(settings, "truncate_double", False))
+
+
 # -- our own plugins ------------------------------------------------------------------------------
-def check_node(record: PluginRecord, node: Node) -> Optional[str]:
+def check_node(record: PluginRecord, node: Node, settings: Any = None) -> Optional[str]:
     """Why ``node`` cannot be converted with ``record``'s plugin (None when it can)."""
     spec = record.spec
     try:
+        record.require_live(API)
         call = bind(API, spec, node.args, node.kwargs, is_tensor=_is_fx_tensor, is_constant=_is_fx_constant)
-        for value in call.tensors:
-            if value is not None:
-                fake = value.meta["val"] if isinstance(value, Node) else value
-                _dtypes.to_trt(fake.dtype, api=API, op=spec.qualname)
-        shapes = node_shapes(call)
+        truncate = _truncate_double(settings)
+        shapes = node_shapes(call, truncate)
+        for signature in shapes.signatures:
+            _dtypes.to_trt(signature.dtype, api=API, op=spec.display)
         variant = record.variant(absent_names(spec, call))
-        key = variant.trace_key(shapes.signatures, call.attributes)
+        key = variant.call_key(shapes.signatures, call.attributes)
         program = record.programs.get_or_trace(API, spec, record.op, key, shapes.hints)
         for out in program.outputs:
-            _dtypes.to_trt(out.dtype, api=API, op=spec.qualname)
+            _dtypes.to_trt(out.dtype, api=API, op=spec.display)
+        program.check_lowerable()
         unproven = unproven_guards(program, shapes.exprs, shapes.shape_env)
         if unproven:
-            from ._errors import format_message
-
             return format_message(
-                API, spec.qualname,
+                API, spec.display,
                 f"node {node.name} stays in PyTorch: the fake kernel's output shapes hold only when "
                 f"{' and '.join(unproven)}, which the exported graph does not guarantee",
                 got=key.describe(spec),
@@ -130,69 +161,136 @@ def check_node(record: PluginRecord, node: Node) -> Optional[str]:
                 fix="Make the fake kernel general for these sizes, or narrow the profile (torch_tensorrt.Input "
                 "min/max) so that the condition always holds",
             )
-    except PluginGenerationError as e:
-        return str(e)
-    except TypeError as e:
+    except UnsupportedExpression as e:
+        return format_message(
+            API, spec.display, f"node {node.name} stays in PyTorch: an output size is not a TensorRT shape expression",
+            got=str(e),
+            fix="Compute output sizes with +, -, *, // (floor), math.ceil of a division, min and max in the fake kernel",
+        )
+    except (PluginGenerationError, TypeError) as e:
         return str(e)
     return None
 
 
-def make_validator(record: PluginRecord, user_validator: Optional[Validator]) -> Validator:
+def make_validator(key: str, display: str, user_validator: Optional[Validator]) -> Validator:
     def validator(node: Node, settings: Any = None) -> bool:
-        reason = check_node(record, node)
+        record = _registry.PLUGINS.get(key)
+        if record is None:
+            _LOGGER.warning("%s: node %s stays in PyTorch: its generated plugin was removed", display, node.name)
+            return False
+        reason = check_node(record, node, settings)
         if reason is None and user_validator is not None and not user_validator(node, settings):
             reason = "the capability_validator passed to generate_plugin_converter returned False"
+        report = record.report(_compiles.compile_of(node))
         if reason is not None:
-            record.rejections[node.name] = reason
-            _LOGGER.warning("%s: node %s stays in PyTorch: %s", record.qualname, node.name, reason)
+            report.not_converted[node.name] = reason
+            _LOGGER.warning("%s: node %s stays in PyTorch: %s", record.display, node.name, reason)
             return False
-        record.rejections.pop(node.name, None)
+        report.not_converted.pop(node.name, None)
         return True
 
     return validator
 
 
-def make_own_converter(record: PluginRecord, choose_aot: Optional[Callable[[Any, Any, BoundCall], Optional[str]]]) -> Callable[..., Any]:
-    """Converter for a plugin generated by this package. ``choose_aot`` returns an AOT plugin id or None."""
-    spec = record.spec
+def _raw_key(encoded: Dict[str, Any]) -> Tuple[Any, ...]:
+    """The exact attribute key the runtime computes from QDP's attribute objects at enqueue."""
+    return tuple(v.tobytes() if hasattr(v, "tobytes") else v for v in encoded.values())
+
+
+def make_own_converter(key: str, display: str, use_aot_if_available: bool) -> Callable[..., Any]:
+    """Converter for a plugin generated by this package (looked up by ``key`` at every call)."""
 
     def converter(ctx: Any, target: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any], name: str) -> Any:
         import tensorrt.plugin as trtp
         from torch_tensorrt.dynamo.conversion.converter_utils import get_trt_tensor
 
+        record = _registry.live_record(API, key, display)
+        spec = record.spec
+        node: Optional[Node] = getattr(ctx, "current_node", None)
+        report = record.report(_compiles.compile_of(node))
         call = bind(API, spec, args, kwargs, is_tensor=_is_trt_tensor, is_constant=_is_trt_constant)
-        absent = absent_names(spec, call)
-        variant = record.variant(absent)
+        variant = record.variant(absent_names(spec, call))
         itensors = [
-            get_trt_tensor(ctx, value, f"{spec.qualname}/{name}/in{i}")
+            get_trt_tensor(ctx, value, f"{spec.display}/{name}/in{i}")
             for i, value in enumerate(t for t in call.tensors if t is not None)
         ]
-        _ensure_program(record, variant, itensors, call, getattr(ctx, "current_node", None))
-        aot_plugin_id = choose_aot(ctx, variant, call) if choose_aot is not None else None
-        plugin_id = aot_plugin_id or variant.plugin_id
+        signatures = [itensor_signature(t) for t in itensors]
+        _ensure_program(record, variant, signatures, call, node, getattr(ctx, "compilation_settings", None))
+        attrs = _attributes.encode_all(variant.attributes, {a.name: v for a, v in zip(variant.attributes, call.attributes)})
+
+        def note(label: str, reason: str, unexpected: bool) -> None:
+            if report.aot_unavailable.get(label) != reason:
+                (_LOGGER.warning if unexpected else _LOGGER.info)("%s: %s stays JIT: %s", display, label, reason)
+            report.aot_unavailable[label] = reason
+
+        plugin_id, aot, implementation = _choose_implementation(
+            record, variant, call, ctx, signatures, attrs, use_aot_if_available, note
+        )
         namespace, plugin_name = plugin_id.split("::")
         plugin = getattr(getattr(trtp.op, namespace), plugin_name)
-        attrs = _attributes.encode_all(variant.attributes, {a.name: v for a, v in zip(variant.attributes, call.attributes)})
-        layer = ctx.net.add_plugin(plugin(*itensors, **attrs), aot=aot_plugin_id is not None)
+        layer = ctx.net.add_plugin(plugin(*itensors, **attrs), aot=aot)
         if layer is None:
             raise RuntimeError(f"{plugin_id}: TensorRT returned no plugin layer for node {name}")
-        layer.name = f"{spec.qualname}/{name}"
-        _LOGGER.debug("%s: node %s -> %s layer %s", spec.qualname, name, "AOT" if aot_plugin_id else "JIT", layer.name)
-        return _outputs(layer, spec.num_outputs, f"{spec.qualname}/{name}")
+        layer.name = f"{spec.display}/{name}"
+        label = node.name if node is not None else name
+        report.implementations[label] = implementation
+        if not aot:
+            layers = record.layers.setdefault((plugin_id, _raw_key(attrs)), [])
+            if layer.name not in layers:
+                layers.append(layer.name)
+        _engine_cache.layer_converted(
+            display, layer.name, _engine_cache.layer_digest(record, plugin_id, implementation, list(attrs.values()), signatures)
+        )
+        _LOGGER.debug("%s: node %s -> %s layer %s (%s)", display, name, implementation, layer.name, plugin_id)
+        return _outputs(layer, spec.num_outputs, f"{spec.display}/{name}")
 
     return converter
 
 
-def _ensure_program(record: PluginRecord, variant: Any, itensors: Sequence[Any], call: BoundCall, node: Optional[Node]) -> None:
+def _choose_implementation(
+    record: PluginRecord,
+    variant: Any,
+    call: BoundCall,
+    ctx: Any,
+    signatures: Sequence[TensorSignature],
+    attrs: Dict[str, Any],
+    use_aot: bool,
+    note: Callable[[str, str, bool], None],
+) -> Tuple[str, bool, str]:
+    """(plugin id, aot, description): hand-written AOT > automatic AOT > JIT."""
+    if not use_aot:
+        return variant.plugin_id, False, "JIT"
+    node: Optional[Node] = getattr(ctx, "current_node", None)
+    label = node.name if node is not None else variant.plugin_id
+    if _qdp.handwritten_aot_impl(variant.plugin_id) is not None:
+        reason = _handwritten.probe(
+            record.display, variant.plugin_id, [(s.dtype, len(s.dims)) for s in signatures], list(attrs.values())
+        )
+        if reason is None:
+            _handwritten.install(record.display, variant.plugin_id)
+            return variant.plugin_id, True, "AOT (hand-written)"
+        note(label, reason, False)
+        return variant.plugin_id, False, "JIT"
+    from . import _aot
+
+    aot_plugin_id = _aot.chooser(record)(ctx, variant, call, note)
+    if aot_plugin_id is not None:
+        return aot_plugin_id, True, "AOT (automatic)"
+    return variant.plugin_id, False, "JIT"
+
+
+def _ensure_program(
+    record: PluginRecord, variant: Any, signatures: Sequence[TensorSignature], call: BoundCall, node: Optional[Node], settings: Any
+) -> None:
     """Trace for this layer's key now (with the node's hints) if the validator has not."""
-    key = variant.trace_key([itensor_signature(t) for t in itensors], call.attributes)
+    key = variant.call_key(signatures, call.attributes)
     if record.programs.get(key) is not None:
         return
     hints: Dict[Tuple[int, int], int] = {}
     if node is not None:
         try:
             node_call = bind(API, record.spec, node.args, node.kwargs, is_tensor=_is_fx_tensor, is_constant=_is_fx_constant)
-            hints = node_shapes(node_call).hints
+            hints = node_shapes(node_call, _truncate_double(settings)).hints
         except Exception:
             hints = {}
     record.programs.get_or_trace(API, record.spec, record.op, key, hints)
@@ -206,6 +304,32 @@ def _outputs(layer: Any, num_outputs: int, prefix: str) -> Any:
 
 
 # -- plugins registered by hand ---------------------------------------------------------------------
+def make_foreign_validator(spec: OpSpec, plugin_def: Any, use_aot: bool, user_validator: Optional[Validator]) -> Validator:
+    """Capability check for a hand-written plugin: an AOT-only plugin whose PTX TensorRT cannot
+    launch keeps the node in PyTorch (see NOTE [Hand-written PTX parameters])."""
+
+    def validator(node: Node, settings: Any = None) -> bool:
+        if user_validator is not None and not user_validator(node, settings):
+            return False
+        if not use_aot or plugin_def.impl_func is not None:
+            return True  # a JIT implementation can always take over
+        try:
+            call = bind(API, spec, node.args, node.kwargs, is_tensor=_is_fx_tensor, is_constant=_is_fx_constant)
+            shapes = node_shapes(call, _truncate_double(settings))
+        except (PluginGenerationError, TypeError) as e:
+            _LOGGER.warning("%s: node %s stays in PyTorch: %s", spec.display, node.name, e)
+            return False
+        values = {a.name: v for a, v in zip(spec.attribute_args, call.attributes)}
+        attrs = [_foreign_attribute(spec, n, values[n], ann) for n, ann in dict(plugin_def.input_attrs).items()]
+        reason = _handwritten.probe(spec.display, plugin_def.plugin_id, [(s.dtype, len(s.dims)) for s in shapes.signatures], attrs)
+        if reason is not None:
+            _LOGGER.warning("%s: node %s stays in PyTorch: %s (the plugin has no JIT implementation)", spec.display, node.name, reason)
+            return False
+        return True
+
+    return validator
+
+
 def make_foreign_converter(spec: OpSpec, plugin_def: Any, use_aot: bool) -> Callable[..., Any]:
     """Converter for a hand-written QDP plugin registered under the op's name."""
     tensor_names = list(plugin_def.input_tensor_names)
@@ -213,13 +337,13 @@ def make_foreign_converter(spec: OpSpec, plugin_def: Any, use_aot: bool) -> Call
     op_tensor_names = [a.name for a in spec.tensor_args]
     if sorted(tensor_names) != sorted(op_tensor_names) and len(tensor_names) != len(op_tensor_names):
         raise user_error(
-            API, spec.qualname, "the registered TensorRT plugin's inputs do not match the op's tensors",
+            API, spec.display, "the registered TensorRT plugin's inputs do not match the op's tensors",
             got=tensor_names, expected=f"the op's tensor arguments {op_tensor_names}",
         )
     missing = [n for n in attr_annotations if n not in {a.name for a in spec.attribute_args}]
     if missing:
         raise user_error(
-            API, spec.qualname, "the registered TensorRT plugin has attributes the op does not have",
+            API, spec.display, "the registered TensorRT plugin has attributes the op does not have",
             got=missing, expected=f"a subset of {[a.name for a in spec.attribute_args]}",
         )
 
@@ -230,13 +354,23 @@ def make_foreign_converter(spec: OpSpec, plugin_def: Any, use_aot: bool) -> Call
         call = bind(API, spec, args, kwargs, is_tensor=_is_trt_tensor, is_constant=_is_trt_constant)
         by_name = {a.name: t for a, t in zip(spec.tensor_args, call.tensors)}
         ordered = [by_name[n] for n in tensor_names] if set(tensor_names) <= set(by_name) else list(call.tensors)
-        itensors = [get_trt_tensor(ctx, v, f"{spec.qualname}/{name}/in{i}") for i, v in enumerate(ordered)]
+        itensors = [get_trt_tensor(ctx, v, f"{spec.display}/{name}/in{i}") for i, v in enumerate(ordered)]
         values = {a.name: v for a, v in zip(spec.attribute_args, call.attributes)}
         attrs = {n: _foreign_attribute(spec, n, values[n], ann) for n, ann in attr_annotations.items()}
+        aot = use_aot
+        if aot:
+            reason = _handwritten.probe(
+                spec.display, plugin_def.plugin_id, [(itensor_signature(t).dtype, len(t.shape)) for t in itensors], list(attrs.values())
+            )
+            if reason is not None and plugin_def.impl_func is not None:
+                _LOGGER.info("%s: node %s uses the plugin's JIT implementation: %s", spec.display, name, reason)
+                aot = False
+            else:
+                _handwritten.install(spec.display, plugin_def.plugin_id)
         plugin = getattr(getattr(trtp.op, spec.namespace), spec.name)
-        layer = ctx.net.add_plugin(plugin(*itensors, **attrs), aot=use_aot)
-        layer.name = f"{spec.qualname}/{name}"
-        return _outputs(layer, spec.num_outputs, f"{spec.qualname}/{name}")
+        layer = ctx.net.add_plugin(plugin(*itensors, **attrs), aot=aot)
+        layer.name = f"{spec.display}/{name}"
+        return _outputs(layer, spec.num_outputs, f"{spec.display}/{name}")
 
     return converter
 
@@ -254,4 +388,4 @@ def _foreign_attribute(spec: OpSpec, name: str, value: Any, annotation: Any) -> 
         return annotation(value)
     if annotation is bytes:
         return bytes(value) if not isinstance(value, str) else value.encode()
-    raise user_error(API, spec.qualname, f"cannot pass attribute '{name}' to the plugin", got=str(annotation))
+    raise user_error(API, spec.display, f"cannot pass attribute '{name}' to the plugin", got=str(annotation))

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Callable, Dict, Optional, Tuple
 
 from torch.fx.node import Node
 from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import ConverterPriority
 
+from . import _registry
 from ._generate_plugin import _generate_plugin
-from ._generate_plugin_converter import _generate_plugin_converter
+from ._generate_plugin_converter import ConverterHandle, _generate_plugin_converter
 from ._qdp import qdp_required
-from ._registry import RegistrationHandle
+from ._registry import PluginRecord, RegistrationHandle
 from ._schema import parse_qualname
 
 
 API = "custom_op"
+
+#: "ns::name.overload" -> (plugin record, converter handle, the handle custom_op returned).
+_REGISTRATIONS: Dict[str, Tuple[PluginRecord, ConverterHandle, RegistrationHandle]] = {}
 
 
 @qdp_required
@@ -27,11 +31,15 @@ def custom_op(
     requires_output_allocator: bool = False,
     *,
     use_aot_if_available: bool = True,
+    verify: bool = False,
     _aot_register: Optional[Callable[[], None]] = None,
 ) -> RegistrationHandle:
     """Turn a PyTorch custom op into a TensorRT plugin that ``torch_tensorrt.compile`` keeps in the engine.
 
     Equivalent to ``generate_plugin(op_name)`` followed by ``generate_plugin_converter(op_name, ...)``.
+    Calling it again for the same op returns the live registration when nothing changed; when the
+    op, its fake kernel or its body was redefined, or the arguments differ, it replaces what changed
+    and logs it (see NOTE [Lifecycle] in ``_registry``).
 
     Args:
         op_name: The op, ``"namespace::op_name"``, with a fake kernel.
@@ -40,6 +48,8 @@ def custom_op(
         supports_dynamic_shapes: See ``generate_plugin_converter`` (default: decided by the shape check).
         requires_output_allocator: Whether the plugin needs an output allocator.
         use_aot_if_available: Use the Python-free AOT implementation when the op allows one.
+        verify: Run the op eagerly next to the first enqueue of every call identity and compare
+            values (also switched on for every op by ``TORCH_TRT_PLUGINS_VERIFY=1``).
         _aot_register: Internal hook for ``torch_tensorrt.kernels``: called between the plugin and
             the converter to register a hand-written AOT implementation.
 
@@ -62,7 +72,8 @@ def custom_op(
         >>> handle.remove()
     """
     namespace, name, overload = parse_qualname(API, op_name)
-    plugin = _generate_plugin(op_name, api=API)
+    before = _registry.PLUGINS.get(f"{namespace}::{name}.{overload}")
+    record = _generate_plugin(op_name, api=API, verify=verify)
     try:
         if _aot_register is not None:
             _aot_register()
@@ -78,11 +89,19 @@ def custom_op(
             _api=API,
         )
     except Exception:
-        plugin.remove()
+        if record is not before:
+            record.handle.remove()
         raise
+    previous = _REGISTRATIONS.get(record.key)
+    if previous is not None and previous[0] is record and previous[1] is converter and previous[2].active:
+        return previous[2]
 
     def undo() -> None:
         converter.remove()
-        plugin.remove()
+        record.handle.remove()
+        if _REGISTRATIONS.get(record.key, (None,))[0] is record:
+            del _REGISTRATIONS[record.key]
 
-    return RegistrationHandle(f"custom_op {op_name}", undo)
+    handle = RegistrationHandle(f"custom_op {record.display}", undo, is_active=lambda: record.live and converter.active)
+    _REGISTRATIONS[record.key] = (record, converter, handle)
+    return handle

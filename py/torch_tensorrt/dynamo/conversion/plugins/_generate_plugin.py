@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 
-from . import _registry
+from . import _compiles, _registry
 from ._qdp import qdp_required
-from ._registry import RegistrationHandle
+from ._registry import PluginRecord, RegistrationHandle
 from ._schema import resolve_op, spec_from_op
 from ._symbolic import has_fake_kernel, no_fake_kernel_error
 
@@ -19,8 +19,13 @@ def generate_plugin(plugin_name: str) -> RegistrationHandle:
     The plugin's output dtypes and shapes come from the op's fake kernel, traced symbolically once
     per (input dtypes, shapes, attribute values) and lowered to TensorRT shape expressions; its
     runtime implementation runs the op on TensorRT's stream and writes into TensorRT's buffers.
-    The plugin is registered under the op's name (``"ns::op"``); a pattern of absent ``Tensor?``
-    arguments gets its own plugin (``"ns::op__without_<arg>"``), registered on first use.
+    The plugin is registered under the op's name (``"ns::op"``); a named overload, a pattern of
+    absent ``Tensor?`` arguments and the ahead-of-time implementation each get a plugin of their
+    own (``"ns::op-overload-neg"``, ``"ns::op-without-bias"``, ``"ns::op-aot"``), registered on first use.
+
+    Calling it again for an op whose plugin was generated for the same definition returns the live
+    registration; after the op, its fake kernel or its body was redefined (a notebook cell run
+    again), it replaces the plugin and logs what changed.
 
     Args:
         plugin_name: The op, as ``"namespace::op_name"`` (or ``"namespace::op_name.overload"``),
@@ -31,8 +36,8 @@ def generate_plugin(plugin_name: str) -> RegistrationHandle:
         A handle; ``handle.remove()`` unregisters the plugin (and its variants) again.
 
     Raises:
-        ValueError: The name is malformed, the op is unknown, has no fake kernel, already has a
-            generated plugin, or a hand-written plugin already uses the name.
+        ValueError: The name is malformed, the op is unknown, has no fake kernel, or a hand-written
+            plugin already uses the name.
         UnsupportedOpError: An argument or return kind cannot be a plugin parameter (the message
             names the argument and lists the supported kinds).
 
@@ -48,15 +53,17 @@ def generate_plugin(plugin_name: str) -> RegistrationHandle:
         >>> handle = generate_plugin("doc_ex::scale")
         >>> handle.remove()
     """
-    return _generate_plugin(plugin_name)
+    return _generate_plugin(plugin_name).handle
 
 
-def _generate_plugin(plugin_name: str, *, api: str = API) -> RegistrationHandle:
-    """generate_plugin without the QDP availability check; ``api`` names the caller in errors."""
+def _generate_plugin(plugin_name: str, *, api: str = API, verify: bool = False) -> PluginRecord:
+    """generate_plugin without the QDP availability check; ``api`` names the caller in errors.
+
+    Returns the live record (its ``handle`` is what generate_plugin returns).
+    """
     op = resolve_op(api, plugin_name)
     spec = spec_from_op(api, op)
-    if not has_fake_kernel(spec.qualname):
+    if not has_fake_kernel(op):
         raise no_fake_kernel_error(api, spec)
-    record = _registry.add_plugin(api, spec, op)
-    qualname = record.qualname
-    return RegistrationHandle(f"plugin {qualname}", lambda: _registry.remove_plugin(qualname))
+    _compiles.install()
+    return _registry.add_plugin(api, spec, op, verify=verify)

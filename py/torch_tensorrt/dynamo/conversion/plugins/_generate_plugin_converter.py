@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Optional
 
+import torch
 from torch.fx.node import Node
 from torch_tensorrt.dynamo._settings import CompilationSettings
 from torch_tensorrt.dynamo.conversion._ConverterRegistry import (
@@ -12,11 +15,13 @@ from torch_tensorrt.dynamo.conversion._ConverterRegistry import (
     dynamo_tensorrt_converter,
 )
 
-from . import _converter, _registry
-from ._qdp import qdp_required
+from . import _compiles, _converter, _registry
 from ._errors import user_error
+from ._qdp import qdp_required
 from ._registry import RegistrationHandle, caller_location
-from ._schema import parse_qualname, resolve_op, spec_from_op
+from ._schema import OpSpec, parse_qualname, resolve_op, spec_from_op
+
+_LOGGER = logging.getLogger(__name__)
 
 API = "generate_plugin_converter"
 
@@ -24,12 +29,69 @@ API = "generate_plugin_converter"
 class ConverterHandle(RegistrationHandle):
     """Handle of a generated converter; calling it calls the converter (upstream returned the function)."""
 
-    def __init__(self, description: str, undo: Callable[[], None], converter: Callable[..., Any]) -> None:
-        super().__init__(description, undo)
+    def __init__(
+        self, description: str, undo: Callable[[], None], converter: Callable[..., Any], is_active: Callable[[], bool]
+    ) -> None:
+        super().__init__(description, undo, is_active=is_active)
         self.converter = converter
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.converter(*args, **kwargs)
+
+
+@dataclass(frozen=True)
+class ConverterOptions:
+    """The arguments a converter was generated with (compared to decide whether a call repeats it)."""
+
+    capability_validator: Optional[Callable[[Node, CompilationSettings], bool]]
+    priority: ConverterPriority
+    supports_dynamic_shapes: Optional[bool]
+    requires_output_allocator: bool
+    use_aot_if_available: bool
+
+
+class ConverterRecord:
+    """One registered converter: for which op object, with which options, from where."""
+
+    def __init__(self, spec: OpSpec, op: torch._ops.OpOverload, options: ConverterOptions, own: bool) -> None:
+        self.spec = spec
+        self.op = op
+        self.options = options
+        self.own = own  # converts this package's generated plugin (else a hand-written one)
+        self.source = caller_location()
+        self.converter: Callable[..., Any] = lambda *a, **k: None
+        self.live = True
+        self.handle = ConverterHandle(f"converter {spec.display}", lambda: _remove(self), self._call, lambda: self.live)
+
+    def _call(self, *args: Any, **kwargs: Any) -> Any:
+        return self.converter(*args, **kwargs)
+
+
+#: "ns::name.overload" -> the live converter record.
+CONVERTERS: Dict[str, ConverterRecord] = {}
+
+
+def _remove(record: ConverterRecord) -> None:
+    if not record.live:
+        return
+    record.live = False
+    supports = DYNAMO_ATEN_CONVERTERS.get(record.op, [])
+    remaining = [s for s in supports if getattr(s, "converter_implementation", None) is not record.converter]
+    if remaining:
+        DYNAMO_ATEN_CONVERTERS[record.op] = remaining
+    else:
+        DYNAMO_ATEN_CONVERTERS.pop(record.op, None)
+    if CONVERTERS.get(record.spec.key) is record:
+        del CONVERTERS[record.spec.key]
+
+
+def remove_converters_of(key: str) -> bool:
+    """Remove the converter generated for op ``key`` (used when its plugin is removed)."""
+    record = CONVERTERS.get(key)
+    if record is None or not record.own:
+        return False
+    _remove(record)
+    return True
 
 
 def _generate_plugin_converter(
@@ -46,40 +108,46 @@ def _generate_plugin_converter(
 ) -> ConverterHandle:
     """Register the converter for ``namespace::op_name[.overload]``; see generate_plugin_converter.
 
-    ``_api`` names the public function the user called, for error messages.
+    ``_api`` names the public function the user called, for error messages. A call that repeats
+    the live registration (same op definition, same options) returns its handle; any other call
+    for the same op overload replaces it (logged).
     """
     API = _api  # noqa: N806 - the name every message below uses
     qualname = f"{namespace}::{op_name}" + (f".{overload}" if overload and overload != "default" else "")
     op = resolve_op(API, qualname)
     spec = spec_from_op(API, op)
-    key = f"{spec.qualname}.{spec.overload}"
-    if key in _registry.CONVERTERS:
-        raise user_error(
-            API, spec.qualname, "a converter was already generated for this op", got=f"a second call at {caller_location()}",
-            expected=f"one converter per op overload (the first was generated at {_registry.CONVERTERS[key]})",
-            fix="Keep one call, or remove the first with the handle it returned (handle.remove())",
-        )
-    record = _registry.PLUGINS.get(spec.qualname)
-    if record is not None:
-        from . import _aot
-
-        converter = _converter.make_own_converter(record, _aot.chooser(record) if use_aot_if_available else None)
-        validator: Optional[Callable[[Node, Any], bool]] = _converter.make_validator(record, capability_validator)
-        dynamic = True if supports_dynamic_shapes is None else supports_dynamic_shapes
-    else:
+    options = ConverterOptions(
+        capability_validator, priority, supports_dynamic_shapes, requires_output_allocator, use_aot_if_available
+    )
+    own = _registry.PLUGINS.get(spec.key)
+    existing = CONVERTERS.get(spec.key)
+    if existing is not None and existing.op is op and existing.options == options and existing.own == (own is not None):
+        return existing.handle
+    plugin_def = None
+    if own is None:
         from tensorrt.plugin._lib import QDP_REGISTRY
 
-        plugin_def = QDP_REGISTRY.get(spec.qualname)
+        plugin_def = QDP_REGISTRY.get(spec.plugin_id())
         if plugin_def is None:
             raise user_error(
-                API, spec.qualname, "no TensorRT plugin is registered for this op",
-                expected="a plugin made by generate_plugin (or a hand-written tensorrt.plugin.register)",
-                fix=f'Call generate_plugin("{spec.qualname}") first, or use custom_op("{spec.qualname}") for both',
+                API, spec.display, "no TensorRT plugin is registered for this op",
+                expected=f"a plugin made by generate_plugin (or a hand-written tensorrt.plugin.register named {spec.plugin_id()!r})",
+                fix=f'Call generate_plugin("{spec.display}") first, or use custom_op("{spec.display}") for both',
             )
+    record = ConverterRecord(spec, op, options, own is not None)
+    if own is not None:
+        converter = _converter.make_own_converter(spec.key, spec.display, use_aot_if_available)
+        validator: Optional[Callable[[Node, Any], bool]] = _converter.make_validator(spec.key, spec.display, capability_validator)
+        dynamic = True if supports_dynamic_shapes is None else supports_dynamic_shapes
+    else:
         use_aot = bool(use_aot_if_available and getattr(plugin_def, "aot_impl_func", None) is not None)
         converter = _converter.make_foreign_converter(spec, plugin_def, use_aot)
-        validator = capability_validator
+        validator = _converter.make_foreign_validator(spec, plugin_def, use_aot, capability_validator)
         dynamic = bool(supports_dynamic_shapes)
+    if existing is not None:
+        _LOGGER.info("%s: %s replaces the converter generated at %s", spec.display, API, existing.source)
+        _remove(existing)
+    record.converter = converter
     dynamo_tensorrt_converter(
         op,
         capability_validator=validator,
@@ -87,18 +155,9 @@ def _generate_plugin_converter(
         supports_dynamic_shapes=dynamic,
         requires_output_allocator=requires_output_allocator,
     )(converter)
-    _registry.CONVERTERS[key] = caller_location()
-
-    def undo() -> None:
-        supports = DYNAMO_ATEN_CONVERTERS.get(op, [])
-        remaining = [s for s in supports if getattr(s, "converter_implementation", None) is not converter]
-        if remaining:
-            DYNAMO_ATEN_CONVERTERS[op] = remaining
-        else:
-            DYNAMO_ATEN_CONVERTERS.pop(op, None)
-        _registry.CONVERTERS.pop(key, None)
-
-    return ConverterHandle(f"converter {key}", undo, converter)
+    CONVERTERS[spec.key] = record
+    _compiles.install()
+    return record.handle
 
 
 @qdp_required
@@ -135,9 +194,11 @@ def generate_plugin_converter(
     Returns:
         A handle: ``handle.remove()`` unregisters the converter; calling it calls the converter.
 
+    Calling it again with the same arguments for the same op returns the live registration; with
+    other arguments (or after the op was redefined) it replaces the converter and logs it.
+
     Raises:
-        ValueError: Malformed name, unknown op, no plugin registered, or a converter already
-            generated for the op.
+        ValueError: Malformed name, unknown op, or no plugin registered for the op.
 
     Example:
         >>> import torch

@@ -19,14 +19,13 @@ interpreter (CPU), launches go through the interpreter with TensorRT's buffers v
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
-from ._capture import CaptureUnavailable, CapturedLaunch, capture
-from ._symbolic import TensorSignature
+from ._capture import CaptureCache, CaptureUnavailable, CapturedLaunch
+from ._identity import CallKey, TensorSignature
 from ._variant import PluginVariant
 
 _LOGGER = logging.getLogger(__name__)
@@ -163,15 +162,14 @@ def _compiled_strategy(plan: LaunchPlan, runtime: Any) -> Strategy:
 
 
 class LaunchPlans:
-    """Captured launches of one plugin family: one capture per trace key, evaluated per shape."""
+    """Launch plans of one plugin family: captures (shared ``CaptureCache``) evaluated per shape."""
 
-    def __init__(self) -> None:
-        self._captures: Dict[Any, Optional[CapturedLaunch]] = {}
-        self._lock = threading.Lock()
-        #: Why a direct launch is not used, per plugin id (first reason).
+    def __init__(self, captures: CaptureCache) -> None:
+        self.captures = captures
+        #: Why a direct launch is not used, per plugin id (latest reason).
         self.reasons: Dict[str, str] = {}
 
-    def plan(self, variant: PluginVariant, key: Any, program: Any, shapes: Tuple[Tuple[int, ...], ...]) -> Optional[LaunchPlan]:
+    def plan(self, variant: PluginVariant, key: CallKey, program: Any, shapes: Tuple[Tuple[int, ...], ...]) -> Optional[LaunchPlan]:
         """The launch for these concrete shapes, from the capture of the key they belong to.
 
         The capture is symbolic in the key's dynamic sizes; when its own guards (Python branches on
@@ -182,26 +180,21 @@ class LaunchPlans:
         all_shapes = [None if s is None else shapes[s] for s in slots]
         captured = self._capture(variant, key, program)
         if captured is not None and not _holds(captured, all_shapes):
-            dtypes = [t.dtype for t in key.tensors if t is not None]
-            exact = variant.trace_key([TensorSignature(dt, tuple(s)) for dt, s in zip(dtypes, shapes)], key.attributes)
+            exact = key.with_tensors(
+                [None if t is None else TensorSignature(t.dtype, tuple(s)) for t, s in zip(key.tensors, all_shapes)]  # type: ignore[arg-type]
+            )
             exact_program = variant.programs.get_or_trace("generate_plugin", variant.spec, variant.op, exact)
             captured = self._capture(variant, exact, exact_program)
         return None if captured is None else plan_for(captured, all_shapes)
 
-    def _capture(self, variant: PluginVariant, key: Any, program: Any) -> Optional[CapturedLaunch]:
-        if key in self._captures:
-            return self._captures[key]
-        with self._lock:
-            if key not in self._captures:
-                captured: Optional[CapturedLaunch] = None
-                try:
-                    captured = capture(variant.spec, key, program)
-                except CaptureUnavailable as e:
-                    if variant.plugin_id not in self.reasons:
-                        self.reasons[variant.plugin_id] = str(e)
-                        _LOGGER.info("%s: no direct Triton launch: %s", variant.plugin_id, e)
-                self._captures[key] = captured
-            return self._captures[key]
+    def _capture(self, variant: PluginVariant, key: CallKey, program: Any) -> Optional[CapturedLaunch]:
+        try:
+            return self.captures.get(key, program)
+        except CaptureUnavailable as e:
+            if self.reasons.get(variant.plugin_id) != str(e):
+                self.reasons[variant.plugin_id] = str(e)
+                _LOGGER.info("%s: no direct Triton launch: %s", variant.plugin_id, e)
+            return None
 
 
 def _holds(captured: CapturedLaunch, shapes: Sequence[Optional[Sequence[int]]]) -> bool:

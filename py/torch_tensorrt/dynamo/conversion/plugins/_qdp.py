@@ -20,8 +20,9 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 
 from . import _attributes, _dtypes
+from ._identity import TensorSignature
+from ._modes import callback_context
 from ._shape_program import Algebra, ShapeProgram
-from ._symbolic import TensorSignature
 from ._variant import PluginVariant
 
 _LOGGER = logging.getLogger(__name__)
@@ -86,11 +87,11 @@ def qdp_algebra() -> Algebra[Any]:
 
 def _parameters(variant: PluginVariant, tensor_annotation: type) -> List[inspect.Parameter]:
     params = [
-        inspect.Parameter(a.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=tensor_annotation)
+        inspect.Parameter(a.param_name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=tensor_annotation)
         for a in variant.inputs
     ]
     params += [
-        inspect.Parameter(a.attribute_name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=_attributes.annotation(a))
+        inspect.Parameter(a.param_name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=_attributes.annotation(a))
         for a in variant.attributes
     ]
     return params
@@ -116,7 +117,7 @@ def _split(
     if extra == 0 and len(args) == n_in and len(kwargs) == n_attr:
         # QDP's shape calls: f(*input_descs, **attributes)
         try:
-            return args, tuple(kwargs[a.attribute_name] for a in variant.attributes), ()
+            return args, tuple(kwargs[a.param_name] for a in variant.attributes), ()
         except KeyError:
             pass
     bound = signature.bind(*args, **kwargs)
@@ -142,6 +143,10 @@ def make_register_function(variant: PluginVariant) -> Callable[..., Any]:
     decoded: Dict[Tuple[Any, ...], Tuple[Any, ...]] = {}
 
     def register_function(*args: Any, **kwargs: Any) -> Tuple[Any, ...]:
+        with callback_context():
+            return shapes_and_types(*args, **kwargs)
+
+    def shapes_and_types(*args: Any, **kwargs: Any) -> Tuple[Any, ...]:
         descs, raw_attrs, _ = _split(variant, signature, args, kwargs, 0)
         raw_key = tuple(r.tobytes() if hasattr(r, "tobytes") else r for r in raw_attrs)
         attributes = decoded.get(raw_key)
@@ -155,7 +160,7 @@ def make_register_function(variant: PluginVariant) -> Callable[..., Any]:
                 trtp.from_shape_expr(tuple(trtp.ShapeExpr() for _ in out.dims), _dtypes.to_trt(out.dtype))
                 for out in program.outputs
             )
-        key = variant.trace_key([signature_of(d) for d in descs], attributes)
+        key = variant.call_key([signature_of(d) for d in descs], attributes)
         # The layer's own program (the converter traces it first); else one traced for every size
         # (by the dtype query) whose formula holds for these sizes too; else a trace for them.
         program = (
@@ -178,13 +183,10 @@ def make_register_function(variant: PluginVariant) -> Callable[..., Any]:
 def _program_for_types(variant: PluginVariant, descs: Sequence[Any], attributes: Tuple[Any, ...]) -> ShapeProgram:
     dtypes = [_dtypes.to_torch(d.dtype) for d in descs]
     ranks = [len(d.shape_expr) for d in descs]
-    it_d, it_r = iter(dtypes), iter(ranks)
-    all_dtypes = tuple(None if s is None else next(it_d) for s in variant.tensor_slots())
-    all_ranks = tuple(None if s is None else next(it_r) for s in variant.tensor_slots())
-    program = variant.programs.any_with(variant.op_name, all_dtypes, all_ranks, attributes)
+    key = variant.call_key([TensorSignature(dt, (None,) * r) for dt, r in zip(dtypes, ranks)], attributes)
+    program = variant.programs.any_with(key)
     if program is not None:
         return program
-    key = variant.trace_key([TensorSignature(dt, (None,) * r) for dt, r in zip(dtypes, ranks)], attributes)
     return variant.programs.get_or_trace(API, variant.spec, variant.op, key)
 
 
@@ -199,6 +201,7 @@ def make_impl_function(variant: PluginVariant, run: Callable[[Sequence[Any], Tup
     n_in, n_attr = len(variant.inputs), len(variant.attributes)
 
     def impl_function(*args: Any, **kwargs: Any) -> None:
+        # (No callback_context here: the runtime enters it itself, once, on its hot path.)
         if len(args) == n_in + n_attr + 1 and len(kwargs) == 1 and "stream" in kwargs:
             run(args[:n_in], args[n_in : n_in + n_attr], args[-1], kwargs["stream"])
             return
@@ -227,6 +230,10 @@ def make_aot_impl_function(variant: PluginVariant, kernel_for: Callable[[Sequenc
     )
 
     def aot_impl_function(*args: Any, **kwargs: Any) -> Tuple[str, str, Any, Any]:
+        with callback_context():
+            return kernel_and_launch(*args, **kwargs)
+
+    def kernel_and_launch(*args: Any, **kwargs: Any) -> Tuple[str, str, Any, Any]:
         from ._shape_program import lower
 
         descs, raw_attrs, _ = _split(variant, signature, args, kwargs, 2)
@@ -252,20 +259,59 @@ def make_aot_impl_function(variant: PluginVariant, kernel_for: Callable[[Sequenc
             extras[i] = trtp.SymInt32(lower(extra.expr, leaf, algebra))
         return kernel.name, kernel.ptx, launch, extras
 
+    aot_impl_function.generated_by_torch_tensorrt = True  # type: ignore[attr-defined]
     return _with_signature(aot_impl_function, f"{variant.plugin_name}_aot_impl", signature)
 
 
+#: Every QDP plugin id this package registered and has not unregistered: id -> owner (op key).
+OWNED: Dict[str, str] = {}
+
+
 def registered_elsewhere(plugin_id: str) -> Optional[str]:
-    """Where an existing QDP registration of ``plugin_id`` came from (None if there is none)."""
+    """Where a QDP registration of ``plugin_id`` made by other code came from (None if there is none)."""
     from tensorrt.plugin._lib import QDP_REGISTRY
 
     existing = QDP_REGISTRY.get(plugin_id)
-    if existing is None:
+    if existing is None or plugin_id in OWNED:
         return None
     fn = existing.register_func
     code = getattr(fn, "__code__", None)
     where = f"{code.co_filename}:{code.co_firstlineno}" if code is not None else repr(fn)
     return f"{getattr(fn, '__qualname__', fn)} at {where}"
+
+
+def handwritten_aot_impl(plugin_id: str) -> Optional[Callable[..., Any]]:
+    """The ``@trtp.aot_impl`` function a user attached to ``plugin_id`` (None when there is none or it is ours)."""
+    from tensorrt.plugin._lib import QDP_REGISTRY
+
+    plugin_def = QDP_REGISTRY.get(plugin_id)
+    fn = getattr(plugin_def, "aot_impl_func", None)
+    if fn is None or getattr(fn, "generated_by_torch_tensorrt", False):
+        return None
+    return typing.cast(Callable[..., Any], fn)
+
+
+def handwritten_aot_impls(plugin_ids: Sequence[str]) -> Dict[str, Callable[..., Any]]:
+    found = {}
+    for plugin_id in plugin_ids:
+        fn = handwritten_aot_impl(plugin_id)
+        if fn is not None:
+            found[plugin_id] = fn
+    return found
+
+
+def reattach_aot_impl(op: str, plugin_id: str, fn: Callable[..., Any]) -> None:
+    """Attach a user's hand-written aot_impl to a regenerated plugin (QDP validates it again)."""
+    from tensorrt.plugin._lib import QDP_REGISTRY
+
+    if plugin_id not in QDP_REGISTRY:
+        _LOGGER.warning("%s: the hand-written aot_impl of %s was dropped: the new definition has no such plugin", op, plugin_id)
+        return
+    try:
+        _trtp().aot_impl(plugin_id)(fn)
+        _LOGGER.info("%s: kept the hand-written aot_impl %s for the regenerated plugin %s", op, getattr(fn, "__qualname__", fn), plugin_id)
+    except Exception as e:  # the new signature no longer fits it
+        _LOGGER.warning("%s: the hand-written aot_impl of %s was dropped: %s", op, plugin_id, e)
 
 
 def register(
@@ -274,10 +320,14 @@ def register(
     impl_fn: Optional[Callable[..., None]] = None,
     aot_impl_fn: Optional[Callable[..., Any]] = None,
 ) -> Callable[[], None]:
-    """Register the variant with QDP (and TensorRT's plugin registry); returns the undo function."""
+    """Register the variant with QDP (and TensorRT's plugin registry); returns the undo function.
+
+    The id is recorded in ``OWNED`` (owner: the op overload) until ``unregister`` removes it.
+    """
     trtp = _trtp()
     plugin_id = variant.plugin_id
     trtp.register(plugin_id)(register_fn)
+    OWNED[plugin_id] = variant.spec.key
     try:
         if impl_fn is not None:
             trtp.impl(plugin_id)(impl_fn)
@@ -296,6 +346,7 @@ def unregister(plugin_id: str) -> None:
 
     namespace, name = plugin_id.split("::")
     _lib.QDP_REGISTRY.pop(plugin_id, None)
+    OWNED.pop(plugin_id, None)
     creator = _lib.QDP_CREATORS.pop(plugin_id, None)
     if creator is not None:
         trt.get_plugin_registry().deregister_creator(creator)

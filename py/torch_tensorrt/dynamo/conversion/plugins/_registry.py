@@ -1,21 +1,43 @@
-"""One registry of generated plugins and converters, keyed by op, with handles that undo them."""
+"""One registry of generated plugins and converters, keyed by op overload, with handles that undo them.
+
+NOTE: [Lifecycle]
+Notebook users run cells again, drop handles and redefine things; the registry keeps its own
+bookkeeping, QDP's registry and Torch-TensorRT's converter table in agreement through all of it:
+
+* every registry is keyed by the op overload (``"ns::name.overload"``), never by ``"ns::name"``;
+* ``generate_plugin`` / ``custom_op`` on an op whose live registration was made for the same
+  definition (``_identity.Definition``) returns that registration's handle; for a redefined op,
+  fake kernel or body it replaces the plugin (and, for ``custom_op``, the converter) and logs what
+  changed. A hand-written ``@trtp.aot_impl`` attached to the old plugin is carried over;
+* removing a plugin removes the converters generated for it as well (a converter cannot work
+  without it), so nothing can silently register the plugin again;
+* every QDP plugin id this package registers is recorded in ``_qdp.OWNED`` and removed again by
+  the same code, so an id QDP holds is either ours (and in this registry) or somebody else's.
+"""
 
 from __future__ import annotations
 
+import collections
+import logging
 import os
 import sys
 import threading
-from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, FrozenSet, Optional
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, FrozenSet, List, Optional
 
 import torch
 
-from . import _qdp
+from . import _handwritten, _qdp
+from ._capture import CaptureCache
 from ._errors import user_error
+from ._identity import Definition, definition_of
+from ._launch import LaunchPlans
 from ._runtime import JitRuntime
-from ._schema import OpSpec
+from ._schema import OpSpec, parse_qualname
 from ._symbolic import ProgramCache
 from ._variant import PluginVariant
+
+_LOGGER = logging.getLogger(__name__)
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -33,19 +55,21 @@ def caller_location() -> str:
 class RegistrationHandle:
     """Undoes one registration (``remove()``); also a context manager that removes on exit."""
 
-    def __init__(self, description: str, undo: Callable[[], None]) -> None:
+    def __init__(self, description: str, undo: Callable[[], None], *, is_active: Optional[Callable[[], bool]] = None) -> None:
         self.description = description
         self._undo: Optional[Callable[[], None]] = undo
+        self._is_active = is_active
 
     def remove(self) -> None:
-        """Undo the registration (idempotent)."""
+        """Undo the registration (idempotent; a no-op once it was replaced or removed otherwise)."""
         undo, self._undo = self._undo, None
         if undo is not None:
             undo()
 
     @property
     def active(self) -> bool:
-        return self._undo is not None
+        """Whether the registration this handle stands for is still in effect."""
+        return self._undo is not None and (self._is_active is None or self._is_active())
 
     def __enter__(self) -> "RegistrationHandle":
         return self
@@ -61,32 +85,51 @@ class RegistrationHandle:
 class VariantEntry:
     variant: PluginVariant
     runtime: JitRuntime
-    undo: Callable[[], None]
 
 
-@dataclass(frozen=True)
 class PluginRecord:
-    """A generated plugin family: the op, where it was generated, its traces and QDP variants."""
+    """A generated plugin family for one op overload and one definition of it.
 
-    spec: OpSpec
-    op: torch._ops.OpOverload
-    source: str
-    programs: ProgramCache = field(default_factory=ProgramCache)
-    variants: Dict[FrozenSet[str], VariantEntry] = field(default_factory=dict)
-    #: Why nodes were not converted: node name -> reason (latest per node).
-    rejections: Dict[str, str] = field(default_factory=dict)
-    #: Extension slots filled by other modules (e.g. the launch capture): name -> object.
-    extras: Dict[str, Any] = field(default_factory=dict)
+    Holds the caches made for it (traces, captures, launch plans, AOT state), its QDP variants,
+    what happened at each compile (``reports``) and the handle ``generate_plugin`` returned.
+    """
+
+    MAX_REPORTS = 16
+
+    def __init__(self, spec: OpSpec, op: torch._ops.OpOverload, definition: Definition, source: str, verify: bool) -> None:
+        self.spec = spec
+        self.op = op
+        self.definition = definition
+        self.source = source
+        self.verify = verify
+        self.programs = ProgramCache()
+        self.captures = CaptureCache(spec)
+        self.launch_plans = LaunchPlans(self.captures)
+        self.aot: Any = None  # _aot.AOTState, made on first use
+        self.variants: Dict[FrozenSet[str], VariantEntry] = {}
+        #: What each compile did with this op: compile number -> _status.CompileReport.
+        self.reports: "collections.OrderedDict[int, Any]" = collections.OrderedDict()
+        #: Layer names per (plugin id, attribute encodings), for run-time error messages.
+        self.layers: Dict[Any, List[str]] = {}
+        self.live = True
+        self.handle = RegistrationHandle(
+            f"plugin {spec.display}", lambda: remove_plugin(self), is_active=lambda: self.live
+        )
 
     @property
-    def qualname(self) -> str:
-        return self.spec.qualname
+    def key(self) -> str:
+        return self.spec.key
+
+    @property
+    def display(self) -> str:
+        return self.spec.display
 
     def variant(self, absent: FrozenSet[str] = frozenset()) -> PluginVariant:
-        """The QDP plugin for this pattern of absent optional tensors, registered on first use."""
+        """The JIT plugin for this pattern of absent optional tensors, registered on first use."""
         entry = self.variants.get(absent)
         if entry is None:
             with _LOCK:
+                self.require_live("generate_plugin")
                 entry = self.variants.get(absent)
                 if entry is None:
                     entry = _register_variant(self, absent)
@@ -97,56 +140,137 @@ class PluginRecord:
         self.variant(absent)
         return self.variants[absent].runtime
 
+    def require_live(self, api: str) -> None:
+        """Raise a clear error when this record was removed or replaced."""
+        if not self.live:
+            current = PLUGINS.get(self.key)
+            raise user_error(
+                api, self.display,
+                "its generated plugin was removed" + (" and generated again" if current is not None else ""),
+                fix=(f'Call custom_op("{self.display}") (or generate_plugin then generate_plugin_converter) again'
+                     if current is None else "Use the registration returned by the latest generate_plugin call"),
+            )
+
+    def report(self, number: int) -> Any:
+        """The compile report for compile ``number`` (created on first use; the oldest are dropped)."""
+        from ._status import CompileReport
+
+        with _LOCK:
+            found = self.reports.get(number)
+            if found is None:
+                found = self.reports[number] = CompileReport(number)
+                while len(self.reports) > self.MAX_REPORTS:
+                    self.reports.popitem(last=False)
+            return found
+
 
 _LOCK = threading.RLock()
-PLUGINS: Dict[str, PluginRecord] = {}
-CONVERTERS: Dict[str, str] = {}  # "ns::name.overload" -> where the converter was generated
+PLUGINS: Dict[str, PluginRecord] = {}  # "ns::name.overload" -> record
+
+
+def lookup(api: str, name: str) -> Optional[PluginRecord]:
+    """The live record for ``"ns::name"`` / ``"ns::name.overload"`` (None if there is none)."""
+    namespace, op, overload = parse_qualname(api, name)
+    return PLUGINS.get(f"{namespace}::{op}.{overload}")
+
 
 def _register_variant(record: PluginRecord, absent: FrozenSet[str]) -> VariantEntry:
     variant = PluginVariant(record.spec, record.op, absent, record.programs)
-    existing = _qdp.registered_elsewhere(variant.plugin_id)
+    _refuse_foreign(record, variant.plugin_id)
+    runtime = JitRuntime(variant, record)
+    _qdp.register(variant, _qdp.make_register_function(variant), _qdp.make_impl_function(variant, runtime))
+    return VariantEntry(variant, runtime)
+
+
+def _refuse_foreign(record: PluginRecord, plugin_id: str) -> None:
+    existing = _qdp.registered_elsewhere(plugin_id)
     if existing is not None:
         raise user_error(
-            "generate_plugin", record.qualname,
-            f"a TensorRT plugin named {variant.plugin_id!r} is already registered", got=existing,
+            "generate_plugin", record.display,
+            f"a TensorRT plugin named {plugin_id!r} is already registered by other code", got=existing,
             expected="no other tensorrt.plugin registration under that name",
             fix="Remove the hand-written trtp.register, or use generate_plugin_converter alone to convert with it",
         )
-    runtime = JitRuntime(variant, record.extras.get("launch_plans"))
-    undo = _qdp.register(variant, _qdp.make_register_function(variant), _qdp.make_impl_function(variant, runtime))
-    return VariantEntry(variant, runtime, undo)
 
 
-def add_plugin(api: str, spec: OpSpec, op: torch._ops.OpOverload) -> PluginRecord:
+def add_plugin(api: str, spec: OpSpec, op: torch._ops.OpOverload, *, verify: bool = False) -> PluginRecord:
+    """The live record for ``op``: the existing one when it was made for the same definition,
+    else a new one (replacing a record made for an earlier definition; see NOTE [Lifecycle])."""
+    definition = definition_of(op)
     with _LOCK:
-        existing = PLUGINS.get(spec.qualname)
+        existing = PLUGINS.get(spec.key)
+        if existing is not None and existing.definition == definition and definition.is_current():
+            if verify and not existing.verify:
+                existing.verify = True
+            _LOGGER.debug("%s: %s again: returning the live plugin generated at %s", spec.display, api, existing.source)
+            return existing
+        carried: Dict[str, Callable[..., Any]] = {}
         if existing is not None:
-            raise user_error(
-                api, spec.qualname, "a plugin was already generated for this op", got=f"a second call at {caller_location()}",
-                expected=f"one generate_plugin per op (the first was at {existing.source})",
-                fix="Keep one call, or remove the first with the handle it returned (handle.remove())",
+            carried = {
+                plugin_id: _handwritten.original(fn)
+                for plugin_id, fn in _qdp.handwritten_aot_impls([e.variant.plugin_id for e in existing.variants.values()]).items()
+            }
+            _LOGGER.info(
+                "%s: %s replaces the plugin generated at %s: %s", spec.display, api, existing.source,
+                "; ".join(definition.changes_from(existing.definition)) or "the op was redefined",
             )
-        from ._launch import LaunchPlans
-
-        record = PluginRecord(spec, op, caller_location())
-        record.extras["launch_plans"] = LaunchPlans()
-        PLUGINS[spec.qualname] = record
+            _retire(existing)
+        record = PluginRecord(spec, op, definition, caller_location(), verify)
+        PLUGINS[spec.key] = record
         try:
             record.variant(frozenset())
         except Exception:
-            del PLUGINS[spec.qualname]
+            _retire(record)
             raise
+        for plugin_id, fn in carried.items():
+            _qdp.reattach_aot_impl(spec.display, plugin_id, fn)
         return record
 
 
-def remove_plugin(qualname: str) -> None:
-    with _LOCK:
-        record = PLUGINS.pop(qualname, None)
-        if record is None:
-            return
-        from . import _aot
+def _retire(record: PluginRecord) -> None:
+    """Unregister everything ``record`` put into QDP and forget it (its converters stay)."""
+    from . import _aot
 
-        _aot.remove(record)
-        for entry in record.variants.values():
-            entry.undo()
-        record.variants.clear()
+    record.live = False
+    if PLUGINS.get(record.key) is record:
+        del PLUGINS[record.key]
+    _aot.remove(record)
+    for entry in record.variants.values():
+        _qdp.unregister(entry.variant.plugin_id)
+    record.variants.clear()
+
+
+def remove_plugin(record: PluginRecord) -> None:
+    """Undo ``generate_plugin`` for ``record`` and the converters generated for its op."""
+    from ._generate_plugin_converter import remove_converters_of
+
+    with _LOCK:
+        if not record.live:
+            return
+        _retire(record)
+        removed = remove_converters_of(record.key)
+        if removed:
+            _LOGGER.info("%s: removed its converter as well (it cannot work without the plugin)", record.display)
+
+
+def live_record(api: str, key: str, display: str) -> PluginRecord:
+    """The live record for ``key``; a clear error when its plugin was removed."""
+    record = PLUGINS.get(key)
+    if record is None:
+        raise user_error(
+            api, display, "the op has a generated converter but no generated plugin any more",
+            fix=f'Call custom_op("{display}") (or generate_plugin then generate_plugin_converter) again',
+        )
+    return record
+
+
+def require(api: str, name: str) -> PluginRecord:
+    """The live record for ``name`` or a PluginGenerationError listing the generated ops."""
+    record = lookup(api, name)
+    if record is None:
+        raise user_error(
+            api, name, "no plugin was generated for this op",
+            expected=f"one of {sorted(r.display for r in PLUGINS.values())}",
+            fix="Call generate_plugin or custom_op first",
+        )
+    return record

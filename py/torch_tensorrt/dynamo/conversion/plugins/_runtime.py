@@ -1,7 +1,7 @@
 """The JIT implementation: run the op for TensorRT's ``enqueue``, on TensorRT's stream.
 
-For each (attributes, input shapes) the runtime picks once, then reuses, the cheapest way to get
-the op's result into TensorRT's output buffers:
+For each call identity seen at enqueue (attribute encodings, input shapes and dtypes) the runtime
+picks once, then reuses, the cheapest way to get the op's result into TensorRT's output buffers:
 
 1. a captured Triton launch (``_capture``): when the op's body is a single Triton kernel launch,
    the kernel is launched directly with TensorRT's buffer pointers; nothing is allocated or copied;
@@ -9,42 +9,63 @@ the op's result into TensorRT's output buffers:
 3. otherwise the op is called and its results are copied into TensorRT's output buffers (one
    allocation and one device copy per output per call; logged once per op at INFO).
 
-Before the first run for given shapes, the output shapes TensorRT evaluated are compared with the
-fake kernel's for exactly those shapes: a plugin must never fill a buffer whose shape is wrong.
+NOTE: [Fake and real]
+TensorRT sizes its buffers from the fake kernel; the op's real body decides what is written. The
+runtime never lets a disagreement pass silently:
+
+* before the first run of an identity, TensorRT's output buffers (count, shapes, dtypes) must be
+  what the fake kernel gives for exactly those inputs;
+* whenever the op itself runs (strategies 2 and 3), what it returns must match TensorRT's buffers
+  before anything is copied;
+* a chosen strategy is used only while the op's definition and the kernel bindings of its capture
+  are unchanged (a notebook cell re-run makes it choose again);
+* with verification on (``custom_op(..., verify=True)`` or ``TORCH_TRT_PLUGINS_VERIFY=1``), the
+  first enqueue of every identity also runs the op eagerly and compares values;
+* an exception from the op's body becomes a ``PluginRuntimeError`` naming op, layer and shapes.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
 from . import _attributes, _buffers, _dtypes
-from ._symbolic import TensorSignature, _call_arguments
+from ._identity import CallKey, DefinitionWatch, TensorSignature, definition_of
+from ._modes import callback_context
+from ._symbolic import _call_arguments
 from ._variant import PluginVariant
 
 _LOGGER = logging.getLogger(__name__)
 
-#: How one (attributes, shapes) combination is executed: (inputs, outputs, stream) -> None.
+#: How one call identity is executed: (inputs, outputs, stream) -> None.
 Strategy = Callable[[Sequence[Any], Sequence[Any], int], None]
+
+VERIFY_ENV = "TORCH_TRT_PLUGINS_VERIFY"
 
 
 class PluginRuntimeError(RuntimeError):
-    """The op cannot run correctly for the shapes TensorRT gave (see message)."""
+    """The op cannot run correctly for what TensorRT gave it, or its body failed (see message)."""
+
+
+def verification_requested() -> bool:
+    """Whether ``TORCH_TRT_PLUGINS_VERIFY`` asks for verification of every generated plugin."""
+    return os.environ.get(VERIFY_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def out_overload_for(variant: PluginVariant) -> Optional[torch._ops.OpOverload]:
     """The op's ``out=`` overload if TensorRT's output buffer can be passed to it, else None.
 
-    Usable only when the op has one output and ``ns::op.out`` takes exactly the default overload's
+    Usable only when the op has one output and ``ns::op.out`` takes exactly this overload's
     arguments (same names and types, in order) plus one keyword-only ``Tensor(a!) out``. Any other
     ``out`` overload is ignored (with a DEBUG log line saying why) and the copy strategy is used.
     """
     spec = variant.spec
     packet = getattr(getattr(torch.ops, spec.namespace), spec.name)
-    if spec.num_outputs != 1 or "out" not in packet.overloads():
+    if spec.num_outputs != 1 or spec.overload == "out" or "out" not in packet.overloads():
         return None
     overload: torch._ops.OpOverload = packet.out
     base = [(a.name, str(a.type), a.kwarg_only) for a in variant.op._schema.arguments]
@@ -68,64 +89,87 @@ def out_overload_for(variant: PluginVariant) -> Optional[torch._ops.OpOverload]:
     return overload
 
 
+class _Entry:
+    """A chosen strategy and the test that it is still valid."""
+
+    __slots__ = ("run", "name", "valid")
+
+    def __init__(self, run: Strategy, name: str, valid: Callable[[], bool]) -> None:
+        self.run = run
+        self.name = name
+        self.valid = valid
+
+
 class JitRuntime:
     """Callable given to QDP's impl: ``runtime(inputs, raw_attributes, outputs, stream)``."""
 
     MAX_STRATEGIES = 1024
 
-    def __init__(self, variant: PluginVariant, plans: Optional[Any] = None) -> None:
+    def __init__(self, variant: PluginVariant, record: Any) -> None:
         self.variant = variant
-        self._plans = plans  # _capture.LaunchPlans, or None to never use direct launches
+        self.record = record  # _registry.PluginRecord: launch plans, verify flag, layer names
         self._decoded: Dict[Tuple[Any, ...], Tuple[Any, ...]] = {}
-        self._last_raw: Optional[Tuple[Tuple[Any, ...], Tuple[Any, ...]]] = None
-        self._strategies: Dict[Tuple[Any, ...], Strategy] = {}
+        self._last_raw: Optional[Tuple[Tuple[Any, ...], Tuple[Any, ...], Tuple[Any, ...]]] = None
+        self._entries: Dict[Tuple[Any, ...], _Entry] = {}
         self._streams: Dict[Tuple[int, int], Any] = {}
         self._lock = threading.Lock()
         self._copy_logged = False
         self._out_overload = out_overload_for(variant)
-        #: Strategy names chosen so far (for tests and logs): key -> "launch" | "out" | "copy".
+        #: Strategy names chosen so far (for tests, logs and plugin_status): key -> "launch" | "out" | "copy".
         self.chosen: Dict[Tuple[Any, ...], str] = {}
 
     # -- entry point ------------------------------------------------------------------------
     def __call__(self, inputs: Sequence[Any], raw_attributes: Sequence[Any], outputs: Sequence[Any], stream: int) -> None:
-        attributes = self._decode(raw_attributes)
-        shapes = tuple(tuple(t.shape) for t in inputs)
-        key = (attributes, shapes)
-        strategy = self._strategies.get(key)
-        if strategy is None:
-            strategy = self._choose(key, attributes, shapes, inputs, outputs)
-        strategy(inputs, outputs, stream)
+        with callback_context():
+            attributes, attribute_key = self._decode(raw_attributes)
+            shapes = tuple(tuple(t.shape) for t in inputs)
+            key = (attribute_key, shapes, tuple(t.dtype for t in inputs))
+            entry = self._entries.get(key)
+            if entry is None or not entry.valid():
+                entry = self._choose(key, attributes, shapes, inputs, outputs)
+            try:
+                entry.run(inputs, outputs, stream)
+            except PluginRuntimeError:
+                raise
+            except Exception as e:
+                raise self._body_error(e, attribute_key, shapes, inputs) from e
 
-    def _decode(self, raw_attributes: Sequence[Any]) -> Tuple[Any, ...]:
+    def _decode(self, raw_attributes: Sequence[Any]) -> Tuple[Tuple[Any, ...], Tuple[Any, ...]]:
+        """(canonical values, exact key) of QDP's attribute objects."""
         # QDP passes the same attribute objects on every enqueue of a plugin: check identity first.
         last = self._last_raw
         if last is not None and len(last[0]) == len(raw_attributes) and all(a is b for a, b in zip(last[0], raw_attributes)):
-            return last[1]
-        cache_key = tuple(r.tobytes() if hasattr(r, "tobytes") else r for r in raw_attributes)
-        decoded = self._decoded.get(cache_key)
+            return last[1], last[2]
+        raw_key = tuple(r.tobytes() if hasattr(r, "tobytes") else r for r in raw_attributes)
+        decoded = self._decoded.get(raw_key)
         if decoded is None:
             decoded = _attributes.decode_all(self.variant.attributes, raw_attributes)
-            self._decoded[cache_key] = decoded
-        self._last_raw = (tuple(raw_attributes), decoded)
-        return decoded
+            self._decoded[raw_key] = decoded
+        self._last_raw = (tuple(raw_attributes), decoded, raw_key)
+        return decoded, raw_key
 
     # -- choosing a strategy ----------------------------------------------------------------
     def _choose(
         self, key: Tuple[Any, ...], attributes: Tuple[Any, ...], shapes: Tuple[Tuple[int, ...], ...],
         inputs: Sequence[Any], outputs: Sequence[Any],
-    ) -> Strategy:
+    ) -> _Entry:
         with self._lock:
-            if key in self._strategies:
-                return self._strategies[key]
+            entry = self._entries.get(key)
+            if entry is not None and entry.valid():
+                return entry
+            definition = definition_of(self.variant.op)
+            watch = DefinitionWatch(definition)
             dtypes = [_dtypes.to_torch(t.dtype) for t in inputs]
-            trace_key, program = self._program_for(attributes, shapes, dtypes)
-            self._check_shapes(program, shapes, outputs)
+            call_key, program = self._program_for(attributes, shapes, dtypes, definition)
+            self._check_buffers(program, shapes, outputs)
             strategy: Optional[Strategy] = None
+            valid: Callable[[], bool] = watch.holds
             name = "copy"
-            if self._plans is not None:
-                plan = self._plans.plan(self.variant, trace_key, program, shapes)
-                if plan is not None:
-                    strategy, name = plan.strategy(self), "launch"
+            plan = self.record.launch_plans.plan(self.variant, call_key, program, shapes)
+            if plan is not None:
+                strategy, name = plan.strategy(self), "launch"
+                captured = plan.captured
+                valid = lambda: watch.holds() and captured.is_current()  # noqa: E731
             if strategy is None and self._out_overload is not None:
                 strategy, name = self._out_strategy(attributes), "out"
             if strategy is None:
@@ -136,43 +180,46 @@ class JitRuntime:
                         "%s: TensorRT enqueue runs the op and copies its outputs into TensorRT's buffers "
                         "(no single captured Triton launch and no out= overload)", self.variant.plugin_id,
                     )
-            if len(self._strategies) >= self.MAX_STRATEGIES:  # bounded for workloads with many shapes
-                oldest = next(iter(self._strategies))
-                del self._strategies[oldest]
+            if self.record.verify or verification_requested():
+                strategy = self._verified(strategy, name, attributes, call_key)
+            if len(self._entries) >= self.MAX_STRATEGIES:  # bounded for workloads with many shapes
+                oldest = next(iter(self._entries))
+                del self._entries[oldest]
                 self.chosen.pop(oldest, None)
-            self._strategies[key] = strategy
+            entry = self._entries[key] = _Entry(strategy, name, valid)
             self.chosen[key] = name
-            return strategy
+            return entry
 
     def _program_for(
-        self, attributes: Tuple[Any, ...], shapes: Tuple[Tuple[int, ...], ...], dtypes: Sequence[torch.dtype]
-    ) -> Tuple[Any, Any]:
-        """(trace key, program) covering these concrete shapes: a cached one whose static sizes and
+        self, attributes: Tuple[Any, ...], shapes: Tuple[Tuple[int, ...], ...], dtypes: Sequence[torch.dtype], definition: Any
+    ) -> Tuple[CallKey, Any]:
+        """(call key, program) covering these concrete shapes: a cached one whose static sizes and
         guards fit (normally the one the engine was built from), else a trace for exactly them."""
+        exact = self.variant.call_key([TensorSignature(dt, tuple(s)) for dt, s in zip(dtypes, shapes)], attributes, definition)
         slots = self.variant.tensor_slots()
-        all_shapes = [None if s is None else shapes[s] for s in slots]
-        all_dtypes = tuple(None if s is None else dtypes[s] for s in slots)
-        found = self.variant.programs.matching(self.variant.op_name, attributes, all_dtypes, all_shapes)
+        found = self.variant.programs.matching(exact, [None if s is None else shapes[s] for s in slots])
         if found is not None:
             return found
-        key = self.variant.trace_key([TensorSignature(dt, tuple(s)) for dt, s in zip(dtypes, shapes)], attributes)
-        return key, self.variant.programs.get_or_trace("generate_plugin", self.variant.spec, self.variant.op, key)
+        return exact, self.variant.programs.get_or_trace("generate_plugin", self.variant.spec, self.variant.op, exact)
 
-    def _check_shapes(self, program: Any, shapes: Tuple[Tuple[int, ...], ...], outputs: Sequence[Any]) -> None:
-        """TensorRT's output buffers must have the shapes the fake kernel gives for these inputs.
+    def _check_buffers(self, program: Any, shapes: Tuple[Tuple[int, ...], ...], outputs: Sequence[Any]) -> None:
+        """TensorRT's output buffers must be what the fake kernel gives for these inputs.
 
-        Once per (attributes, shapes): ``program`` covers these shapes (its guards hold for them),
-        so its output shapes are the fake kernel's; TensorRT's must equal them.
+        Once per identity: ``program`` covers these shapes (its guards hold for them), so its
+        outputs are the fake kernel's answer; TensorRT's buffers must equal them in number, shapes
+        and dtypes.
         """
         slots = self.variant.tensor_slots()
-        expected = program.concrete_shapes([None if s is None else shapes[s] for s in slots])
-        got = tuple(tuple(int(d) for d in o.shape) for o in outputs)
-        if tuple(expected) != got:
+        expected_shapes = tuple(program.concrete_shapes([None if s is None else shapes[s] for s in slots]))
+        expected = [(tuple(s), o.dtype) for s, o in zip(expected_shapes, program.outputs)]
+        got = [(tuple(int(d) for d in o.shape), _dtypes.to_torch(o.dtype)) for o in outputs]
+        if expected != got:
             raise PluginRuntimeError(
-                f"{self.variant.plugin_id}: TensorRT computed output shapes {list(got)} for input shapes "
-                f"{list(shapes)}, but the fake kernel gives {list(expected)} for them; the engine's shape "
-                "formula does not hold for these sizes. Rebuild with an optimization profile whose sizes "
-                "satisfy the fake kernel's conditions, or make the fake kernel general."
+                f"{self.variant.plugin_id}: TensorRT's output buffers are {_describe(got)} for input shapes "
+                f"{list(shapes)}, but the fake kernel gives {_describe(expected)} for them. Either the engine's "
+                "shape formula does not hold for these sizes (rebuild with an optimization profile whose sizes "
+                "satisfy the fake kernel's conditions, or make the fake kernel general), or the fake kernel was "
+                "registered again after the engine was built (rebuild the engine)"
             )
 
     # -- strategies -------------------------------------------------------------------------
@@ -212,8 +259,12 @@ class JitRuntime:
 
         def run(inputs: Sequence[Any], outputs: Sequence[Any], stream: int) -> None:
             with self.stream_context(stream):
-                args, kwargs = self._call_op(attributes, inputs, out=self.as_torch(outputs[0]))
-                out_overload(*args, **kwargs)
+                target = self.as_torch(outputs[0])
+                args, kwargs = self._call_op(attributes, inputs, out=target)
+                result = out_overload(*args, **kwargs)
+                if isinstance(result, torch.Tensor) and result.data_ptr() != target.data_ptr():
+                    self._check_results([result], outputs)
+                    target.copy_(result)
 
         return run
 
@@ -225,11 +276,85 @@ class JitRuntime:
             with self.stream_context(stream):
                 args, kwargs = self._call_op(attributes, inputs)
                 result = op(*args, **kwargs)
-                results = result if n_out > 1 else (result,)
+                results = tuple(result) if n_out > 1 and isinstance(result, (tuple, list)) else (result,)
+                self._check_results(results, outputs)
                 for dst, src in zip(outputs, results):
                     self.as_torch(dst).copy_(src)
 
         return run
+
+    def _check_results(self, results: Sequence[Any], outputs: Sequence[Any]) -> None:
+        """What the op returned must be what TensorRT's buffers (i.e. the fake kernel) say: count,
+        shapes and dtypes, before anything is copied (see NOTE [Fake and real])."""
+        fake = [(tuple(int(d) for d in o.shape), _dtypes.to_torch(o.dtype)) for o in outputs]
+        real = [
+            (tuple(r.shape), r.dtype) if isinstance(r, torch.Tensor) else (type(r).__name__, None) for r in results
+        ]
+        if fake == real:
+            return
+        if len(fake) != len(real):
+            where = f"returned {len(real)} outputs where the fake kernel says {len(fake)}"
+        else:
+            index = next(i for i, (f, r) in enumerate(zip(fake, real)) if f != r)
+            where = (f"output {index} is {_describe([real[index]])} where the fake kernel says "
+                     f"{_describe([fake[index]])}")
+        raise PluginRuntimeError(
+            f"{self.variant.spec.display}: the op's real kernel disagrees with its fake kernel: {where}. "
+            f"TensorRT built its buffers from the fake kernel (register_fake), so nothing was copied. "
+            "Make the fake kernel return what the op returns (shape and dtype) for these inputs"
+        )
+
+    def _verified(self, strategy: Strategy, name: str, attributes: Tuple[Any, ...], call_key: CallKey) -> Strategy:
+        """``strategy``, checked against an eager run of the op on its first call (see NOTE [Fake and real])."""
+        state = {"verified": False}
+        op = self.variant.op
+        n_out = self.variant.spec.num_outputs
+
+        def run(inputs: Sequence[Any], outputs: Sequence[Any], stream: int) -> None:
+            strategy(inputs, outputs, stream)
+            if state["verified"]:
+                return
+            with self.stream_context(stream):
+                args, kwargs = self._call_op(attributes, inputs)
+                result = op(*args, **kwargs)
+                results = tuple(result) if n_out > 1 and isinstance(result, (tuple, list)) else (result,)
+                self._check_results(results, outputs)
+                for index, (dst, expected) in enumerate(zip(outputs, results)):
+                    got = self.as_torch(dst)
+                    try:
+                        torch.testing.assert_close(got, expected, equal_nan=True)
+                    except AssertionError as e:
+                        raise PluginRuntimeError(
+                            f"{self.variant.spec.display}: verification failed for {call_key.describe(self.variant.spec)}: "
+                            f"output {index} of the '{name}' enqueue strategy differs from running the op: "
+                            f"{str(e).strip().splitlines()[0]}"
+                        ) from None
+            state["verified"] = True
+            _LOGGER.info("%s: verified the '%s' enqueue against the op for %s", self.variant.plugin_id, name,
+                         call_key.describe(self.variant.spec))
+
+        return run
+
+    # -- errors ------------------------------------------------------------------------------
+    def _body_error(self, error: Exception, attribute_key: Tuple[Any, ...], shapes: Any, inputs: Sequence[Any]) -> PluginRuntimeError:
+        layers = self.record.layers.get((self.variant.plugin_id, attribute_key), [])
+        layer = (f"layer {layers[0]}" if len(layers) == 1 else f"one of layers {layers}") if layers else "a layer"
+        dtypes = [str(_dtypes.to_torch(t.dtype)).replace("torch.", "") for t in inputs]
+        return PluginRuntimeError(
+            f"{self.variant.spec.display}: the op failed in TensorRT's enqueue of {layer} (plugin "
+            f"{self.variant.plugin_id}) for input shapes {list(shapes)} and dtypes {dtypes}: "
+            f"{type(error).__name__}: {error}"
+        )
+
+
+def _describe(outputs: Sequence[Tuple[Any, Any]]) -> str:
+    parts = []
+    for shape, dtype in outputs:
+        if dtype is None:
+            parts.append(f"a {shape}")
+        else:
+            parts.append(f"{str(dtype).replace('torch.', '')}{list(shape)}")
+    return "(" + ", ".join(parts) + ")"
 
 
 class _NullContext:

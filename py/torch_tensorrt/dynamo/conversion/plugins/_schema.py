@@ -7,9 +7,10 @@ Pure: no TensorRT import. The spec keeps the schema order (what torch calls) and
 from __future__ import annotations
 
 import enum
+import keyword
 import re
 from dataclasses import dataclass
-from typing import Any, FrozenSet, Optional, Tuple
+from typing import Any, FrozenSet, Optional, Sequence, Tuple
 
 import torch
 
@@ -17,8 +18,9 @@ from ._errors import UnsupportedOpError, user_error
 
 _QUALNAME = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)::([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?$")
 
-#: QDP reserves these names for impl parameters; attributes with them are renamed.
-RESERVED_ATTRIBUTE_NAMES = frozenset({"outputs", "stream", "tactic"})
+#: QDP's own parameter names (impl / aot_impl take ``outputs``, ``stream``, ``tactic``): schema
+#: arguments with these names get another plugin parameter name (see ``_param_names``).
+RESERVED_PARAMETER_NAMES = frozenset({"outputs", "stream", "tactic"})
 
 SUPPORTED_KINDS = (
     "Tensor, Tensor?, int, SymInt, float, bool, str, int[], SymInt[], float[], bool[], "
@@ -56,7 +58,9 @@ class ArgSpec:
     default: Any
     kwarg_only: bool
     schema_index: int
-    attribute_name: str  # name of the QDP attribute (differs only for reserved names)
+    #: Name of the QDP plugin parameter (input or attribute). Equal to ``name`` unless QDP cannot
+    #: take it (a Python keyword, or one of QDP's own parameter names): see ``_param_names``.
+    param_name: str
 
     @property
     def is_tensor(self) -> bool:
@@ -80,7 +84,18 @@ class OpSpec:
 
     @property
     def qualname(self) -> str:
+        """``"ns::name"`` (without the overload)."""
         return f"{self.namespace}::{self.name}"
+
+    @property
+    def key(self) -> str:
+        """``"ns::name.overload"``: what registries and caches are keyed by (every overload is its own)."""
+        return f"{self.namespace}::{self.name}.{self.overload}"
+
+    @property
+    def display(self) -> str:
+        """How messages name the op: ``"ns::name"``, or ``"ns::name.overload"`` for a named overload."""
+        return self.qualname if self.overload == "default" else f"{self.qualname}.{self.overload}"
 
     @property
     def tensor_args(self) -> Tuple[ArgSpec, ...]:
@@ -103,18 +118,31 @@ class OpSpec:
                 return a
         raise KeyError(name)
 
-    def plugin_name(self, absent: FrozenSet[str] = frozenset()) -> str:
-        """QDP plugin name: the op's name, with the absent optional tensors named (sorted).
+    def plugin_name(self, absent: FrozenSet[str] = frozenset(), aot: bool = False) -> str:
+        """QDP plugin name of one variant of this op overload (see NOTE [Plugin names])."""
+        parts = [self.name]
+        if self.overload != "default":
+            parts += ["overload", self.overload]
+        if aot:
+            parts.append("aot")
+        if absent:
+            parts += ["without", *sorted(absent)]
+        return "-".join(parts)
 
-        A QDP plugin has a fixed number of inputs, so each pattern of absent ``Tensor?`` arguments
-        is its own plugin: ``ns::op`` with all present, ``ns::op__without_bias`` without ``bias``.
-        """
-        if not absent:
-            return self.name
-        return self.name + "".join(f"__without_{n}" for n in sorted(absent))
+    def plugin_id(self, absent: FrozenSet[str] = frozenset(), aot: bool = False) -> str:
+        return f"{self.namespace}::{self.plugin_name(absent, aot)}"
 
-    def plugin_id(self, absent: FrozenSet[str] = frozenset()) -> str:
-        return f"{self.namespace}::{self.plugin_name(absent)}"
+
+# NOTE: [Plugin names]
+# A QDP plugin has a fixed number of inputs and one implementation kind, so one op overload may need
+# several plugins: one per pattern of absent ``Tensor?`` arguments, and an ahead-of-time one beside
+# the JIT one. The JIT plugin of the default overload with every tensor present is named exactly like
+# the op (``ns::op``), as upstream names it and as hand-written ``@trtp.aot_impl("ns::op")`` code
+# expects. Every other variant joins fields with ``-``: ``op-overload-neg``, ``op-aot``,
+# ``op-without-bias``, ``op-overload-neg-aot-without-a-b`` (overload first, then ``aot``, then the
+# absent arguments, sorted). Torch op, overload and argument names are identifiers, which never
+# contain ``-``, so a variant name can never be the name of another op's plugin, and the fields
+# parse back unambiguously. QDP itself only forbids ``.`` in names.
 
 
 def parse_qualname(api: str, qualname: Any) -> Tuple[str, str, str]:
@@ -213,19 +241,33 @@ def _kind_of(api: str, qualname: str, arg: Any) -> Tuple[ArgKind, bool]:
     )
 
 
-def _attribute_name(name: str, taken: FrozenSet[str]) -> str:
-    renamed = name
-    while renamed in RESERVED_ATTRIBUTE_NAMES or (renamed != name and renamed in taken):
-        renamed += "_"
-    return renamed
+def _param_names(names: Sequence[str]) -> Tuple[str, ...]:
+    """Plugin parameter names for schema argument names, in order.
+
+    QDP builds ``inspect.Signature`` objects from these names and gives ``outputs``, ``stream`` and
+    ``tactic`` meanings of its own, so a name that is a Python keyword (``lambda``, possible through
+    ``Library.define``) or one of those becomes ``<name>_`` (more underscores until it is unique).
+    The op is still called with its own argument names; users never see the mapping.
+    """
+    taken = set(names)
+    result = []
+    for name in names:
+        safe = name
+        if keyword.iskeyword(name) or name in RESERVED_PARAMETER_NAMES or not name.isidentifier():
+            safe = name + "_"
+            while safe in taken or keyword.iskeyword(safe) or safe in RESERVED_PARAMETER_NAMES:
+                safe += "_"
+            taken.add(safe)
+        result.append(safe)
+    return tuple(result)
 
 
 def spec_from_op(api: str, op: torch._ops.OpOverload) -> OpSpec:
     """Parse an OpOverload's schema into an OpSpec (UnsupportedOpError for what cannot be a plugin)."""
     schema = op._schema
     namespace, name = schema.name.split("::", 1)
-    qualname = f"{namespace}::{name}"
-    names = frozenset(a.name for a in schema.arguments)
+    qualname = f"{namespace}::{name}" + (f".{schema.overload_name}" if schema.overload_name else "")
+    param_names = _param_names([a.name for a in schema.arguments])
     args = []
     for index, arg in enumerate(schema.arguments):
         alias = arg.alias_info
@@ -250,7 +292,7 @@ def spec_from_op(api: str, op: torch._ops.OpOverload) -> OpSpec:
                 default=default,
                 kwarg_only=bool(arg.kwarg_only),
                 schema_index=index,
-                attribute_name=arg.name if kind is ArgKind.TENSOR else _attribute_name(arg.name, names),
+                param_name=param_names[index],
             )
         )
     if not schema.returns:

@@ -117,6 +117,23 @@ def _binary(fn: Callable[[Algebra[Any]], Callable[[Any, Any], Any]]) -> Callable
     return lower
 
 
+def _to_int(rounding: str) -> Callable[..., Any]:
+    """``CeilToInt`` / ``FloorToInt`` / ``TruncToInt`` of a size: exact only over a true division of
+    two integers (``math.ceil(n / 2)``), which is integer ceil / floor division for the non-negative
+    sizes TensorRT shape expressions describe; an integer argument passes through."""
+
+    def lower(expr: sympy.Basic, rec: Callable[[sympy.Basic], Any], alg: Algebra[Any]) -> Any:
+        (arg,) = expr.args
+        if isinstance(arg, tsf.IntTrueDiv):
+            a, b = (rec(x) for x in arg.args)
+            return alg.ceildiv(a, b) if rounding == "ceil" else alg.floordiv(a, b)
+        if arg.is_integer:
+            return rec(arg)
+        raise UnsupportedExpression(f"{type(expr).__name__}({arg}): only a division of two integer sizes can be rounded")
+
+    return lower
+
+
 def _modular_indexing(expr: sympy.Basic, rec: Callable[[sympy.Basic], Any], alg: Algebra[Any]) -> Any:
     base, divisor, modulus = (rec(a) for a in expr.args)
     return _lower_mod(alg.floordiv(base, divisor), modulus, alg)
@@ -140,6 +157,9 @@ _TABLE: Dict[type, Callable[[Any, Callable[[sympy.Basic], Any], Algebra[Any]], A
     sympy.Mod: _binary(lambda alg: lambda a, b: _lower_mod(a, b, alg)),
     tsf.ModularIndexing: _modular_indexing,
     tsf.Identity: lambda e, rec, alg: rec(e.args[0]),
+    tsf.CeilToInt: _to_int("ceil"),
+    tsf.FloorToInt: _to_int("floor"),
+    tsf.TruncToInt: _to_int("floor"),  # truncation equals floor for the non-negative sizes here
 }
 
 
@@ -248,6 +268,12 @@ class ShapeProgram:
             return dims(table[sym])
 
         return tuple(tuple(fn(leaf, algebra) for fn in out) for out in compiled)
+
+    def check_lowerable(self) -> None:
+        """Raise UnsupportedExpression when an output size has no TensorRT shape expression."""
+        for out in self.outputs:
+            for d in out.dims:
+                compile_expr(d)
 
     def concrete_shapes(self, input_shapes: Sequence[Optional[Sequence[int]]]) -> Tuple[Tuple[int, ...], ...]:
         """Output shapes for concrete input shapes (None for absent inputs)."""

@@ -1,48 +1,79 @@
-"""plugin_status: what an op became, and why anything fell back."""
+"""plugin_status: what an op became, per compile, and why anything fell back."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Dict, Tuple
+from dataclasses import dataclass, field
+from typing import Dict, Optional, Tuple
 
 from . import _registry
-from ._errors import user_error
-from ._schema import parse_qualname
+from ._identity import Definition, definition_of
+
+
+@dataclass
+class CompileReport:
+    """What one ``torch_tensorrt.compile`` did with an op's nodes (filled while it runs).
+
+    Attributes:
+        compile: The compile's number in this process (1, 2, ...).
+        implementations: Converted nodes -> "JIT", "AOT (automatic)" or "AOT (hand-written)".
+        aot_unavailable: Converted nodes that stayed JIT, and why.
+        not_converted: Nodes kept in PyTorch, and why.
+    """
+
+    compile: int
+    implementations: Dict[str, str] = field(default_factory=dict)
+    aot_unavailable: Dict[str, str] = field(default_factory=dict)
+    not_converted: Dict[str, str] = field(default_factory=dict)
+
+    def snapshot(self) -> "CompileReport":
+        return CompileReport(self.compile, dict(self.implementations), dict(self.aot_unavailable), dict(self.not_converted))
 
 
 @dataclass(frozen=True)
 class PluginStatus:
-    """A snapshot of one generated plugin family.
+    """A snapshot of one generated plugin family (one op overload).
 
     Attributes:
-        op: The op, ``"ns::name"``.
+        op: The op, ``"ns::name"`` (``"ns::name.overload"`` for a named overload).
         generated_at: Where ``generate_plugin`` / ``custom_op`` was called.
+        stale: Why the plugin no longer matches the op as registered now (None when it does).
         plugins: The QDP plugin ids registered for it (JIT variants and AOT plugins).
-        traces: How many times the fake kernel was traced (once per trace key).
-        jit_strategies: Per (attributes, input shapes) seen at enqueue: "launch" (the captured
-            Triton launch into TensorRT's buffers), "out" (the op's out= overload) or "copy".
+        traces: How many times the fake kernel was traced (once per call identity).
+        jit_strategies: Per call identity seen at enqueue (attributes, input dtypes and shapes):
+            "launch" (the captured Triton launch into TensorRT's buffers), "out" (the op's out=
+            overload) or "copy".
         direct_launch_unavailable: Why the JIT implementation could not launch directly.
-        aot_unavailable: Call sites (node names) that stayed JIT, and why.
-        not_converted: Nodes the capability check kept in PyTorch, and why.
+        compile: The latest compile that had nodes of this op (None before any).
+        implementations: That compile's converted nodes and their implementation.
+        aot_unavailable: That compile's nodes that stayed JIT, and why.
+        not_converted: That compile's nodes kept in PyTorch, and why.
+        history: Every kept compile report, oldest first.
     """
 
     op: str
     generated_at: str
+    stale: Optional[str]
     plugins: Tuple[str, ...]
     traces: int
     jit_strategies: Dict[str, str]
     direct_launch_unavailable: Dict[str, str]
+    compile: Optional[int]
+    implementations: Dict[str, str]
     aot_unavailable: Dict[str, str]
     not_converted: Dict[str, str]
+    history: Tuple[CompileReport, ...]
 
     def __str__(self) -> str:
-        lines = [f"{self.op} (generated at {self.generated_at})", f"  plugins: {', '.join(self.plugins)}",
-                 f"  fake-kernel traces: {self.traces}"]
+        lines = [f"{self.op} (generated at {self.generated_at})"]
+        if self.stale:
+            lines.append(f"  STALE: {self.stale}")
+        lines += [f"  plugins: {', '.join(self.plugins)}", f"  fake-kernel traces: {self.traces}"]
         sections = (
             ("JIT enqueue strategy", self.jit_strategies),
             ("no direct Triton launch", self.direct_launch_unavailable),
-            ("stayed JIT (no AOT)", self.aot_unavailable),
-            ("not converted", self.not_converted),
+            (f"compile #{self.compile}: implementations", self.implementations),
+            (f"compile #{self.compile}: stayed JIT (no AOT)", self.aot_unavailable),
+            (f"compile #{self.compile}: not converted", self.not_converted),
         )
         for title, table in sections:
             if table:
@@ -51,47 +82,64 @@ class PluginStatus:
         return "\n".join(lines)
 
 
+def _stale_reason(record: "_registry.PluginRecord") -> Optional[str]:
+    from ._identity import _live_op
+
+    live = _live_op(record.op)
+    if live is None:
+        return f"the op {record.display} no longer exists"
+    if live is not record.op:
+        return (f"the op was redefined after its plugin was generated; its nodes run in PyTorch until "
+                f'custom_op("{record.display}") (or generate_plugin) is called again')
+    current: Definition = definition_of(record.op)
+    changes = current.changes_from(record.definition)
+    if changes:
+        return ("; ".join(changes) + " after the plugin was generated; the next compile and enqueue use the new "
+                f'definition (call custom_op("{record.display}") again to regenerate the plugin)')
+    return None
+
+
 def plugin_status(op_name: str) -> PluginStatus:
     """Report what ``generate_plugin`` made of an op and why any call site fell back.
 
     Args:
-        op_name: The op, ``"namespace::op_name"``, given to ``generate_plugin`` or ``custom_op``.
+        op_name: The op, ``"namespace::op_name"`` (or ``"namespace::op_name.overload"``), given to
+            ``generate_plugin`` or ``custom_op``.
 
     Returns:
-        A PluginStatus; ``print()`` it for a readable summary.
+        A PluginStatus describing the live registration; ``print()`` it for a readable summary.
 
     Raises:
-        ValueError: No plugin was generated for the op.
+        ValueError: No plugin is generated for the op (never generated, or removed).
 
     Example:
         >>> from torch_tensorrt.dynamo.conversion.plugins import plugin_status
         >>> plugin_status("my_lib::my_op").aot_unavailable  # doctest: +SKIP
         {}
     """
-    namespace, name, _ = parse_qualname("plugin_status", op_name)
-    qualname = f"{namespace}::{name}"
-    record = _registry.PLUGINS.get(qualname)
-    if record is None:
-        raise user_error(
-            "plugin_status", qualname, "no plugin was generated for this op",
-            expected=f"one of {sorted(_registry.PLUGINS)}", fix="Call generate_plugin or custom_op first",
-        )
+    record = _registry.require("plugin_status", op_name)
     plugins = [entry.variant.plugin_id for entry in record.variants.values()]
-    aot = record.extras.get("aot")
-    if aot is not None:
-        plugins.extend(v.plugin_id for v in aot.variants.values())
+    if record.aot is not None:
+        plugins.extend(v.plugin_id for v in record.aot.variants.values())
     strategies: Dict[str, str] = {}
     for entry in record.variants.values():
-        for (attributes, shapes), strategy in entry.runtime.chosen.items():
-            strategies[f"{entry.variant.plugin_id} attrs={attributes} shapes={list(shapes)}"] = strategy
-    plans = record.extras.get("launch_plans")
+        for (attributes, shapes, dtypes), strategy in list(entry.runtime.chosen.items()):
+            names = [getattr(d, "name", str(d)) for d in dtypes]
+            strategies[f"{entry.variant.plugin_id} attrs={[a if isinstance(a, str) else a.hex() for a in attributes]} "
+                       f"dtypes={names} shapes={list(shapes)}"] = strategy
+    reports = tuple(r.snapshot() for r in list(record.reports.values()))
+    latest = reports[-1] if reports else None
     return PluginStatus(
-        op=qualname,
+        op=record.display,
         generated_at=record.source,
+        stale=_stale_reason(record),
         plugins=tuple(plugins),
         traces=record.programs.traces,
         jit_strategies=strategies,
-        direct_launch_unavailable=dict(plans.reasons) if plans is not None else {},
-        aot_unavailable=dict(aot.reasons) if aot is not None else {},
-        not_converted=dict(record.rejections),
+        direct_launch_unavailable=dict(record.launch_plans.reasons),
+        compile=latest.compile if latest else None,
+        implementations=dict(latest.implementations) if latest else {},
+        aot_unavailable=dict(latest.aot_unavailable) if latest else {},
+        not_converted=dict(latest.not_converted) if latest else {},
+        history=reports,
     )

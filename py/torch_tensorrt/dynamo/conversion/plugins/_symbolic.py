@@ -1,9 +1,9 @@
 """Trace an op's fake kernel once under symbolic shapes and keep the result as a ShapeProgram.
 
 NOTE: [One trace per key]
-A trace is keyed by the op, the pattern of absent optional tensors, each present input's dtype and
-shape (static dimensions by value, dynamic ones as None) and the attribute values: everything the
-output shapes and dtypes can depend on. Each dynamic input dimension is its own symbol (its hint is
+A trace is keyed by the call identity (``_identity.CallKey``: the op overload and its current
+definition, each tensor's dtype and shape with dynamic dimensions as None, absent optional tensors,
+attribute values by exact encoding): everything the output shapes and dtypes can depend on. Each dynamic input dimension is its own symbol (its hint is
 the example size the exported graph recorded, so dimensions the model keeps equal trace equal). The
 fake kernel's guards (specialisations, equalities, broadcasting decisions, torch._check) are kept
 with the program; ``unproven_guards`` checks them against what the exported graph knows about the
@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import sympy
@@ -28,6 +27,7 @@ from torch.fx.experimental.symbolic_shapes import DimDynamic, ShapeEnv
 
 from ._attributes import to_call_value
 from ._errors import PluginGenerationError, UnsupportedOpError, user_error
+from ._identity import CallKey
 from ._schema import OpSpec
 from ._shape_program import DimSymbol, OutputShape, ShapeProgram
 
@@ -35,38 +35,6 @@ _LOGGER = logging.getLogger(__name__)
 
 #: Hint for dynamic dimensions nothing else gives a size for (>= 2: 0 and 1 would be specialised).
 DEFAULT_HINT = 8
-
-
-@dataclass(frozen=True)
-class TensorSignature:
-    """dtype and shape of one present input; None marks a dynamic dimension."""
-
-    dtype: torch.dtype
-    dims: Tuple[Optional[int], ...]
-
-
-@dataclass(frozen=True)
-class TraceKey:
-    """Everything output shapes and dtypes may depend on (see NOTE [One trace per key])."""
-
-    op: str  # "ns::name.overload"
-    tensors: Tuple[Optional[TensorSignature], ...]  # tensor arguments in schema order; None = absent
-    attributes: Tuple[Any, ...]  # canonical attribute values in schema order
-
-    def describe(self, spec: Optional[OpSpec] = None) -> str:
-        """Human-readable key; with the spec, inputs and attributes are named."""
-
-        def one(t: Optional[TensorSignature]) -> str:
-            if t is None:
-                return "absent"
-            dims = ", ".join("?" if d is None else str(d) for d in t.dims)
-            return f"{str(t.dtype).replace('torch.', '')}[{dims}]"
-
-        if spec is None:
-            return f"inputs ({', '.join(one(t) for t in self.tensors)}), attributes {self.attributes}"
-        tensors = ", ".join(f"{a.name}: {one(t)}" for a, t in zip(spec.tensor_args, self.tensors))
-        attrs = ", ".join(f"{a.name}={v!r}" for a, v in zip(spec.attribute_args, self.attributes))
-        return f"inputs ({tensors})" + (f", attributes ({attrs})" if attrs else "")
 
 
 def _fake_device() -> torch.device:
@@ -77,7 +45,7 @@ def trace(
     api: str,
     spec: OpSpec,
     op: torch._ops.OpOverload,
-    key: TraceKey,
+    key: CallKey,
     hints: Optional[Mapping[Tuple[int, int], int]] = None,
 ) -> ShapeProgram:
     """Run the fake kernel on symbolic inputs described by ``key`` and return its ShapeProgram.
@@ -89,7 +57,7 @@ def trace(
     env = ShapeEnv()
     # The Python dispatcher runs torch's Python meta kernels and decompositions, which keep sizes
     # symbolic; without it some C++ kernels read concrete sizes and specialise (as export avoids).
-    with FakeTensorMode(shape_env=env, allow_non_fake_inputs=False), enable_python_dispatcher():
+    with strict_fake_mode(env), enable_python_dispatcher():
         fake_inputs, symbols = symbolic_inputs(env, spec, key, hints)
         args, kwargs = _call_arguments(spec, fake_inputs, key.attributes)
         try:
@@ -131,6 +99,18 @@ def trace(
     return program
 
 
+def strict_fake_mode(env: ShapeEnv) -> FakeTensorMode:
+    """A FakeTensorMode whose tensors refuse ``data_ptr()`` (torch only warns by default).
+
+    Code this package runs on the user's behalf (fake kernels, op bodies during capture) must never
+    hand a FakeTensor's address to anything that could launch work on the device with it.
+    """
+    import torch._functorch.config as functorch_config
+
+    with functorch_config.patch(fake_tensor_allow_unsafe_data_ptr_access=False):
+        return FakeTensorMode(shape_env=env, allow_non_fake_inputs=False)
+
+
 def program_render(expr: sympy.Basic, symbols: Mapping[sympy.Symbol, DimSymbol]) -> str:
     from ._shape_program import python_syntax
 
@@ -140,7 +120,7 @@ def program_render(expr: sympy.Basic, symbols: Mapping[sympy.Symbol, DimSymbol])
 def symbolic_inputs(
     env: ShapeEnv,
     spec: OpSpec,
-    key: TraceKey,
+    key: CallKey,
     hints: Optional[Mapping[Tuple[int, int], int]] = None,
 ) -> Tuple[List[Optional[torch.Tensor]], Dict[sympy.Symbol, DimSymbol]]:
     """FakeTensors for the key's inputs (call inside a FakeTensorMode over ``env``).
@@ -227,28 +207,29 @@ def _guards(env: ShapeEnv, symbols: Mapping[sympy.Symbol, DimSymbol]) -> List[sy
     return unique
 
 
-def has_fake_kernel(qualname: str) -> bool:
-    """Whether torch can run ``qualname`` on FakeTensors (register_fake / abstract impl / Meta)."""
+def has_fake_kernel(op: torch._ops.OpOverload) -> bool:
+    """Whether torch can run ``op`` on FakeTensors (register_fake / abstract impl / Meta kernel)."""
     from torch._library.custom_ops import OPDEFS
-    from torch._library.simple_registry import singleton
 
-    opdef = OPDEFS.get(qualname)
-    if opdef is not None:
-        return opdef._abstract_fn is not None
-    if singleton.find(qualname).fake_impl.kernel is not None:
+    from ._identity import fake_kernel, op_name
+
+    name = op_name(op)
+    if fake_kernel(name) is not None:
         return True
-    return bool(torch._C._dispatch_has_kernel_for_dispatch_key(qualname, "Meta"))
+    if name in OPDEFS:  # a custom_op without register_fake
+        return False
+    return bool(torch._C._dispatch_has_kernel_for_dispatch_key(name, "Meta"))
 
 
 def no_fake_kernel_error(api: str, spec: OpSpec) -> PluginGenerationError:
     return user_error(
-        api, spec.qualname, "the op has no fake (meta) kernel, so its output shapes and dtypes are unknown",
+        api, spec.display, "the op has no fake (meta) kernel, so its output shapes and dtypes are unknown",
         expected="a function registered with torch.library.register_fake",
-        fix=f'Add @torch.library.register_fake("{spec.qualname}") returning empty tensors of the output shapes',
+        fix=f'Add @torch.library.register_fake("{spec.display}") returning empty tensors of the output shapes',
     )
 
 
-def _fake_kernel_error(api: str, spec: OpSpec, key: TraceKey, e: Exception) -> PluginGenerationError:
+def _fake_kernel_error(api: str, spec: OpSpec, key: CallKey, e: Exception) -> PluginGenerationError:
     text = f"{type(e).__name__}: {e}".strip()
     if "no fake impl" in text.lower():
         return no_fake_kernel_error(api, spec)
@@ -287,31 +268,26 @@ def unproven_guards(
 
 
 class ProgramCache:
-    """Shape programs by trace key (thread-safe).
+    """Shape programs by call identity (thread-safe).
 
-    One trace per key; keys are indexed by (op, attributes, dtypes, ranks) so that the runtime can
-    find the program a shape belongs to without tracing. Keys traced only for concrete run-time
-    shapes are bounded (least recently used go first).
+    One trace per key; keys are indexed by everything but the sizes (op, definition, attributes,
+    dtypes, ranks) so that the runtime can find the program a shape belongs to without tracing.
+    Keys traced only for concrete run-time shapes are bounded (least recently used go first).
     """
 
     MAX_PROGRAMS = 4096
 
     def __init__(self) -> None:
-        self._programs: "OrderedDict[TraceKey, ShapeProgram]" = OrderedDict()
-        self._index: Dict[Tuple[Any, ...], List[TraceKey]] = {}
+        self._programs: "OrderedDict[CallKey, ShapeProgram]" = OrderedDict()
+        self._index: Dict[Tuple[Any, ...], List[CallKey]] = {}
         self._lock = threading.Lock()
         self.traces = 0  # how many traces ran (tests check that queries do not re-trace)
 
     @staticmethod
-    def _signature(key: TraceKey) -> Tuple[Any, ...]:
-        return (
-            key.op,
-            key.attributes,
-            tuple(None if t is None else t.dtype for t in key.tensors),
-            tuple(None if t is None else len(t.dims) for t in key.tensors),
-        )
+    def _signature(key: CallKey) -> Tuple[Any, ...]:
+        return (key.op, key.definition, key.attribute_keys, key.dtypes, key.ranks)
 
-    def get(self, key: TraceKey) -> Optional[ShapeProgram]:
+    def get(self, key: CallKey) -> Optional[ShapeProgram]:
         return self._programs.get(key)
 
     def get_or_trace(
@@ -319,7 +295,7 @@ class ProgramCache:
         api: str,
         spec: OpSpec,
         op: torch._ops.OpOverload,
-        key: TraceKey,
+        key: CallKey,
         hints: Optional[Mapping[Tuple[int, int], int]] = None,
     ) -> ShapeProgram:
         program = self._programs.get(key)
@@ -337,32 +313,29 @@ class ProgramCache:
                     self._index[self._signature(old)].remove(old)
         return program
 
-    def candidates(
-        self, op: str, attributes: Tuple[Any, ...], dtypes: Tuple[Optional[torch.dtype], ...], ranks: Tuple[Optional[int], ...]
-    ) -> List[Tuple[TraceKey, ShapeProgram]]:
-        keys = self._index.get((op, attributes, dtypes, ranks), [])
+    def candidates(self, like: CallKey) -> List[Tuple[CallKey, ShapeProgram]]:
+        """Cached (key, program) pairs that differ from ``like`` at most in their sizes."""
+        keys = self._index.get(self._signature(like), [])
         return [(k, self._programs[k]) for k in list(keys) if k in self._programs]
 
-    def any_with(self, op: str, dtypes: Tuple[Optional[torch.dtype], ...], ranks: Tuple[Optional[int], ...], attributes: Tuple[Any, ...]) -> Optional[ShapeProgram]:
-        """A cached program for these dtypes, ranks and attributes, whatever the static sizes."""
-        found = self.candidates(op, attributes, dtypes, ranks)
+    def any_with(self, like: CallKey) -> Optional[ShapeProgram]:
+        """A cached program for ``like``'s op, definition, attributes, dtypes and ranks, whatever the sizes."""
+        found = self.candidates(like)
         return found[0][1] if found else None
 
-    def general(self, key: TraceKey) -> Optional[ShapeProgram]:
+    def general(self, key: CallKey) -> Optional[ShapeProgram]:
         """A cached program that holds for every shape of ``key``: traced with every size symbolic
-        (same op, attributes, dtypes, ranks) and free of guards, so it needs no trace of its own."""
-        for other, program in self.candidates(*self._signature(key)):
+        (same op, definition, attributes, dtypes, ranks) and free of guards, so it needs no trace of its own."""
+        for other, program in self.candidates(key):
             if not program.guards and all(t is None or all(d is None for d in t.dims) for t in other.tensors):
                 return program
         return None
 
     def matching(
-        self, op: str, attributes: Tuple[Any, ...], dtypes: Tuple[Optional[torch.dtype], ...],
-        shapes: Sequence[Optional[Sequence[int]]],
-    ) -> Optional[Tuple[TraceKey, ShapeProgram]]:
+        self, like: CallKey, shapes: Sequence[Optional[Sequence[int]]]
+    ) -> Optional[Tuple[CallKey, ShapeProgram]]:
         """A cached program that covers these concrete shapes: static sizes equal, guards hold."""
-        ranks = tuple(None if s is None else len(s) for s in shapes)
-        for key, program in self.candidates(op, attributes, dtypes, ranks):
+        for key, program in self.candidates(like):
             if all(
                 sig is None or all(d is None or d == int(v) for d, v in zip(sig.dims, shape))  # type: ignore[arg-type]
                 for sig, shape in zip(key.tensors, shapes)

@@ -40,6 +40,7 @@ import torch
 
 from ._capture import CapturedLaunch
 from ._errors import PluginGenerationError
+from ._fingerprint import code_fingerprint
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -128,57 +129,16 @@ def _jit_function(kernel: Any) -> Any:
     return JITFunction(kernel.fn)
 
 
-def _code_names(code: Any) -> List[str]:
-    """Global and attribute names a function's code (nested code objects included) refers to."""
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if inspect.iscode(const):
-            names.update(_code_names(const))
-    return sorted(names)
-
-
-def _is_plain_constant(value: Any) -> bool:
-    return isinstance(value, (bool, int, float, str)) or type(value).__name__ == "constexpr"
-
-
 def kernel_fingerprint(jit: Any) -> str:
     """Hash of everything in Python that the kernel's PTX depends on.
 
     The kernel's source, and transitively the source of every ``@triton.jit`` function it calls
     (by global name or as ``module.name``) and the value of every plain constant it reads from its
-    module (``C = tl.constexpr(3)``, ``N = 128``). Editing a helper kernel or a module-level
-    constant therefore changes the on-disk cache key, so a stale PTX is never served.
+    module (``C = tl.constexpr(3)``, ``N = 128``): ``_fingerprint.code_fingerprint``. Editing a
+    helper kernel or a module-level constant therefore changes the on-disk cache key, so a stale
+    PTX is never served.
     """
-    digest = hashlib.sha256()
-    seen: Set[int] = set()
-
-    def visit(fn: Any, label: str) -> None:
-        if id(fn) in seen:
-            return
-        seen.add(id(fn))
-        try:
-            source = inspect.getsource(fn)
-        except (OSError, TypeError):
-            source = repr(fn)
-        digest.update(f"{label}\0{source}\0".encode())
-        globals_ = getattr(fn, "__globals__", {})
-        names = _code_names(fn.__code__)
-        for name in names:
-            if name not in globals_:
-                continue
-            value = globals_[name]
-            found = [(name, value)]
-            if inspect.ismodule(value):
-                found = [(f"{name}.{attr}", getattr(value, attr)) for attr in names if hasattr(value, attr)]
-            for ref, target in found:
-                inner = getattr(target, "fn", None)  # JITFunction / InterpretedFunction
-                if inspect.isfunction(inner):
-                    visit(inner, ref)
-                elif _is_plain_constant(target):
-                    digest.update(f"{label}:{ref}={target!r}\0".encode())
-
-    visit(jit.fn, jit.fn.__qualname__)
-    return digest.hexdigest()
+    return code_fingerprint(jit.fn)
 
 
 def cache_dir() -> str:
@@ -364,6 +324,37 @@ def parameter_count_error(op: str, name: str, ptx: str, expected: int) -> Option
     return None
 
 
+def _references(ptx: str, param_name: str) -> bool:
+    """Whether the PTX uses ``param_name`` anywhere but in its own declaration."""
+    return len(re.findall(r"(?<![\w$])" + re.escape(param_name) + r"(?![\w$])", ptx)) > 1
+
+
+def strip_unused_trailing_parameters(ptx: str, name: str, expected: int) -> Tuple[str, List[str]]:
+    """Remove ``.entry name``'s declared parameters beyond the first ``expected`` when the kernel
+    never references them (see NOTE [Hand-written PTX parameters] in ``_handwritten``).
+
+    Returns the PTX and the removed parameter names. Raises AOTUnavailable when a trailing
+    parameter is referenced (the kernel would read memory TensorRT never passes).
+    """
+    declared = entry_parameters(ptx, name)
+    if len(declared) <= expected:
+        return ptx, []
+    trailing = declared[expected:]
+    names = [decl.split()[-1] for decl in trailing]
+    used = [n for n in names if _references(ptx, n)]
+    if used:
+        raise AOTUnavailable(
+            f"kernel {name} declares {len(declared)} parameters and reads {used} beyond the {expected} TensorRT "
+            "passes (inputs, int32 extras, outputs); for Triton kernels this is scratch memory "
+            "(global_scratch / profile_scratch), which an AOT plugin cannot be given"
+        )
+    m = re.search(_ENTRY.format(name=re.escape(name)), ptx, re.S)
+    assert m is not None
+    kept = declared[:expected]
+    body = ",\n\t".join(kept)
+    return ptx[: m.start(2)] + ("\n\t" + body + "\n" if kept else "") + ptx[m.end(2) :], names
+
+
 def ptx_version_of(ptx: str) -> int:
     m = re.search(r"^\s*\.version\s+(\d+)\.(\d+)", ptx, re.M)
     if m is None:
@@ -386,7 +377,7 @@ def reorder_entry_params(ptx: str, name: str, kernel_params: Sequence[str], orde
     trailing = declared[len(kernel_params) :]
     for decl in trailing:
         param_name = decl.split()[-1]
-        if re.search(r"\[\s*" + re.escape(param_name) + r"\s*(\+\s*\d+)?\s*\]", ptx):
+        if _references(ptx, param_name):
             raise AOTUnavailable(f"kernel {name}: the kernel reads Triton's scratch parameter {param_name}")
     new_params = []
     for position, arg in enumerate(order):

@@ -1,4 +1,4 @@
-"""PluginVariant: one QDP plugin generated for an op (one pattern of absent optional tensors)."""
+"""PluginVariant: one QDP plugin generated for an op overload (absent optional tensors, JIT or AOT)."""
 
 from __future__ import annotations
 
@@ -7,23 +7,24 @@ from typing import Any, FrozenSet, List, Optional, Sequence, Tuple
 
 import torch
 
+from ._identity import CallKey, Definition, TensorSignature, definition_of
 from ._schema import ArgSpec, OpSpec
-from ._symbolic import ProgramCache, TensorSignature, TraceKey
+from ._symbolic import ProgramCache
 
 
 @dataclass(frozen=True)
 class PluginVariant:
-    """The plugin ``spec.plugin_id(absent)``: present tensors are its inputs, all attributes its attributes."""
+    """The plugin ``spec.plugin_id(absent, aot)``: present tensors are its inputs, all attributes its attributes."""
 
     spec: OpSpec
     op: torch._ops.OpOverload
     absent: FrozenSet[str]
     programs: ProgramCache = field(compare=False, repr=False)
-    aot: bool = False  # the ahead-of-time plugin of this variant ("<name>__aot")
+    aot: bool = False  # the ahead-of-time plugin of this variant (see NOTE [Plugin names])
 
     @property
     def plugin_name(self) -> str:
-        return self.spec.plugin_name(self.absent) + ("__aot" if self.aot else "")
+        return self.spec.plugin_name(self.absent, self.aot)
 
     @property
     def plugin_id(self) -> str:
@@ -38,10 +39,6 @@ class PluginVariant:
     def attributes(self) -> Tuple[ArgSpec, ...]:
         return self.spec.attribute_args
 
-    @property
-    def op_name(self) -> str:
-        return f"{self.spec.qualname}.{self.spec.overload}"
-
     def tensor_slots(self) -> Tuple[Optional[int], ...]:
         """For each tensor argument in schema order, its plugin input index (None when absent)."""
         slots: List[Optional[int]] = []
@@ -54,12 +51,16 @@ class PluginVariant:
                 position += 1
         return tuple(slots)
 
-    def trace_key(
+    def call_key(
         self,
         signatures: Sequence[TensorSignature],
         attributes: Sequence[Any],
-    ) -> TraceKey:
-        """TraceKey from the present inputs' signatures (plugin order) and canonical attributes."""
+        definition: Optional[Definition] = None,
+    ) -> CallKey:
+        """The call identity for the present inputs' signatures (plugin order) and canonical attributes.
+
+        ``definition`` defaults to the op's definition as registered now.
+        """
         it = iter(signatures)
         tensors = tuple(None if slot is None else next(it) for slot in self.tensor_slots())
-        return TraceKey(self.op_name, tensors, tuple(attributes))
+        return CallKey.make(self.spec, definition or definition_of(self.op), tensors, attributes)

@@ -8,6 +8,8 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+from support import registry as support_registry
+
 from support import catalogue
 from support.aot import assemble, bind_case_call, entry_params, scale_mul_capture
 
@@ -21,7 +23,7 @@ def _build_aot(case, shapes_spec):
     from torch_tensorrt.dynamo.conversion.plugins import _aot, _attributes, _binding, _registry
     from trt_standin.host import InputSpec, PluginHost
 
-    record = _registry.PLUGINS[case.op]
+    record = support_registry.record(case.op)
     example = catalogue.inputs_for(case, [s[1] for s in shapes_spec], "cpu")
     call = bind_case_call(case, record.spec, example)
     absent = _binding.absent_names(record.spec, call)
@@ -158,7 +160,7 @@ def test_seed_compiles_to_an_aot_engine_that_runs_without_python(tmp_path):
         compiled = torch_tensorrt.compile(model, inputs=[m, n], min_block_size=1)
         for _ in range(300):
             torch.testing.assert_close(compiled(m, n), model(m, n))
-        state = _registry.PLUGINS["torchtrt_ex::elementwise_scale_mul"].extras["aot"]
+        state = support_registry.record("torchtrt_ex::elementwise_scale_mul").extras["aot"]
         assert state.reasons == {}, state.reasons
         engines = [getattr(sub, "engine", None) for _, sub in compiled.named_modules()]
         raw = [e for e in engines if e is not None]

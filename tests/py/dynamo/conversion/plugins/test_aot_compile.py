@@ -14,6 +14,8 @@ from typing import Any, List
 
 import pytest
 import torch
+
+from support import registry as support_registry
 import triton
 import triton.language as tl
 
@@ -122,9 +124,8 @@ def test_unexpected_compile_failure_stays_jit_with_a_warning(
 
     monkeypatch.setattr(triton, "compile", broken_compile)
     case = catalogue.CASE_BY_NAME["clamp_kw"]
-    record = _registry.PLUGINS[case.op]
+    record = support_registry.record(case.op)
     _aot.state_of(record).kernels.clear()  # compile, do not reuse a kernel of an earlier test
-    _aot.state_of(record).reasons.clear()
     model = catalogue.model_for(case)
     with caplog.at_level(logging.WARNING, logger="torch_tensorrt.dynamo.conversion.plugins"):
         compiled = torch_tensorrt.compile(model, ir="dynamo", inputs=catalogue.inputs_for(case, case.static, device), min_block_size=1)
@@ -133,7 +134,6 @@ def test_unexpected_compile_failure_stays_jit_with_a_warning(
     assert any("ptxas fatal: simulated" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
     (x,) = catalogue.inputs_for(case, case.static, device)
     torch.testing.assert_close(compiled(x), model(x))
-    _aot.state_of(record).reasons.clear()
 
 
 # -- the on-disk kernel cache ---------------------------------------------------------------------
@@ -273,7 +273,7 @@ def test_seed_kernel_compiles_to_tensorrt_order(trt_backend, device, tmp_path, m
     qualname = "torchtrt_ex::elementwise_scale_mul"
     handle = generate_plugin(qualname)
     try:
-        record = _registry.PLUGINS[qualname]
+        record = support_registry.record(qualname)
         variant = record.variant()
         aot = _aot.aot_variant(record, variant)
         # Static 64x64, as the seed compiles it: the unmasked kernel is right only for whole blocks.
@@ -315,15 +315,15 @@ _EXPECTED_ORDER = {
 @pytest.mark.parametrize("name", sorted(_EXPECTED_ORDER))
 def test_ptx_parameters_are_permuted_exactly(trt_backend, catalogue_plugins, gpu_target, name):
     from torch_tensorrt.dynamo.conversion.plugins import _binding, _registry
-    from torch_tensorrt.dynamo.conversion.plugins._symbolic import TensorSignature
+    from torch_tensorrt.dynamo.conversion.plugins._identity import TensorSignature
 
     case = catalogue.CASE_BY_NAME[name]
-    record = _registry.PLUGINS[case.op]
+    record = support_registry.record(case.op)
     example = catalogue.inputs_for(case, case.static, "cpu")
     call = bind_case_call(case, record.spec, example)
     variant = record.variant(_binding.absent_names(record.spec, call))
     dims = [tuple(None if lo != hi else lo for lo, hi in zip(s[0], s[2])) for s in case.dynamic]  # the dynamic profile
-    key = variant.trace_key([TensorSignature(t.dtype, d) for t, d in zip(example, dims)], call.attributes)
+    key = variant.call_key([TensorSignature(t.dtype, d) for t, d in zip(example, dims)], call.attributes)
     program = record.programs.get_or_trace("t", record.spec, record.op, key)
     from torch_tensorrt.dynamo.conversion.plugins import _capture, _triton_aot
 

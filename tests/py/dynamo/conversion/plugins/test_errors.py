@@ -15,6 +15,8 @@ from typing import Any, List, Tuple
 
 import pytest
 import torch
+
+from support import registry as support_registry
 from torch.fx.experimental.symbolic_shapes import ShapeEnv
 
 API_PLUGIN = "generate_plugin"
@@ -129,15 +131,13 @@ def _raising_op(ops: Any, qualname: str, *, only_outside_export: bool) -> torch.
 
 
 def test_fake_kernel_that_raises(trt_backend, ops, handles):
-    from torch_tensorrt.dynamo.conversion.plugins import PluginGenerationError, _registry, _symbolic
+    from torch_tensorrt.dynamo.conversion.plugins import PluginGenerationError, _identity, _registry, _symbolic
     from torch_tensorrt.dynamo.conversion.plugins import generate_plugin
 
     _raising_op(ops, "err_5::bad_fake", only_outside_export=False)
     handles.append(generate_plugin("err_5::bad_fake"))
-    record = _registry.PLUGINS["err_5::bad_fake"]
-    key = _symbolic.TraceKey(
-        "err_5::bad_fake.default", (_symbolic.TensorSignature(torch.float32, (None, 4)),), (3,)
-    )
+    record = support_registry.record("err_5::bad_fake")
+    key = record.variant().call_key([_identity.TensorSignature(torch.float32, (None, 4))], (3,))
     with pytest.raises(PluginGenerationError) as info:
         record.programs.get_or_trace(API_CONVERTER, record.spec, record.op, key)
     assert str(info.value) == (
@@ -157,7 +157,7 @@ def test_fake_kernel_that_raises_keeps_node_in_pytorch(trt_backend, ops, handles
 
     op = _raising_op(ops, "err_6::bad_fake", only_outside_export=True)
     handles.append(custom_op("err_6::bad_fake"))
-    record = _registry.PLUGINS["err_6::bad_fake"]
+    record = support_registry.record("err_6::bad_fake")
 
     class Model(torch.nn.Module):
         def forward(self, x):
@@ -166,7 +166,7 @@ def test_fake_kernel_that_raises_keeps_node_in_pytorch(trt_backend, ops, handles
     with caplog.at_level(logging.WARNING, logger="torch_tensorrt.dynamo.conversion.plugins"):
         compiled = _compile_dynamic(Model().eval(), (1, 4), (5, 4), (8, 4))
     node = _node_calling(compiled, op)
-    reason = record.rejections[node.name]
+    reason = support_registry.rejections(record)[node.name]
     # The reason is logged (WARNING) and inspectable through the public status report.
     assert f"err_6::bad_fake: node {node.name} stays in PyTorch: {reason}" in [r.getMessage() for r in caplog.records]
     assert plugin_status("err_6::bad_fake").not_converted == {node.name: reason}
@@ -180,7 +180,7 @@ def test_fake_kernel_that_raises_keeps_node_in_pytorch(trt_backend, ops, handles
 
 
 def test_data_dependent_output_shape(trt_backend, ops, handles):
-    from torch_tensorrt.dynamo.conversion.plugins import UnsupportedOpError, _registry, _symbolic
+    from torch_tensorrt.dynamo.conversion.plugins import UnsupportedOpError, _identity, _registry, _symbolic
     from torch_tensorrt.dynamo.conversion.plugins import generate_plugin
 
     def fn(x: torch.Tensor) -> torch.Tensor:
@@ -192,10 +192,8 @@ def test_data_dependent_output_shape(trt_backend, ops, handles):
 
     ops.custom("err_7::positives", fn, fake)
     handles.append(generate_plugin("err_7::positives"))
-    record = _registry.PLUGINS["err_7::positives"]
-    key = _symbolic.TraceKey(
-        "err_7::positives.default", (_symbolic.TensorSignature(torch.float32, (None, 4)),), ()
-    )
+    record = support_registry.record("err_7::positives")
+    key = record.variant().call_key([_identity.TensorSignature(torch.float32, (None, 4))], ())
     with pytest.raises(UnsupportedOpError, match=re.escape(
         "generate_plugin_converter(err_7::positives): output 0's shape depends on data, not on input "
         "shapes. Got a size computed from tensor values (u0). Expected output sizes computed from input sizes and attributes. "
@@ -215,7 +213,7 @@ def test_data_dependent_output_shape_keeps_node_in_pytorch(trt_backend, ops, han
 
     op = ops.custom("err_8::positives", fn, fake)
     handles.append(custom_op("err_8::positives"))
-    record = _registry.PLUGINS["err_8::positives"]
+    record = support_registry.record("err_8::positives")
 
     class Model(torch.nn.Module):
         def forward(self, x):
@@ -224,7 +222,7 @@ def test_data_dependent_output_shape_keeps_node_in_pytorch(trt_backend, ops, han
     compiled = _compile_dynamic(Model().eval(), (1, 4), (5, 4), (8, 4))
     node = _node_calling(compiled, op)
     assert "generate_plugin_converter(err_8::positives): output 0's shape depends on data" in (
-        record.rejections[node.name]
+        support_registry.rejections(record)[node.name]
     )
     x = torch.randn(6, 4, device=device)
     torch.testing.assert_close(compiled(x), x[x > 0])
@@ -421,15 +419,15 @@ def test_non_constant_attribute_keeps_node_in_pytorch(trt_backend, ops, handles,
 
     op = ops.custom("err_16::times", fn, lambda x, n: torch.empty_like(x))
     handles.append(custom_op("err_16::times"))
-    record = _registry.PLUGINS["err_16::times"]
+    record = support_registry.record("err_16::times")
 
     class Model(torch.nn.Module):
         def forward(self, x):
             return torch.ops.err_16.times(x, x.shape[0])
 
     compiled = _compile_dynamic(Model().eval(), (1, 3), (5, 3), (8, 3))
-    rejected = [n for n in record.rejections.values()]
-    assert len(rejected) == 1, record.rejections
+    rejected = [n for n in support_registry.rejections(record).values()]
+    assert len(rejected) == 1, support_registry.rejections(record)
     reason = rejected[0]
     assert re.fullmatch(
         re.escape("generate_plugin_converter(err_16::times): attribute 'n' is not a compile-time constant. Got ")
@@ -450,44 +448,6 @@ def test_non_constant_attribute_keeps_node_in_pytorch(trt_backend, ops, handles,
 
 
 # -- registrations -------------------------------------------------------------------------------
-_DUPLICATE_PLUGIN = re.compile(
-    re.escape("generate_plugin(err_17::ident): a plugin was already generated for this op. Got a second call at ")
-    + r"(?P<second>\S+:\d+)"
-    + re.escape(". Expected one generate_plugin per op (the first was at ")
-    + r"(?P<first>\S+:\d+)"
-    + re.escape("). Keep one call, or remove the first with the handle it returned (handle.remove()).")
-)
-
-
-def test_duplicate_generate_plugin(trt_backend, ops, handles):
-    from torch_tensorrt.dynamo.conversion.plugins import PluginGenerationError, generate_plugin
-
-    _identity_op(ops, "err_17::ident")
-    first = generate_plugin("err_17::ident")
-    handles.append(first)
-    with pytest.raises(PluginGenerationError) as info:
-        generate_plugin("err_17::ident")
-    assert _DUPLICATE_PLUGIN.fullmatch(str(info.value)), str(info.value)
-    # Removing the first registration with its handle allows a new one.
-    first.remove()
-    handles.append(generate_plugin("err_17::ident"))
-
-
-def test_duplicate_generate_plugin_cites_the_calls(trt_backend, ops, handles):
-    from torch_tensorrt.dynamo.conversion.plugins import PluginGenerationError, generate_plugin
-
-    _identity_op(ops, "err_17::ident")
-    first_line = inspect.currentframe().f_lineno + 1
-    handles.append(generate_plugin("err_17::ident"))
-    with pytest.raises(PluginGenerationError) as info:
-        second_line = inspect.currentframe().f_lineno + 1
-        generate_plugin("err_17::ident")
-    found = _DUPLICATE_PLUGIN.fullmatch(str(info.value))
-    assert found, str(info.value)
-    assert found.group("first") == f"{__file__}:{first_line}"
-    assert found.group("second") == f"{__file__}:{second_line}"
-
-
 def test_handwritten_plugin_already_uses_the_name(trt_backend, ops, handles):
     import tensorrt.plugin as trtp
     from torch_tensorrt.dynamo.conversion.plugins import PluginGenerationError, _qdp, _registry
@@ -505,11 +465,11 @@ def test_handwritten_plugin_already_uses_the_name(trt_backend, ops, handles):
         where = f"{__file__}:{ident_desc.__code__.co_firstlineno}"
         assert str(info.value) == (
             "generate_plugin(err_18::ident): a TensorRT plugin named 'err_18::ident' is already "
-            f"registered. Got {ident_desc.__qualname__} at {where}. Expected no other "
+            f"registered by other code. Got {ident_desc.__qualname__} at {where}. Expected no other "
             "tensorrt.plugin registration under that name. Remove the hand-written trtp.register, or "
             "use generate_plugin_converter alone to convert with it."
         )
-        assert "err_18::ident" not in _registry.PLUGINS  # nothing half-registered
+        assert _registry.lookup("tests", "err_18::ident") is None  # nothing half-registered
     finally:
         _qdp.unregister("err_18::ident")
 
@@ -522,53 +482,9 @@ def test_converter_without_plugin(trt_backend, ops):
         generate_plugin_converter("err_19::ident")
     assert str(info.value) == (
         "generate_plugin_converter(err_19::ident): no TensorRT plugin is registered for this op. "
-        "Expected a plugin made by generate_plugin (or a hand-written tensorrt.plugin.register). "
+        "Expected a plugin made by generate_plugin (or a hand-written tensorrt.plugin.register named 'err_19::ident'). "
         'Call generate_plugin("err_19::ident") first, or use custom_op("err_19::ident") for both.'
     )
-
-
-def test_duplicate_converter(trt_backend, ops, handles):
-    from torch_tensorrt.dynamo.conversion.plugins import PluginGenerationError
-    from torch_tensorrt.dynamo.conversion.plugins import generate_plugin, generate_plugin_converter
-
-    _identity_op(ops, "err_20::ident")
-    handles.append(generate_plugin("err_20::ident"))
-    first = generate_plugin_converter("err_20::ident")
-    handles.append(first)
-    with pytest.raises(PluginGenerationError) as info:
-        generate_plugin_converter("err_20::ident")
-    assert re.fullmatch(
-        re.escape("generate_plugin_converter(err_20::ident): a converter was already generated for this op. "
-                  "Got a second call at ")
-        + r"\S+:\d+"
-        + re.escape(". Expected one converter per op overload (the first was generated at ")
-        + r"\S+:\d+"
-        + re.escape("). Keep one call, or remove the first with the handle it returned (handle.remove())."),
-        str(info.value),
-    ), str(info.value)
-    first.remove()
-    handles.append(generate_plugin_converter("err_20::ident"))
-
-
-def test_duplicate_custom_op(trt_backend, ops, handles):
-    from torch_tensorrt.dynamo.conversion.plugins import PluginGenerationError, custom_op
-
-    _identity_op(ops, "err_23::ident")
-    first = custom_op("err_23::ident")
-    handles.append(first)
-    with pytest.raises(PluginGenerationError) as info:
-        custom_op("err_23::ident")
-    assert re.fullmatch(
-        re.escape("custom_op(err_23::ident): a plugin was already generated for this op. Got a second call at ")
-        + r"\S+:\d+"
-        + re.escape(". Expected one generate_plugin per op (the first was at ")
-        + r"\S+:\d+"
-        + re.escape("). Keep one call, or remove the first with the handle it returned (handle.remove())."),
-        str(info.value),
-    ), str(info.value)
-    # The failed second call registered nothing: the first registration still converts the op.
-    first.remove()
-    handles.append(custom_op("err_23::ident"))
 
 
 def test_removing_custom_op_undoes_everything(trt_backend, ops, handles, device, gpu_target):
@@ -599,7 +515,7 @@ def test_removing_custom_op_undoes_everything(trt_backend, ops, handles, device,
     registered = [p for p in QDP_REGISTRY if p.startswith("err_24::")]  # AOT variants added by the compile
     handle.remove()
     assert [p for p in QDP_REGISTRY if p.startswith("err_24::")] == [], registered
-    assert op not in DYNAMO_CONVERTERS and "err_24::ident" not in _registry.PLUGINS
+    assert op not in DYNAMO_CONVERTERS and _registry.lookup("tests", "err_24::ident") is None
     compiled = torch_tensorrt.compile(Model().eval(), ir="dynamo", inputs=[x], min_block_size=1)
     assert not converted(compiled)  # the graph breaks around the op again, as without custom_op
     torch.testing.assert_close(compiled(x), x + x)
@@ -638,7 +554,7 @@ def test_guard_that_cannot_hold_keeps_node_in_pytorch(trt_backend, ops, handles,
 
     op = _specialising_op(ops, "err_22::spec")
     handles.append(custom_op("err_22::spec"))
-    record = _registry.PLUGINS["err_22::spec"]
+    record = support_registry.record("err_22::spec")
 
     class Model(torch.nn.Module):
         def forward(self, x):
@@ -646,7 +562,7 @@ def test_guard_that_cannot_hold_keeps_node_in_pytorch(trt_backend, ops, handles,
 
     compiled = _compile_dynamic(Model().eval(), (1, 3), (5, 3), (8, 3))
     node = _node_calling(compiled, op)
-    reason = record.rejections[node.name]
+    reason = support_registry.rejections(record)[node.name]
     assert "x.size(0)" in reason and "4" in reason, reason
     assert reason.startswith(
         f"generate_plugin_converter(err_22::spec): node {node.name} stays in PyTorch: the fake kernel's output "
@@ -663,14 +579,14 @@ def test_guard_rejection_follows_the_message_format(trt_backend, ops, handles):
 
     op = _specialising_op(ops, "err_23::spec")
     handles.append(custom_op("err_23::spec"))
-    record = _registry.PLUGINS["err_23::spec"]
+    record = support_registry.record("err_23::spec")
 
     class Model(torch.nn.Module):
         def forward(self, x):
             return torch.ops.err_23.spec(x)
 
     compiled = _compile_dynamic(Model().eval(), (1, 3), (5, 3), (8, 3))
-    reason = record.rejections[_node_calling(compiled, op).name]
+    reason = support_registry.rejections(record)[_node_calling(compiled, op).name]
     assert reason.startswith("generate_plugin_converter(err_23::spec): "), reason
     assert "x.size(0) != 4" in reason, reason
     assert "Got " in reason and "Expected " in reason, reason

@@ -14,6 +14,8 @@ import textwrap
 import pytest
 import torch
 
+from support import registry as support_registry
+
 from support import catalogue
 from trt_standin import bindings
 
@@ -42,10 +44,11 @@ _DEFECT1_SCRIPT = textwrap.dedent(
     from torch_tensorrt.dynamo.conversion.plugins import generate_plugin, _attributes, _registry
     from trt_standin.host import InputSpec, PluginHost
     from support import catalogue  # defines cat::scale_mul (float b, int a)
+    from support import registry as support_registry
 
     result = {{"tensorrt": trt.__version__, "numpy": np.__version__}}
     generate_plugin("cat::scale_mul")
-    variant = _registry.PLUGINS["cat::scale_mul"].variant()
+    variant = support_registry.record("cat::scale_mul").variant()
     its = [trt.ITensor._make(None, n, trt.float32, (3, 5)) for n in "xy"]
     attrs = _attributes.encode_all(variant.attributes, {{"b": 0.5, "a": 3}})
     built = PluginHost().build(trtp.op.cat.scale_mul(*its, **attrs), [InputSpec.static(trt.float32, (3, 5))] * 2, aot=False)
@@ -110,7 +113,7 @@ def test_defect2_no_bytes_attributes_and_one_char_strings_round_trip(fresh_qdp_n
 
     handle = generate_plugin(qualname)
     try:
-        variant = _registry.PLUGINS[qualname].variant()
+        variant = support_registry.record(qualname).variant()
         annotations = [_attributes.annotation(a) for a in variant.attributes]
         assert bytes not in annotations and bool not in annotations
         attrs = _attributes.encode_all(variant.attributes, {"label": "A", "flag": True})
@@ -131,7 +134,7 @@ def test_defects3_8_generated_plugins_declare_no_aliasing(catalogue_plugins):
     from torch_tensorrt.dynamo.conversion.plugins import _attributes, _registry
     from trt_standin.host import InputSpec, PluginHost
 
-    variant = _registry.PLUGINS["cat::scale_mul"].variant()
+    variant = support_registry.record("cat::scale_mul").variant()
     its = [trt.ITensor._make(None, n, trt.float32, (2, 3)) for n in "xy"]
     attrs = _attributes.encode_all(variant.attributes, {"b": 0.5, "a": 2})
     built = PluginHost(time_tactics=False).build(trtp.op.cat.scale_mul(*its, **attrs), [InputSpec.static(trt.float32, (2, 3))] * 2, aot=False)
@@ -152,7 +155,7 @@ def test_defects4_6_no_autotune_and_no_like_or_aliased(catalogue_plugins, monkey
     monkeypatch.setattr(trtp.TensorDesc, "aliased", forbidden)
     monkeypatch.setattr(trtp.Shape, "_clone", forbidden)
     monkeypatch.setattr(_aot, "target_capability", lambda: 90)
-    record = _registry.PLUGINS["cat::scale_mul"]
+    record = support_registry.record("cat::scale_mul")
     variant = record.variant()
     aot = _aot.aot_variant(record, variant)
     assert _qdp_def(variant.plugin_id).autotune_func is None
@@ -169,7 +172,7 @@ def test_defects4_6_no_autotune_and_no_like_or_aliased(catalogue_plugins, monkey
 def test_defect5_aot_impl_declares_every_attribute(catalogue_plugins):
     from torch_tensorrt.dynamo.conversion.plugins import _aot, _registry
 
-    record = _registry.PLUGINS["cat::clamp_kw"]
+    record = support_registry.record("cat::clamp_kw")
     aot = _aot.aot_variant(record, record.variant())
     definition = _qdp_def(aot.plugin_id)
     assert definition.aot_impl_attr_names == list(definition.input_attrs)  # all, in registration order
@@ -180,7 +183,7 @@ def test_defect9_every_generated_annotation_is_a_class(catalogue_plugins):
     from torch_tensorrt.dynamo.conversion.plugins import _registry
 
     for name in catalogue.OP_NAMES:
-        record = _registry.PLUGINS[name]
+        record = support_registry.record(name)
         for plugin_id in [e.variant.plugin_id for e in record.variants.values()]:
             definition = _qdp_def(plugin_id)
             for fn in (definition.register_func, definition.impl_func):
@@ -227,7 +230,7 @@ def test_defect10_bf16_through_the_jit_copy_path(fresh_qdp_namespace):
         y = torch.randn(33, 7, device="cuda", dtype=torch.bfloat16)
         compiled = torch_tensorrt.compile(M().eval(), ir="dynamo", inputs=[x, y], min_block_size=1)
         torch.testing.assert_close(compiled(x, y), M()(x, y))
-        assert set(_registry.PLUGINS[qualname].runtime().chosen.values()) == {"copy"}
+        assert set(support_registry.record(qualname).runtime().chosen.values()) == {"copy"}
     finally:
         handle.remove()
 

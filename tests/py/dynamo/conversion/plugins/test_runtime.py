@@ -10,6 +10,8 @@ import logging
 import pytest
 import torch
 
+from support import registry as support_registry
+
 
 def _define_scale(ops, namespace, out_schema, calls):
     """``ns::scale(Tensor x, float a) -> Tensor`` with an ``out`` overload of ``out_schema``."""
@@ -38,7 +40,7 @@ def _build(namespace, rows_range, a):
     from torch_tensorrt.dynamo.conversion.plugins import _attributes, _registry
     from trt_standin.host import InputSpec, PluginHost
 
-    variant = _registry.PLUGINS[f"{namespace}::scale"].variant()
+    variant = support_registry.record(f"{namespace}::scale").variant()
     itensor = trt.ITensor._make(None, "x", trt.float32, (-1, 7))
     attrs = _attributes.encode_all(variant.attributes, {"a": a})
     factory = getattr(getattr(trtp.op, namespace), "scale")(itensor, **attrs)
@@ -62,7 +64,7 @@ def test_out_overload_writes_into_tensorrt_buffer(trt_backend, ops, handles, dev
         assert got is out  # the host hands back the buffer it passed in
         torch.testing.assert_close(out, x * 1.5)
     assert calls == ["out"] * 4  # the default overload (allocate + copy) never ran
-    chosen = _registry.PLUGINS["rt_out1::scale"].runtime().chosen
+    chosen = support_registry.record("rt_out1::scale").runtime().chosen
     assert set(chosen.values()) == {"out"} and len(chosen) == 3  # one choice per input shape
 
 
@@ -85,7 +87,7 @@ def test_an_out_overload_that_does_not_fit_is_not_used(trt_backend, ops, handles
         (got,) = runtime.enqueue([x])
     torch.testing.assert_close(got, x * -2.0)
     assert calls == ["default"]
-    assert set(_registry.PLUGINS["rt_out2::scale"].runtime().chosen.values()) == {"copy"}
+    assert set(support_registry.record("rt_out2::scale").runtime().chosen.values()) == {"copy"}
     messages = [r.getMessage() for r in caplog.records]
     assert any(m.startswith("rt_out2::scale: ignoring rt_out2::scale.out(") for m in messages), [m for m in messages if "ignoring" in m]
     # The copy fallback is announced once per op, at INFO.
@@ -118,4 +120,4 @@ def test_copy_fallback_handles_bf16_buffers(trt_backend, ops, handles, device):
         (got,) = runtime.enqueue([x, y])
         assert got.dtype == torch.bfloat16
         torch.testing.assert_close(got, mix(x, y))
-    assert set(_registry.PLUGINS["rt_bf16::mix"].runtime().chosen.values()) == {"copy"}
+    assert set(support_registry.record("rt_bf16::mix").runtime().chosen.values()) == {"copy"}

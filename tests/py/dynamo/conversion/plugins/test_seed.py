@@ -3,6 +3,8 @@
 import pytest
 import torch
 
+from support import registry as support_registry
+
 from support import seed
 
 
@@ -27,14 +29,15 @@ def _run_seed(device: str, **custom_op_kwargs) -> dict:
         # Fresh random inputs too (not only the small integers of the seed).
         x, y = torch.randn(64, 64, device=device), torch.randn(64, 64, device=device)
         torch.testing.assert_close(model_trt(x, y), x * (x + y) * 2 + 0.5)
-        record = _registry.PLUGINS["torchtrt_ex::elementwise_scale_mul"]
+        record = support_registry.record("torchtrt_ex::elementwise_scale_mul")
         runtime = record.runtime()
-        stats = [getattr(fn, "stats", None) for fn in runtime._strategies.values()]
+        stats = [getattr(entry.run, "stats", None) for entry in runtime._entries.values()]
         graph_targets = [n.target for n in model_trt.graph.nodes if n.op == "call_function"]
         return {
             "strategies": set(record.runtime().chosen.values()),
             "graph_breaks": [t for t in graph_targets if "elementwise_scale_mul" in str(t)],
-            "aot": record.extras.get("aot"),
+            "aot_unavailable": support_registry.aot_reasons(record),
+            "implementations": set(support_registry.implementations(record).values()),
             "launch_stats": [s for s in stats if s is not None],
         }
     finally:
@@ -45,7 +48,7 @@ def _run_seed(device: str, **custom_op_kwargs) -> dict:
 def test_seed_example_on_gpu():
     result = _run_seed("cuda")
     assert result["graph_breaks"] == []
-    assert result["aot"] is not None and result["aot"].reasons == {}  # the engine's plugin is AOT
+    assert result["aot_unavailable"] == {} and result["implementations"] == {"AOT (automatic)"}  # the engine's plugin is AOT
 
 
 @pytest.mark.gpu

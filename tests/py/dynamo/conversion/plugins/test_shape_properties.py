@@ -213,7 +213,7 @@ class Traced:
 
 @functools.lru_cache(maxsize=None)
 def _traced(name: str) -> Traced:
-    from torch_tensorrt.dynamo.conversion.plugins import _binding, _schema, _symbolic
+    from torch_tensorrt.dynamo.conversion.plugins import _binding, _identity, _schema, _symbolic
     from torch_tensorrt.dynamo.conversion.plugins._variant import PluginVariant
 
     subject = SUBJECTS[name]
@@ -237,9 +237,9 @@ def _traced(name: str) -> Traced:
     hints = {}
     for k in sorted(range(len(example)), key=lambda k: schema_index[k]):
         dims = tuple(None if subject.is_dynamic(k, j) else subject.lo[k][j] for j in range(len(subject.lo[k])))
-        signatures.append(_symbolic.TensorSignature(subject.dtypes[k], dims))
+        signatures.append(_identity.TensorSignature(subject.dtypes[k], dims))
         hints.update({(schema_index[k], j): subject.opt[k][j] for j, d in enumerate(dims) if d is None})
-    key = variant.trace_key(signatures, call.attributes)
+    key = variant.call_key(signatures, call.attributes)
     program = _symbolic.trace(API, spec, op, key, hints)
     return Traced(subject, op, spec, variant, call.attributes, schema_index, program)
 

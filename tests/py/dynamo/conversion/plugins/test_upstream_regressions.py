@@ -19,6 +19,8 @@ from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
 import pytest
 import torch
 
+from support import registry as support_registry
+
 PLUGINS_DIR = pathlib.Path(__file__).resolve().parents[5] / "py" / "torch_tensorrt" / "dynamo" / "conversion" / "plugins"
 
 
@@ -156,7 +158,7 @@ def test_fake_inputs_carry_the_real_input_dtypes(trt_backend, ops, handles, devi
     packet = ops.custom_packet("reg_2::int_affine", fn, fake)
     handles.append(custom_op("reg_2::int_affine"))
     compiled = _compile(lambda x: packet(x, 3), [_dynamic((1, 5), (4, 5), (9, 5), torch.int32)])
-    assert not _runs_in_pytorch(compiled, packet), _registry.PLUGINS["reg_2::int_affine"].rejections
+    assert not _runs_in_pytorch(compiled, packet), support_registry.rejections("reg_2::int_affine")
     for rows in (1, 9):
         x = torch.randint(-50, 50, (rows, 5), dtype=torch.int32, device=device)
         _assert_same(compiled(x), x * 3 + 1)
@@ -176,7 +178,7 @@ def test_each_input_dimension_is_its_own_symbol(trt_backend, ops, handles, devic
     packet = ops.custom_packet("reg_3::outer", fn, fake)
     handles.append(custom_op("reg_3::outer"))
     compiled = _compile(lambda x, y: packet(x, y), [_dynamic((1,), (5,), (9,)), _dynamic((1,), (5,), (9,))])
-    assert not _runs_in_pytorch(compiled, packet), _registry.PLUGINS["reg_3::outer"].rejections
+    assert not _runs_in_pytorch(compiled, packet), support_registry.rejections("reg_3::outer")
     for n, m in ((3, 7), (9, 1), (1, 9), (5, 5)):
         x, y = torch.randn(n, device=device), torch.randn(m, device=device)
         _assert_same(compiled(x, y), torch.outer(x, y))
@@ -186,7 +188,7 @@ def test_size_one_broadcast_guard_is_honoured(trt_backend, ops, handles, device)
     """A formula traced under "the sizes are equal" never fills a buffer for a size-1 broadcast."""
     import tensorrt as trt
     import tensorrt.plugin as trtp
-    from torch_tensorrt.dynamo.conversion.plugins import _registry, _symbolic, generate_plugin
+    from torch_tensorrt.dynamo.conversion.plugins import _identity, _registry, _symbolic, generate_plugin
     from trt_standin.host import InputSpec, PluginHost
 
     def fn(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -197,13 +199,13 @@ def test_size_one_broadcast_guard_is_honoured(trt_backend, ops, handles, device)
 
     ops.custom_packet("reg_4::badd", fn, fake)
     handles.append(generate_plugin("reg_4::badd"))
-    record = _registry.PLUGINS["reg_4::badd"]
+    record = support_registry.record("reg_4::badd")
     itensors = [trt.ITensor._make(None, n, trt.float32, (-1, 4)) for n in ("x", "y")]
     spec = InputSpec.dynamic(trt.float32, (1, 4), (6, 4), (8, 4))
     runtime = PluginHost(time_tactics=False).build(trtp.op.reg_4.badd(*itensors), [spec, spec], aot=False).runtime()
     # The layer's formula was traced with one symbol per size and keeps the fake kernel's guard.
-    signature = _symbolic.TensorSignature(torch.float32, (None, 4))
-    program = record.programs.get(record.variant().trace_key([signature, signature], ()))
+    signature = _identity.TensorSignature(torch.float32, (None, 4))
+    program = record.programs.get(record.variant().call_key([signature, signature], ()))
     assert {program.render(g) for g in program.guards} & {"x.size(0) == y.size(0)", "y.size(0) == x.size(0)"}
 
     # One row against five: eager broadcasts to (5, 4). A formula traced for equal sizes would hand
@@ -235,7 +237,7 @@ def test_broadcast_of_a_static_size_one_input_converts(trt_backend, ops, handles
     handles.append(custom_op("reg_5::badd"))
     bias = torch.randn(1, 4, device=device)
     compiled = _compile(lambda x, b: packet(x, b), [_dynamic((1, 4), (6, 4), (8, 4)), _dynamic((1, 4), (1, 4), (1, 4))])
-    assert not _runs_in_pytorch(compiled, packet), _registry.PLUGINS["reg_5::badd"].rejections
+    assert not _runs_in_pytorch(compiled, packet), support_registry.rejections("reg_5::badd")
     for rows in (1, 3, 8):
         x = torch.randn(rows, 4, device=device)
         _assert_same(compiled(x, bias), x + bias)
@@ -287,7 +289,7 @@ def test_fake_kernel_is_traced_once(trt_backend, ops, handles):
     calls: List[Tuple[Any, ...]] = []
     _first2(ops, "reg_6::first2", calls)
     handles.append(generate_plugin("reg_6::first2"))
-    record = _registry.PLUGINS["reg_6::first2"]
+    record = support_registry.record("reg_6::first2")
     itensor = trt.ITensor._make(None, "x", trt.float32, (-1, 5))
     spec = InputSpec.dynamic(trt.float32, (1, 5), (4, 5), (16, 5))
 
@@ -309,9 +311,9 @@ def test_compiled_engine_converts_with_one_trace_per_layer(trt_backend, ops, han
     calls: List[Tuple[Any, ...]] = []
     packet = _first2(ops, "reg_12::first2", calls)
     handles.append(custom_op("reg_12::first2"))
-    record = _registry.PLUGINS["reg_12::first2"]
+    record = support_registry.record("reg_12::first2")
     compiled = _compile(lambda x: packet(x), [_dynamic((1, 5), (4, 5), (16, 5))])
-    assert not _runs_in_pytorch(compiled, packet), record.rejections
+    assert not _runs_in_pytorch(compiled, packet), support_registry.rejections(record)
     x = torch.randn(4, 5, device=device)
     _assert_same(compiled(x), x[:, :2])
     # One trace for the layer: the converter's; the dtype and shape queries and the run reuse it.
@@ -324,7 +326,7 @@ def test_running_at_new_shapes_does_not_trace_again(trt_backend, ops, handles, d
     calls: List[Tuple[Any, ...]] = []
     packet = _first2(ops, "reg_13::first2", calls)
     handles.append(custom_op("reg_13::first2"))
-    record = _registry.PLUGINS["reg_13::first2"]
+    record = support_registry.record("reg_13::first2")
     compiled = _compile(lambda x: packet(x), [_dynamic((1, 5), (4, 5), (16, 5))])
     x = torch.randn(4, 5, device=device)
     _assert_same(compiled(x), x[:, :2])
@@ -357,7 +359,7 @@ def test_plugin_build_traces_once_with_the_real_static_dims(trt_backend, ops, ha
 
     ops.custom_packet("reg_7::rowsum4", fn, fake)
     handles.append(generate_plugin("reg_7::rowsum4"))
-    record = _registry.PLUGINS["reg_7::rowsum4"]
+    record = support_registry.record("reg_7::rowsum4")
     itensor = trt.ITensor._make(None, "x", trt.float32, (-1, 4))
     spec = InputSpec.dynamic(trt.float32, (1, 4), (3, 4), (8, 4))
     built = PluginHost(time_tactics=False).build(trtp.op.reg_7.rowsum4(itensor), [spec], aot=False)
@@ -378,7 +380,7 @@ def test_single_triton_launch_is_launched_into_the_engine_buffers(catalogue_plug
     case = CASE_BY_NAME[name]
     assert case.triton
     model = model_for(case)
-    runtime = _registry.PLUGINS[case.op].runtime()
+    runtime = support_registry.record(case.op).runtime()
     example = inputs_for(case, case.static, device)
     compiled = _compile(lambda *xs: model(*xs), example)
     assert not _runs_in_pytorch(compiled, _catalogue_packet(case.op))
@@ -450,7 +452,7 @@ def test_defaulted_attribute_before_a_required_one(trt_backend, ops, handles, de
     x = torch.randn(4, 6, device=device)
     for call in (lambda x: packet(x, shift=3), lambda x: packet(x, -0.5, shift=-1)):
         compiled = _compile(call, [x])
-        assert not _runs_in_pytorch(compiled, packet), _registry.PLUGINS["reg_8::affine"].rejections
+        assert not _runs_in_pytorch(compiled, packet), support_registry.rejections("reg_8::affine")
         _assert_same(compiled(x), call(x))
 
 
@@ -464,7 +466,7 @@ def test_dynamic_model_converts_without_the_flag(trt_backend, ops, handles, devi
     packet = ops.custom_packet("reg_9::sq", fn, lambda x: torch.empty_like(x))
     handles.append(custom_op("reg_9::sq"))  # no supports_dynamic_shapes
     compiled = _compile(lambda x: packet(x), [_dynamic((1, 3), (4, 3), (32, 3))])
-    assert not _runs_in_pytorch(compiled, packet), _registry.PLUGINS["reg_9::sq"].rejections
+    assert not _runs_in_pytorch(compiled, packet), support_registry.rejections("reg_9::sq")
     for rows in (1, 4, 31):
         x = torch.randn(rows, 3, device=device)
         _assert_same(compiled(x), x.square() - 1)
@@ -549,8 +551,8 @@ def test_two_plugins_in_one_process_do_not_overwrite_each_other(trt_backend, ops
 
     # Each generated register function still answers for its own op.
     spec = [InputSpec.static(trt.float32, (5, 6))]
-    built_a = _host_build(_registry.PLUGINS["reg_10::scaled"], [(trt.float32, (5, 6))], spec, {"k": 3.0})
-    built_b = _host_build(_registry.PLUGINS["reg_10::col_argmin"], [(trt.float32, (5, 6))], spec)
+    built_a = _host_build(support_registry.record("reg_10::scaled"), [(trt.float32, (5, 6))], spec, {"k": 3.0})
+    built_b = _host_build(support_registry.record("reg_10::col_argmin"), [(trt.float32, (5, 6))], spec)
     assert built_a.evaluate_output_shapes([(5, 6)]) == [(5, 6)]
     assert [TORCH_DTYPE[t] for t in built_a.output_types] == [torch.float32]
     assert built_b.evaluate_output_shapes([(5, 6)]) == [(5,)]

@@ -1,0 +1,113 @@
+"""Which ``torch_tensorrt.compile`` a capability check or conversion belongs to, and what every
+compile should know about the ops this package converts.
+
+One lowering pass, added to Torch-TensorRT's post-lowering pass list the first time a plugin is
+generated (never at import), sees each graph before it is partitioned. It
+
+* numbers the compile (``plugin_status`` reports what happened per compile, so nodes of one model
+  never mix with another's);
+* warns about nodes of an op that was redefined after its plugin was generated: Torch-TensorRT has
+  no converter for the new OpOverload object, so those nodes would run in PyTorch silently;
+* turns engine-cache reuse off for the compile when reuse cannot be verified for plugin layers
+  (see NOTE [Engine cache] in ``_engine_cache``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import weakref
+from typing import Any, Dict, Iterator, Optional
+
+import torch
+from torch.fx.node import Node
+
+_LOGGER = logging.getLogger(__name__)
+
+_COUNTER: Iterator[int] = itertools.count(1)
+_GRAPHS: "weakref.WeakKeyDictionary[torch.fx.Graph, int]" = weakref.WeakKeyDictionary()
+_CURRENT = threading.local()
+_LOCK = threading.Lock()
+_INSTALLED = False
+
+
+def begin(graph: Optional[torch.fx.Graph]) -> int:
+    """Start a new compile for ``graph`` on this thread; returns its number."""
+    with _LOCK:
+        number = next(_COUNTER)
+        if graph is not None:
+            _GRAPHS[graph] = number
+    _CURRENT.number = number
+    return number
+
+
+def compile_of(node: Optional[Node]) -> int:
+    """The compile ``node`` belongs to: its graph's, else the compile in progress on this thread.
+
+    (Conversions run on the partitioned submodules of the graph the lowering pass saw.)
+    """
+    if node is not None:
+        number = _GRAPHS.get(node.graph)
+        if number is not None:
+            return number
+    current: Optional[int] = getattr(_CURRENT, "number", None)
+    if current is not None:
+        return current
+    return begin(node.graph if node is not None else None)
+
+
+def _targets(gm: torch.fx.GraphModule) -> Iterator[Node]:
+    for node in gm.graph.nodes:
+        if node.op == "call_function" and isinstance(node.target, torch._ops.OpOverload):
+            yield node
+
+
+def observe_graph(gm: torch.fx.GraphModule, settings: Any = None) -> torch.fx.GraphModule:
+    """The lowering pass (see the module docstring); returns ``gm`` unchanged."""
+    from . import _engine_cache, _registry
+
+    number = begin(gm.graph)
+    ours = []
+    stale: Dict[str, Any] = {}
+    for node in _targets(gm):
+        target = node.target
+        key = f"{target._schema.name}.{target._overloadname}"  # type: ignore[union-attr]
+        record = _registry.PLUGINS.get(key)
+        if record is None:
+            continue
+        ours.append(node)
+        if record.op is not target:
+            stale.setdefault(key, []).append(node.name)
+    for key, nodes in stale.items():
+        record = _registry.PLUGINS[key]
+        reason = (
+            f"{record.display} was redefined after its plugin was generated (at {record.source}); Torch-TensorRT has no "
+            f"converter for the new definition, so these nodes run in PyTorch. Call custom_op(\"{record.display}\") "
+            "(or generate_plugin and generate_plugin_converter) again to convert it"
+        )
+        report = record.report(number)
+        for name in nodes:
+            report.not_converted[name] = reason
+        _LOGGER.warning("%s: nodes %s stay in PyTorch: %s", record.display, nodes, reason)
+    if ours and settings is not None:
+        _engine_cache.check_settings(settings, [n.name for n in ours])
+    return gm
+
+
+def install() -> None:
+    """Add ``observe_graph`` to Torch-TensorRT's post-lowering passes (once per process)."""
+    global _INSTALLED
+    if _INSTALLED:
+        return
+    with _LOCK:
+        if _INSTALLED:
+            return
+        try:
+            from torch_tensorrt.dynamo.lowering.passes._aten_lowering_pass import ATEN_POST_LOWERING_PASSES
+        except ImportError:  # pragma: no cover - every supported Torch-TensorRT has it
+            _LOGGER.debug("Torch-TensorRT has no post-lowering pass list; compiles are not numbered")
+            _INSTALLED = True
+            return
+        ATEN_POST_LOWERING_PASSES.add_pass_with_index(observe_graph, None)
+        _INSTALLED = True
