@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+from support import engines
 from support import registry as support_registry
 
 from support import catalogue
@@ -160,14 +161,11 @@ def test_seed_compiles_to_an_aot_engine_that_runs_without_python(tmp_path):
         compiled = torch_tensorrt.compile(model, inputs=[m, n], min_block_size=1)
         for _ in range(300):
             torch.testing.assert_close(compiled(m, n), model(m, n))
-        state = support_registry.record("torchtrt_ex::elementwise_scale_mul").extras["aot"]
-        assert state.reasons == {}, state.reasons
-        engines = [getattr(sub, "engine", None) for _, sub in compiled.named_modules()]
-        raw = [e for e in engines if e is not None]
+        assert support_registry.aot_reasons("torchtrt_ex::elementwise_scale_mul") == {}
+        raw = engines.engines(compiled)
         assert raw, "no TensorRT engine in the compiled module"
-        engine_bytes = _engine_bytes(raw[0])
-        kinds = [layer.params["built"].kind for layer in _ir(raw[0]).layers if layer.kind == "PLUGIN_V3"]
-        assert kinds == ["aot"]
+        engine_bytes = engines.engine_bytes(raw[0])
+        assert [b.kind for b in engines.built_plugins(compiled)] == ["aot"]
     finally:
         handle.remove()
     # A fresh process that never imports the op, the plugin or this package runs the engine.
@@ -194,21 +192,6 @@ print("MAXERR", float((out - (x * (x + y) * 2 + 0.5)).abs().max()))
     # Neither Torch-TensorRT, nor QDP's Python layer, nor the op's module was imported to run it.
     modules = result.stdout.split("MODULES")[1].split("MAXERR")[0]
     assert modules.strip() == "[]", modules
-
-
-def _cuda_engine(engine):
-    """The stand-in ICudaEngine behind a runtime module's engine (2.13: TRTEngine; 2.11: itself)."""
-    if hasattr(engine, "_ir"):
-        return engine
-    return getattr(engine, "cuda_engine", None) or getattr(engine, "engine", None)
-
-
-def _ir(engine):
-    return _cuda_engine(engine)._ir
-
-
-def _engine_bytes(engine):
-    return bytes(_cuda_engine(engine).serialize())
 
 
 # -- Triton's trailing scratch parameters (NOTE [PTX in TensorRT's order]) -----------------------
