@@ -25,6 +25,33 @@ class Assumption:
 
 _ENTRIES = [
     Assumption(
+        "refit-weight-names",
+        "A refittable engine's constant-layer weights are named '<layer name> CONSTANT' "
+        "(Refitter.get_all_weights); Refitter.set_named_weights replaces them by that name.",
+        "Torch-TensorRT's refit path (dynamo/_refit.py, converter_utils.to_trt_weights) records constants "
+        "as '<name> CONSTANT' and looks them up in Refitter.get_all_weights(); TensorRT's refit API "
+        "docs describe weights named by layer and role.",
+        "inferred",
+    ),
+    Assumption(
+        "weight-stripped-serialization",
+        "ICudaEngine.serialize_with_config with SerializationFlag.EXCLUDE_WEIGHTS (refittable engines "
+        "only) writes the engine without its constant weights; they read as zeros until a Refitter "
+        "sets them.",
+        "NvInferRuntime.h SerializationFlag::kEXCLUDE_WEIGHTS ('exclude the weights that can be refitted').",
+        "documented",
+    ),
+    Assumption(
+        "input-shape-outside-profile",
+        "IExecutionContext.set_input_shape with a shape outside the active optimization profile reports "
+        "an error through the logger, returns False and leaves the input's shape unknown (not the "
+        "previous one); output shapes then read as -1 and enqueue reports an error and returns False.",
+        "NvInferRuntime.h IExecutionContext::setInputShape ('returns false if ... outside the "
+        "optimization profile'), getTensorShape ('-1 for dimensions that cannot be computed') and "
+        "enqueueV3 (fails when input shapes are not all specified).",
+        "documented",
+    ),
+    Assumption(
         "callbacks-see-thread-modes",
         "TensorRT's own work (allocation, layer execution) is C++ and never sees Python's "
         "thread-local torch dispatch modes; when TensorRT calls a Python plugin callback it does so "

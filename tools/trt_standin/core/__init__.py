@@ -31,7 +31,7 @@ from ._dims import (
     IExprBuilder,
     PluginTensorDesc,
 )
-from ._engine import EngineInspector, ICudaEngine, IExecutionContext, Runtime
+from ._engine import EngineInspector, ICudaEngine, IExecutionContext, ISerializationConfig, Runtime
 from ._enums import (
     DataType,
     DimensionOperation,

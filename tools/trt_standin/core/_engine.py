@@ -15,7 +15,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
+from ..assumptions import assumed
 from ._native import native_entry
+from ._network_enums import BuilderFlag, SerializationFlag
 from . import _ops
 from ._builder import ENGINE_FORMAT_VERSION, ENGINE_MAGIC, IBuilderConfig, IHostMemory, ILogger
 from ._dims import Dims, _as_dims
@@ -47,6 +49,10 @@ class EngineIR:
     flags: int = 0
     device_type: str = "cpu"
     layer_info: List[str] = field(default_factory=list)
+    refittable: bool = False  # built with BuilderFlag.REFIT / REFIT_IDENTICAL / REFIT_INDIVIDUAL
+
+
+_REFIT_FLAGS = tuple(getattr(BuilderFlag, n, None) for n in ("REFIT", "REFIT_IDENTICAL", "REFIT_INDIVIDUAL"))
 
 
 def _log(logger: Optional[ILogger], severity: Any, msg: str) -> None:
@@ -124,6 +130,7 @@ def compile_network(network: INetworkDefinition, config: IBuilderConfig, logger:
         flags=network._flags,
         device_type=device.type,
         layer_info=[layer.name for layer in network._layers],
+        refittable=any(config.get_flag(f) for f in _REFIT_FLAGS if f is not None),
     )
 
 
@@ -152,7 +159,9 @@ class Runtime:
     def deserialize_cuda_engine(self, serialized_engine: Any) -> Optional["ICudaEngine"]:
         data = bytes(serialized_engine)
         try:
-            return ICudaEngine._from_bytes(data)
+            engine = ICudaEngine._from_bytes(data)
+            engine._logger = self.logger
+            return engine
         except Exception as e:  # TensorRT logs and returns None
             _log(self.logger, _Severity.ERROR, f"Error Code 1: deserialize_cuda_engine failed: {e}")
             return None
@@ -269,7 +278,24 @@ class ICudaEngine:
 
     @property
     def refittable(self) -> bool:
-        return False
+        return bool(getattr(self._ir, "refittable", False))
+
+    def create_serialization_config(self) -> "ISerializationConfig":
+        return ISerializationConfig._make()
+
+    def serialize_with_config(self, config: "ISerializationConfig") -> IHostMemory:
+        """The engine's bytes; with EXCLUDE_WEIGHTS (refittable engines only) every constant is zeroed."""
+        assumed("weight-stripped-serialization")
+        if not config.get_flag(SerializationFlag.EXCLUDE_WEIGHTS):
+            return self.serialize()
+        if not self.refittable:
+            raise RuntimeError("serialize_with_config: EXCLUDE_WEIGHTS needs an engine built with BuilderFlag.REFIT")
+        return IHostMemory._make(_engine_bytes(_replace_constants(self._ir, {})))
+
+    def _set_ir(self, ir: EngineIR) -> None:
+        """Replace the engine's description (a refit): later serialisations write the new one."""
+        self._ir = ir
+        self._bytes = _engine_bytes(ir)
 
     @property
     def hardware_compatibility_level(self) -> Any:
@@ -284,6 +310,60 @@ class ICudaEngine:
 
     def create_engine_inspector(self) -> "EngineInspector":
         return EngineInspector._make(self)
+
+
+class ISerializationConfig:
+    """Flags for ICudaEngine.serialize_with_config."""
+
+    def __init__(self, *args: Any) -> None:
+        raise TypeError("tensorrt.ISerializationConfig: No constructor defined!")
+
+    @classmethod
+    def _make(cls) -> "ISerializationConfig":
+        self = object.__new__(cls)
+        self._flags: set = set()
+        return self
+
+    def set_flag(self, flag: Any) -> bool:
+        self._flags.add(flag)
+        return True
+
+    def clear_flag(self, flag: Any) -> bool:
+        self._flags.discard(flag)
+        return True
+
+    def get_flag(self, flag: Any) -> bool:
+        return flag in self._flags
+
+    @property
+    def flags(self) -> int:
+        return sum(1 << int(f.value) for f in self._flags)
+
+
+def _engine_bytes(ir: EngineIR) -> bytes:
+    return ENGINE_MAGIC + ENGINE_FORMAT_VERSION.to_bytes(4, "little") + pickle.dumps(ir, protocol=4)
+
+
+def weight_names(ir: EngineIR) -> List[str]:
+    """Refittable weights, named as TensorRT names a constant layer's weights: "<layer> CONSTANT"."""
+    assumed("refit-weight-names")
+    return [f"{layer.name} CONSTANT" for layer in ir.layers if layer.kind == "CONSTANT"]
+
+
+def _replace_constants(ir: EngineIR, values: Dict[str, torch.Tensor]) -> EngineIR:
+    """A copy of ``ir`` whose constants are ``values`` by weight name (zeros where absent)."""
+    import copy
+
+    new = copy.copy(ir)
+    new.layers = []
+    for layer in ir.layers:
+        if layer.kind == "CONSTANT":
+            old = layer.params["value"]
+            value = values.get(f"{layer.name} CONSTANT")
+            value = torch.zeros_like(old) if value is None else value.reshape(old.shape).to(old.dtype).cpu().clone()
+            layer = LayerIR(layer.kind, layer.name, {**layer.params, "value": value}, layer.inputs, layer.outputs)
+        new.layers.append(layer)
+    return new
 
 
 class EngineInspector:
@@ -377,6 +457,14 @@ class IExecutionContext:
         if prof is not None:
             lo, _, hi = prof
             if len(shape) != len(lo) or not all(a <= d <= b for a, d, b in zip(lo, shape, hi)):
+                assumed("input-shape-outside-profile")
+                _log(
+                    getattr(self.engine, "_logger", None), _Severity.ERROR,
+                    f"IExecutionContext::setInputShape: Error Code 3: API Usage Error (Supplied shape {list(shape)} "
+                    f"for input {name!r} is outside the optimization profile's range {list(lo)} to {list(hi)}.)",
+                )
+                self._shapes.pop(name, None)  # the input's shape is now unknown, not the previous one
+                self._inferred = None
                 return False
         self._shapes[name] = shape
         self._inferred = None
@@ -387,6 +475,9 @@ class IExecutionContext:
             return Dims(self._shapes[name])
         ir = self.engine._ir
         if name in ir.output_ids:
+            if not self.all_binding_shapes_specified:
+                rank = next(len(s) for n, _, s in ir.outputs if n == name)
+                return Dims([-1] * rank)
             inferred = self._infer()
             return Dims(inferred[ir.output_ids[name]])
         return Dims()
@@ -475,6 +566,11 @@ class IExecutionContext:
         missing = [n for n, _, _ in ir.inputs + ir.outputs if n not in self._addresses]
         if missing:
             raise RuntimeError(f"execute_async_v3: no address set for {missing}")
+        if not self.all_binding_shapes_specified:
+            assumed("input-shape-outside-profile")
+            _log(getattr(self.engine, "_logger", None), _Severity.ERROR,
+                 "IExecutionContext::enqueueV3: Error Code 3: API Usage Error (not all input shapes are specified or valid.)")
+            return False
         device = _device_of(self._addresses[ir.inputs[0][0]] if ir.inputs else 0)
         shapes = self._infer()
         values: Dict[int, Optional[torch.Tensor]] = {}

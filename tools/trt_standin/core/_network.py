@@ -696,5 +696,35 @@ class Permutation:
 
 
 class Refitter:
+    """Replaces the constant weights of a refittable engine in place (by weight name)."""
+
     def __init__(self, engine: Any, logger: Any) -> None:
-        raise NotImplementedError("the TensorRT stand-in cannot refit engines")
+        if not getattr(engine, "refittable", False):
+            raise RuntimeError("Refitter: the engine was not built with BuilderFlag.REFIT")
+        self._engine = engine
+        self._logger = logger
+        self._weights: Dict[str, torch.Tensor] = {}
+
+    def get_all_weights(self) -> List[str]:
+        from ._engine import weight_names
+
+        return weight_names(self._engine._ir)
+
+    @native_entry
+    def set_named_weights(self, name: str, weights: "Weights", location: Any = None) -> bool:
+        if name not in self.get_all_weights():
+            return False
+        self._weights[name] = weights._value.clone()
+        return True
+
+    def get_missing_weights(self) -> List[str]:
+        return [n for n in self.get_all_weights() if n not in self._weights]
+
+    @native_entry
+    def refit_cuda_engine(self) -> bool:
+        from ._engine import _replace_constants
+
+        engine = self._engine
+        current = {f"{layer.name} CONSTANT": layer.params["value"] for layer in engine._ir.layers if layer.kind == "CONSTANT"}
+        engine._set_ir(_replace_constants(engine._ir, {**current, **self._weights}))
+        return True
