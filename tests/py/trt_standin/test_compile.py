@@ -154,3 +154,46 @@ def test_constants_meet_device_data(device, trt_backend):
         assert "CONSTANT" in _engine_layers(compiled)
     x = torch.randn(5, 8, device=device)
     torch.testing.assert_close(compiled(x), model(x))
+
+
+class _TimesTwoPlusOne(torch.nn.Module):
+    def forward(self, x):
+        return x * 2 + 1
+
+
+def test_input_shape_outside_the_profile_raises(trt_backend, device, caplog):
+    """TensorRT refuses a shape outside the engine's profile (set_input_shape returns False, the
+    output shape reads -1, enqueue fails); Torch-TensorRT then raises instead of returning data."""
+    import torch_tensorrt
+
+    spec = torch_tensorrt.Input(min_shape=(2, 8), opt_shape=(4, 8), max_shape=(8, 8), dtype=torch.float32)
+    compiled = torch_tensorrt.compile(_TimesTwoPlusOne().eval(), ir="dynamo", inputs=[spec], min_block_size=1)
+    x = torch.randn(5, 8, device=device)
+    torch.testing.assert_close(compiled(x), x * 2 + 1)
+    with pytest.raises(Exception):
+        compiled(torch.randn(9, 8, device=device))
+    if trt_backend == "standin":
+        assert any("outside the optimization profile" in r.getMessage() for r in caplog.records)
+    torch.testing.assert_close(compiled(x), x * 2 + 1)  # the context still works afterwards
+
+
+@pytest.mark.standin
+def test_engine_cache_reuse_refits_a_weight_stripped_engine(device, tmp_path):
+    """Torch-TensorRT's engine cache on the stand-in: the cached engine is stored without weights
+    and refitted from the new graph, so a model that differs only in constants gets its own."""
+    import torch_tensorrt
+
+    class Scaled(torch.nn.Module):
+        def __init__(self, k):
+            super().__init__()
+            self.k = k
+
+        def forward(self, x):
+            return x * self.k + 1
+
+    settings = dict(min_block_size=1, immutable_weights=False, cache_built_engines=True, reuse_cached_engines=True,
+                    engine_cache_dir=str(tmp_path))
+    x = torch.randn(3, 4, device=device)
+    for k in (2.0, 2.0, 7.0):
+        compiled = torch_tensorrt.compile(Scaled(k).eval(), ir="dynamo", inputs=[x], **settings)
+        torch.testing.assert_close(compiled(x), x * k + 1)

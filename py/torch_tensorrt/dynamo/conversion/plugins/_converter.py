@@ -211,7 +211,7 @@ def make_own_converter(key: str, display: str, use_aot_if_available: bool) -> Ca
         call = bind(API, spec, args, kwargs, is_tensor=_is_trt_tensor, is_constant=_is_trt_constant)
         variant = record.variant(absent_names(spec, call))
         itensors = [
-            get_trt_tensor(ctx, value, f"{spec.display}/{name}/in{i}")
+            get_trt_tensor(ctx, value, f"{spec.display}/{name.lstrip('/')}/in{i}")
             for i, value in enumerate(t for t in call.tensors if t is not None)
         ]
         signatures = [itensor_signature(t) for t in itensors]
@@ -231,7 +231,7 @@ def make_own_converter(key: str, display: str, use_aot_if_available: bool) -> Ca
         layer = ctx.net.add_plugin(plugin(*itensors, **attrs), aot=aot)
         if layer is None:
             raise RuntimeError(f"{plugin_id}: TensorRT returned no plugin layer for node {name}")
-        layer.name = f"{spec.display}/{name}"
+        layer.name = f"{spec.display}/{name.lstrip('/')}"
         label = node.name if node is not None else name
         report.implementations[label] = implementation
         if not aot:
@@ -242,7 +242,7 @@ def make_own_converter(key: str, display: str, use_aot_if_available: bool) -> Ca
             display, layer.name, _engine_cache.layer_digest(record, plugin_id, implementation, list(attrs.values()), signatures)
         )
         _LOGGER.debug("%s: node %s -> %s layer %s (%s)", display, name, implementation, layer.name, plugin_id)
-        return _outputs(layer, spec.num_outputs, f"{spec.display}/{name}")
+        return _outputs(layer, spec.num_outputs, layer.name)
 
     return converter
 
@@ -354,7 +354,7 @@ def make_foreign_converter(spec: OpSpec, plugin_def: Any, use_aot: bool) -> Call
         call = bind(API, spec, args, kwargs, is_tensor=_is_trt_tensor, is_constant=_is_trt_constant)
         by_name = {a.name: t for a, t in zip(spec.tensor_args, call.tensors)}
         ordered = [by_name[n] for n in tensor_names] if set(tensor_names) <= set(by_name) else list(call.tensors)
-        itensors = [get_trt_tensor(ctx, v, f"{spec.display}/{name}/in{i}") for i, v in enumerate(ordered)]
+        itensors = [get_trt_tensor(ctx, v, f"{spec.display}/{name.lstrip('/')}/in{i}") for i, v in enumerate(ordered)]
         values = {a.name: v for a, v in zip(spec.attribute_args, call.attributes)}
         attrs = {n: _foreign_attribute(spec, n, values[n], ann) for n, ann in attr_annotations.items()}
         aot = use_aot
@@ -369,8 +369,8 @@ def make_foreign_converter(spec: OpSpec, plugin_def: Any, use_aot: bool) -> Call
                 _handwritten.install(spec.display, plugin_def.plugin_id)
         plugin = getattr(getattr(trtp.op, spec.namespace), spec.name)
         layer = ctx.net.add_plugin(plugin(*itensors, **attrs), aot=aot)
-        layer.name = f"{spec.display}/{name}"
-        return _outputs(layer, spec.num_outputs, f"{spec.display}/{name}")
+        layer.name = f"{spec.display}/{name.lstrip('/')}"
+        return _outputs(layer, spec.num_outputs, layer.name)
 
     return converter
 

@@ -296,12 +296,11 @@ class JitRuntime:
             where = f"returned {len(real)} outputs where the fake kernel says {len(fake)}"
         else:
             index = next(i for i, (f, r) in enumerate(zip(fake, real)) if f != r)
-            where = (f"output {index} is {_describe([real[index]])} where the fake kernel says "
-                     f"{_describe([fake[index]])}")
+            where = f"output {index} is {_describe_one(real[index])} where the fake kernel says {_describe_one(fake[index])}"
         raise PluginRuntimeError(
             f"{self.variant.spec.display}: the op's real kernel disagrees with its fake kernel: {where}. "
             f"TensorRT built its buffers from the fake kernel (register_fake), so nothing was copied. "
-            "Make the fake kernel return what the op returns (shape and dtype) for these inputs"
+            "Make the fake kernel return what the op returns (shape and dtype) for these inputs."
         )
 
     def _verified(self, strategy: Strategy, name: str, attributes: Tuple[Any, ...], call_key: CallKey) -> Strategy:
@@ -347,14 +346,13 @@ class JitRuntime:
         )
 
 
+def _describe_one(output: Tuple[Any, Any]) -> str:
+    shape, dtype = output
+    return f"a {shape}" if dtype is None else f"{str(dtype).replace('torch.', '')}{list(shape)}"
+
+
 def _describe(outputs: Sequence[Tuple[Any, Any]]) -> str:
-    parts = []
-    for shape, dtype in outputs:
-        if dtype is None:
-            parts.append(f"a {shape}")
-        else:
-            parts.append(f"{str(dtype).replace('torch.', '')}{list(shape)}")
-    return "(" + ", ".join(parts) + ")"
+    return "(" + ", ".join(_describe_one(o) for o in outputs) + ")"
 
 
 class _NullContext:

@@ -538,3 +538,307 @@ def test_10_user_op_named_like_a_variant_does_not_collide(trt_backend, ops, hand
     torch.testing.assert_close(compiled(x), x * 2 + x - 7)
     assert "nswr10b::f-without-b" in _qdp_ids("nswr10b") and "nswr10b::f__without_b" in _qdp_ids("nswr10b")
     assert not any("hand-written" in r.getMessage() for r in caplog.records)
+
+
+# -- 11-14. notebook cells run again --------------------------------------------------------------------
+def test_11_redefined_triton_kernel_is_used_by_recompiles_and_running_engines(trt_backend, ops, handles, device):
+    """Re-running the cell that defines the kernel: eager, a recompiled model and an engine built
+    before all use the new kernel, at shapes seen before and new ones."""
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op
+
+    packet = ops.custom_packet("nswr11::k", _typed(kernels8.launch_current_kernel), lambda x: torch.empty_like(x))
+    handles.append(custom_op("nswr11::k"))
+    with _kernel(kernels8.times_two_kernel):
+        dynamic = _compile(lambda t: packet(t) + 0, [_dynamic((2, 8), (4, 8), (16, 8))])
+        x4 = torch.randn(4, 8, device=device)
+        torch.testing.assert_close(dynamic(x4), x4 * 2)
+        static = _compile(lambda t: packet(t) + 0, [x4])
+        torch.testing.assert_close(static(x4), x4 * 2)
+    with _kernel(kernels8.times_three_kernel):  # the cell defining the kernel ran again
+        x9 = torch.randn(9, 8, device=device)
+        torch.testing.assert_close(packet(x4), x4 * 3)  # eager
+        torch.testing.assert_close(dynamic(x4), x4 * 3)  # a shape this engine ran before
+        torch.testing.assert_close(dynamic(x9), x9 * 3)  # a new shape
+        recompiled = _compile(lambda t: packet(t) + 0, [x4])
+        torch.testing.assert_close(recompiled(x4), x4 * 3)
+
+
+def test_12_reregistered_fake_kernel_is_used_by_recompiles(trt_backend, ops, handles, device):
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op
+
+    def halve(x: torch.Tensor) -> torch.Tensor:
+        return x[:, : x.shape[1] // 2].clone()
+
+    packet = ops.custom_packet("nswr12::halve", halve, lambda x: x.new_empty((x.shape[0], x.shape[1])))  # wrong
+    handles.append(custom_op("nswr12::halve"))
+    x = torch.randn(3, 8, device=device)
+    with pytest.raises(Exception, match="disagrees with its fake kernel"):
+        _compile(lambda t: packet(t) * 2, [x])(x)
+    torch.library.register_fake("nswr12::halve")(lambda x: x.new_empty((x.shape[0], x.shape[1] // 2)))  # fixed
+    compiled = _compile(lambda t: packet(t) * 2, [x])
+    assert not _runs_in_pytorch(compiled, packet)
+    out = compiled(x)
+    assert out.shape == (3, 4)
+    torch.testing.assert_close(out, x[:, :4] * 2)
+
+
+def test_13_redefined_op_is_reported_until_custom_op_runs_again(trt_backend, ops, handles, device, caplog):
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op, plugin_status
+
+    def times(x: torch.Tensor) -> torch.Tensor:
+        return x * 2
+
+    ops.custom_packet("nswr13::times", times, lambda x: torch.empty_like(x))
+    handles.append(custom_op("nswr13::times"))
+
+    def times_again(x: torch.Tensor) -> torch.Tensor:  # the op's cell, edited and run again
+        return x * 3
+
+    from torch._library.custom_ops import OPDEFS
+
+    OPDEFS.pop("nswr13::times", None)
+    packet = ops.custom_packet("nswr13::times", times_again, lambda x: torch.empty_like(x))
+    x = torch.randn(2, 5, device=device)
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        compiled = _compile(lambda t: packet(t) + 1, [x])
+    torch.testing.assert_close(compiled(x), x * 3 + 1)
+    status = plugin_status("nswr13::times")
+    assert status.stale is not None and "redefined" in status.stale
+    (reason,) = status.not_converted.values()
+    assert 'Call custom_op("nswr13::times")' in reason, reason
+    assert any("stay in PyTorch" in r.getMessage() and "redefined" in r.getMessage() for r in caplog.records)
+    handles.append(custom_op("nswr13::times"))  # the user runs the custom_op cell again
+    compiled = _compile(lambda t: packet(t) + 1, [x])
+    assert not _runs_in_pytorch(compiled, packet)
+    torch.testing.assert_close(compiled(x), x * 3 + 1)
+    assert plugin_status("nswr13::times").stale is None
+
+
+def test_14_custom_op_cell_run_again_returns_the_live_registration(trt_backend, ops, handles, device):
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op
+
+    def times(x: torch.Tensor) -> torch.Tensor:
+        return x * 5
+
+    packet = ops.custom_packet("nswr14::times", times, lambda x: torch.empty_like(x))
+    custom_op("nswr14::times")  # handle dropped, as a notebook cell's result is
+    again = custom_op("nswr14::times")
+    handles.append(again)
+    assert again is custom_op("nswr14::times") and again.active
+    x = torch.randn(3, 2, device=device)
+    compiled = _compile(lambda t: packet(t) + 1, [x])
+    assert not _runs_in_pytorch(compiled, packet)
+    torch.testing.assert_close(compiled(x), x * 5 + 1)
+
+
+def test_14_removed_plugin_leaves_nothing_in_qdp_and_custom_op_works_again(trt_backend, ops, handles, device, caplog):
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op, generate_plugin, generate_plugin_converter
+
+    def times(x: torch.Tensor) -> torch.Tensor:
+        return x * 4
+
+    packet = ops.custom_packet("nswr14b::times", times, lambda x: torch.empty_like(x))
+    plugin = generate_plugin("nswr14b::times")
+    handles.append(generate_plugin_converter("nswr14b::times"))
+    plugin.remove()
+    x = torch.randn(2, 3, device=device)
+    compiled = _compile(lambda t: packet(t) - 1, [x])
+    torch.testing.assert_close(compiled(x), x * 4 - 1)
+    assert _qdp_ids("nswr14b") == []  # nothing was put back into QDP's registry
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        handles.append(custom_op("nswr14b::times"))
+    assert not any("hand-written" in r.getMessage() for r in caplog.records)
+    compiled = _compile(lambda t: packet(t) - 1, [x])
+    assert not _runs_in_pytorch(compiled, packet)
+    torch.testing.assert_close(compiled(x), x * 4 - 1)
+
+
+# -- 15. status per compile --------------------------------------------------------------------------------
+def test_15_not_converted_reports_each_compile_separately(trt_backend, ops, handles, device):
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op, plugin_status
+
+    def scale(x: torch.Tensor, k: int) -> torch.Tensor:
+        return x * k
+
+    def fake(x, k):
+        if k == 3 and not torch.compiler.is_exporting():  # export succeeds; the plugin's trace fails
+            raise ValueError("k=3 is not supported")
+        return torch.empty_like(x)
+
+    packet = ops.custom_packet("nswr15::scale", scale, fake)
+    handles.append(custom_op("nswr15::scale"))
+    x = torch.randn(5, 3, device=device)
+    a = _compile(lambda t: packet(t, 3) + packet(t * 2, 3), [x])  # model A: both nodes stay in PyTorch
+    status_a = plugin_status("nswr15::scale")
+    assert len(status_a.not_converted) == 2 and status_a.compile is not None, status_a.not_converted
+    b = _compile(lambda t: packet(t, 1) + packet(t, 2), [x])  # model B: same node names, both converted
+    status_b = plugin_status("nswr15::scale")
+    assert status_b.not_converted == {} and status_b.compile > status_a.compile
+    assert set(status_b.implementations) == set(status_a.not_converted)  # the same node names...
+    assert status_b.history[-2].not_converted == status_a.not_converted  # ...reported per compile
+    torch.testing.assert_close(a(x), x * 3 + x * 6)
+    torch.testing.assert_close(b(x), x * 3)
+
+
+# -- 16. errors raised by the op's body at run time -------------------------------------------------------
+def test_16_body_error_names_op_layer_and_shapes(trt_backend, ops, handles, device):
+    from torch_tensorrt.dynamo.conversion.plugins import PluginRuntimeError, custom_op
+
+    def picky(x: torch.Tensor) -> torch.Tensor:
+        if bool((x == 123.0).any()):
+            raise ValueError("123 is not allowed")
+        return x + 1
+
+    packet = ops.custom_packet("nswr16::picky", picky, lambda x: torch.empty_like(x))
+    handles.append(custom_op("nswr16::picky"))
+    x = torch.randn(2, 3, device=device)
+    compiled = _compile(lambda t: packet(t) * 2, [x])
+    torch.testing.assert_close(compiled(x), (x + 1) * 2)
+    bad = x.clone()
+    bad[1, 2] = 123.0
+    with pytest.raises(PluginRuntimeError) as info:
+        compiled(bad)
+    assert str(info.value) == (
+        "nswr16::picky: the op failed in TensorRT's enqueue of layer nswr16::picky/picky (plugin nswr16::picky) "
+        "for input shapes [(2, 3)] and dtypes ['float32']: ValueError: 123 is not allowed"
+    )
+    assert isinstance(info.value.__cause__, ValueError)
+
+
+# -- 17. Torch-TensorRT's engine cache ---------------------------------------------------------------------
+_CACHE = dict(immutable_weights=False, cache_built_engines=True, reuse_cached_engines=True)
+
+
+def test_17_engine_cache_never_serves_an_engine_built_for_other_attribute_values(trt_backend, ops, handles, device, tmp_path, monkeypatch):
+    """Two models that differ only in an attribute value have the same engine-cache hash: the
+    second must not get the first one's engine."""
+    from torch_tensorrt.dynamo.conversion.plugins import PluginGenerationError, custom_op
+
+    monkeypatch.setenv("TORCH_TRT_PLUGINS_CACHE", str(tmp_path / "plugins"))
+
+    def scale(x: torch.Tensor, a: float) -> torch.Tensor:
+        return x * a
+
+    packet = ops.custom_packet("nswr17::scale", scale, lambda x, a: torch.empty_like(x))
+    handles.append(custom_op("nswr17::scale"))
+    x = torch.randn(3, 4, device=device)
+    settings = dict(_CACHE, engine_cache_dir=str(tmp_path / "engines"))
+    first = _compile(lambda t: packet(t, 2.0) * 1, [x], **settings)
+    torch.testing.assert_close(first(x), x * 2)
+    again = _compile(lambda t: packet(t, 2.0) * 1, [x], **settings)  # same definition: reused
+    torch.testing.assert_close(again(x), x * 2)
+    with pytest.raises(PluginGenerationError, match=re.escape("Torch-TensorRT's engine cache holds an engine for this graph")):
+        _compile(lambda t: packet(t, 3.0) * 1, [x], **settings)(x)
+    rebuilt = _compile(lambda t: packet(t, 3.0) * 1, [x], **dict(settings, reuse_cached_engines=False))
+    torch.testing.assert_close(rebuilt(x), x * 3)
+    reused = _compile(lambda t: packet(t, 3.0) * 1, [x], **settings)  # the rebuilt engine is now cached
+    torch.testing.assert_close(reused(x), x * 3)
+
+
+@pytest.mark.parametrize("changed", ["default5", "fake_half"], ids=["schema_default", "fake_kernel_dtype"])
+def test_17_engine_cache_in_a_new_process_after_the_op_changed(trt_backend, tmp_path, changed):
+    """A schema default or a fake kernel changed between two processes sharing an engine cache."""
+    import json
+    import os
+    import pathlib
+    import subprocess
+    import sys
+
+    tests = pathlib.Path(__file__).resolve().parents[4]
+    env = dict(os.environ, PYTHONPATH=str(tests), TORCH_TRT_PLUGINS_CACHE=str(tmp_path / "plugins"))
+
+    def child(definition: str, reuse: bool) -> dict:
+        result = subprocess.run(
+            [sys.executable, "-m", "support.engine_cache_child", definition, str(tmp_path / "engines"), "1" if reuse else "0"],
+            capture_output=True, text=True, timeout=600, env=env, cwd=str(tests),
+        )
+        assert result.stdout.strip(), result.stderr[-3000:]
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    built = child("default2", reuse=True)
+    assert built == {"dtype": "torch.float32", "expected_dtype": "torch.float32", "max_error": 0.0}, built
+    stale = child(changed, reuse=True)
+    assert "Torch-TensorRT's engine cache holds an engine for this graph that was built for another definition" in stale.get("error", ""), stale
+    fresh = child(changed, reuse=False)
+    assert "error" not in fresh and fresh["dtype"] == fresh["expected_dtype"] and fresh["max_error"] == 0.0, fresh
+
+
+def test_17_running_engine_checks_output_dtypes_against_the_fake_kernel(trt_backend, ops, handles, device):
+    """An engine built before the fake kernel changed its output dtype: the run-time check compares
+    dtypes (and counts), not only shapes, and says that the fake kernel changed."""
+    from torch_tensorrt.dynamo.conversion.plugins import PluginRuntimeError, custom_op
+
+    def double(x: torch.Tensor) -> torch.Tensor:
+        return x * 2
+
+    packet = ops.custom_packet("nswr17c::double", double, lambda x: torch.empty_like(x))
+    handles.append(custom_op("nswr17c::double"))
+    compiled = _compile(lambda t: packet(t) + 1, [_dynamic((1, 4), (3, 4), (8, 4))])
+    x = torch.randn(3, 4, device=device)
+    torch.testing.assert_close(compiled(x), x * 2 + 1)
+    torch.library.register_fake("nswr17c::double")(lambda x: torch.empty_like(x, dtype=torch.float16))
+    with pytest.raises(PluginRuntimeError, match=re.escape(
+        "TensorRT's output buffers are (float32[5, 4]) for input shapes [(5, 4)], but the fake kernel gives "
+        "(float16[5, 4]) for them"
+    )) as info:
+        compiled(torch.randn(5, 4, device=device))
+    assert "the fake kernel was registered again after the engine was built (rebuild the engine)" in str(info.value)
+
+
+# -- 18. torch_compile: engines built inside Torch-TensorRT's fake mode ---------------------------------
+@pytest.mark.parametrize("body", ["triton_launch", "torch_copy"])
+def test_18_plugins_built_inside_torch_tensorrts_fake_mode(trt_backend, ops, handles, device, body):
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op
+
+    if body == "triton_launch":
+        fn = _typed(kernels8.launch_current_kernel)
+    else:
+        def fn(x: torch.Tensor) -> torch.Tensor:
+            return x * 2
+
+    qualname = f"nswr18_{body}::twice"
+    packet = ops.custom_packet(qualname, fn, lambda x: torch.empty_like(x))
+    handles.append(custom_op(qualname))
+    x = torch.randn(4, 9, device=device)
+    with _kernel(kernels8.times_two_kernel):
+        compiled = _compile(lambda t: packet(t) + 1, [x], ir="torch_compile")
+        for _ in range(2):
+            fresh = torch.randn(4, 9, device=device)
+            torch.testing.assert_close(compiled(fresh), fresh * 2 + 1)
+    assert set(support_registry.implementations(qualname).values()) == {"JIT"}
+    expected = {"launch"} if body == "triton_launch" else {"copy"}
+    assert set(support_registry.record(qualname).runtime().chosen.values()) == expected
+
+
+# -- 19. truncate_double, and no deprecated torch API ------------------------------------------------------
+def test_19_truncate_double_converts_the_op_in_float32(trt_backend, ops, handles, device):
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op
+
+    def cube(x: torch.Tensor) -> torch.Tensor:
+        return x * x * x
+
+    packet = ops.custom_packet("nswr19::cube", cube, lambda x: torch.empty_like(x))
+    handles.append(custom_op("nswr19::cube"))
+    x = torch.randn(3, 5, device=device, dtype=torch.float64)
+    compiled = _compile(lambda t: packet(t) + 1, [x], truncate_double=True)
+    assert not _runs_in_pytorch(compiled, packet)
+    assert set(support_registry.implementations("nswr19::cube").values()) == {"JIT"}
+    fresh = torch.randn(3, 5, device=device, dtype=torch.float64)
+    torch.testing.assert_close(compiled(fresh).double(), fresh ** 3 + 1, rtol=1e-5, atol=1e-5)
+
+
+def test_19_dynamic_compile_uses_no_deprecated_shape_env_api(trt_backend, ops, handles, device):
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op
+
+    def cube(x: torch.Tensor) -> torch.Tensor:
+        return x * x * x
+
+    packet = ops.custom_packet("nswr19b::cube", cube, lambda x: torch.empty_like(x))
+    handles.append(custom_op("nswr19b::cube"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        compiled = _compile(lambda t: packet(t) - 1, [_dynamic((1, 3), (4, 3), (9, 3))])
+    ours = [w for w in caught if "size_hint" in str(w.message) or "plugins" in (w.filename or "")]
+    assert ours == [], [f"{w.filename}:{w.lineno}: {w.message}" for w in ours]
+    x = torch.randn(7, 3, device=device)
+    torch.testing.assert_close(compiled(x), x ** 3 - 1)
