@@ -32,6 +32,7 @@ import json
 import logging
 import os
 import re
+import struct
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
@@ -129,6 +130,13 @@ def _jit_function(kernel: Any) -> Any:
     return JITFunction(kernel.fn)
 
 
+def _exact_repr(value: Any) -> str:
+    """A cache-key text for a constant: floats by their bits (-0.0, NaN payloads stay distinct)."""
+    if isinstance(value, float):
+        return "float:" + struct.pack("<d", value).hex()
+    return f"{type(value).__name__}:{value!r}"
+
+
 def kernel_fingerprint(jit: Any) -> str:
     """Hash of everything in Python that the kernel's PTX depends on.
 
@@ -215,7 +223,7 @@ def compile_launch(
                 "source": kernel_fingerprint(jit),
                 "name": jit.__name__,
                 "signature": signature,
-                "constexprs": {k: repr(v) for k, v in constexprs.items()},
+                "constexprs": {k: _exact_repr(v) for k, v in constexprs.items()},
                 "divisible": divisible,
                 "options": {k: repr(v) for k, v in sorted(options.items())},
                 "target": target,

@@ -173,6 +173,29 @@ def test_cache_hit_miss_and_damaged_entries(catalogue_plugins, monkeypatch, tmp_
     assert any("does not match this launch" in r.getMessage() for r in caplog.records)
 
 
+def test_cache_keys_float_constants_by_their_bits(catalogue_plugins, monkeypatch, tmp_path):
+    """-0.0 and 0.0 (and two NaN payloads) are different kernels: they never share a cache entry."""
+    import dataclasses
+    import struct
+
+    from torch_tensorrt.dynamo.conversion.plugins import _capture
+
+    monkeypatch.setenv("TORCH_TRT_PLUGINS_CACHE", str(tmp_path))
+    captured = scale_mul_capture()
+    b = captured.arg_names.index("b")
+
+    def with_b(value: float) -> Any:
+        args = list(captured.args)
+        args[b] = _capture.ArgSource("value", value=value)
+        return dataclasses.replace(captured, args=tuple(args))
+
+    nan_a = struct.unpack("<d", bytes.fromhex("000000000000f87f"))[0]
+    nan_b = struct.unpack("<d", bytes.fromhex("010000000000f87f"))[0]
+    for value in (0.0, -0.0, nan_a, nan_b, 0.0):
+        _compile(with_b(value))
+    assert len([p for p in tmp_path.rglob("*.json") if p.is_file()]) == 4
+
+
 def test_a_kernel_whose_ptx_takes_other_parameters_is_refused(catalogue_plugins, monkeypatch, tmp_path):
     """PR 4435 review point: the extra-argument count is checked against the kernel's PTX."""
     from torch_tensorrt.dynamo.conversion.plugins import _triton_aot

@@ -13,8 +13,9 @@ import torch
 from support import registry as support_registry
 
 
-def _define_scale(ops, namespace, out_schema, calls):
-    """``ns::scale(Tensor x, float a) -> Tensor`` with an ``out`` overload of ``out_schema``."""
+def _define_scale(ops, namespace, out_schema, calls, out_factor=0.0):
+    """``ns::scale(Tensor x, float a) -> Tensor`` with an ``out`` overload of ``out_schema``
+    (which computes ``x * (a + out_factor)``: a nonzero ``out_factor`` plays a buggy overload)."""
     lib = ops.library(namespace)
     lib.define("scale(Tensor x, float a) -> Tensor")
     lib.define(out_schema)
@@ -25,7 +26,7 @@ def _define_scale(ops, namespace, out_schema, calls):
 
     def scale_out(x, a, *, out):
         calls.append("out")
-        torch.mul(x, a, out=out)
+        torch.mul(x, a + out_factor, out=out)
         return out
 
     lib.impl("scale", scale, "CompositeExplicitAutograd")
@@ -121,3 +122,61 @@ def test_copy_fallback_handles_bf16_buffers(trt_backend, ops, handles, device):
         assert got.dtype == torch.bfloat16
         torch.testing.assert_close(got, mix(x, y))
     assert set(support_registry.record("rt_bf16::mix").runtime().chosen.values()) == {"copy"}
+
+
+def _define_buggy_out(ops, namespace, calls):
+    """``ns::scale`` whose ``out`` overload computes something else than the op (a bug in the op)."""
+    schema = "scale.out(Tensor x, float a, *, Tensor(a!) out) -> Tensor(a!)"
+    return _define_scale(ops, namespace, schema, calls, out_factor=1.0)
+
+
+@pytest.mark.parametrize("how", ["keyword", "environment"])
+def test_verification_compares_the_first_enqueue_with_the_op(trt_backend, ops, handles, device, monkeypatch, how):
+    """verify=True (or TORCH_TRT_PLUGINS_VERIFY=1) runs the op next to the first enqueue of every
+    identity and fails loudly on a difference: here the op's out= overload disagrees with it."""
+    import torch_tensorrt
+    from torch_tensorrt.dynamo.conversion.plugins import PluginRuntimeError, custom_op
+
+    calls = []
+    packet = _define_buggy_out(ops, f"rt_verify_{how}", calls)
+    if how == "environment":
+        monkeypatch.setenv("TORCH_TRT_PLUGINS_VERIFY", "1")
+        handles.append(custom_op(f"rt_verify_{how}::scale"))
+    else:
+        handles.append(custom_op(f"rt_verify_{how}::scale", verify=True))
+
+    class Model(torch.nn.Module):
+        def forward(self, x):
+            return packet(x, 2.0) + 0
+
+    x = torch.randn(3, 7, device=device)
+    with pytest.raises(Exception) as info:
+        compiled = torch_tensorrt.compile(Model().eval(), ir="dynamo", inputs=[x], min_block_size=1)
+        compiled(x)
+    error = info.value
+    while error is not None and not isinstance(error, PluginRuntimeError):
+        error = error.__cause__
+    assert error is not None, repr(info.value)
+    assert str(error).startswith(
+        f"rt_verify_{how}::scale: verification failed for inputs (x: float32[3, 7]), attributes (a=2.0): "
+        "output 0 of the 'out' enqueue strategy differs from running the op: Tensor-likes are not close!"
+    ), str(error)
+
+
+def test_without_verification_the_out_overload_is_trusted(trt_backend, ops, handles, device):
+    """(The counterpart of the verification test: the same op, unverified, returns what out= writes.)"""
+    import torch_tensorrt
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op
+
+    calls = []
+    packet = _define_buggy_out(ops, "rt_verify_off", calls)
+    handles.append(custom_op("rt_verify_off::scale"))
+
+    class Model(torch.nn.Module):
+        def forward(self, x):
+            return packet(x, 2.0) + 0
+
+    x = torch.randn(3, 7, device=device)
+    compiled = torch_tensorrt.compile(Model().eval(), ir="dynamo", inputs=[x], min_block_size=1)
+    torch.testing.assert_close(compiled(x), x * 3.0)
+    assert "out" in calls
