@@ -22,4 +22,10 @@ def reenable_qdp_on_standin() -> bool:
     if importlib.util.find_spec("tensorrt.plugin") is None:
         return False
     _features.ENABLED_FEATURES = _features.ENABLED_FEATURES._replace(qdp_plugin=True)
+    import torch_tensorrt
+
+    # 2.11 also binds the tuple in the package namespace at import (torch_tensorrt.ENABLED_FEATURES),
+    # which upstream's own tests and tutorials read.
+    if hasattr(torch_tensorrt, "ENABLED_FEATURES"):
+        torch_tensorrt.ENABLED_FEATURES = _features.ENABLED_FEATURES
     return True

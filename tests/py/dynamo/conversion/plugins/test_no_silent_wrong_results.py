@@ -16,7 +16,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 import pytest
 import torch
 
-from support import kernels8
+from support import aot_impls, kernels8
 from support import registry as support_registry
 
 LOGGER = "torch_tensorrt.dynamo.conversion.plugins"
@@ -263,29 +263,6 @@ def test_06_device_synchronisation_in_a_captured_body_is_refused(trt_backend, op
     assert any("synchronises the device (torch.cuda.synchronize)" in r for r in reasons.values()), reasons
 
 
-def _attach_aot_impl(plugin_id: str, ptx_of: Callable[[], Any], extra_args: int = 1) -> Callable[..., Any]:
-    """A hand-written ``@trtp.aot_impl`` as upstream's tutorials write it (x, outputs, tactic)."""
-    from typing import Tuple as T, Union
-
-    import tensorrt.plugin as trtp
-
-    def aot_impl(
-        x: trtp.TensorDesc, outputs: T[trtp.TensorDesc], tactic: int
-    ) -> T[Union[str, bytes], Union[str, bytes], trtp.KernelLaunchParams, trtp.SymExprs]:
-        compiled = ptx_of()
-        n = x.shape_expr.numel()
-        launch = trtp.KernelLaunchParams()
-        launch.grid_x = trtp.cdiv(n, kernels8.BLOCK)
-        launch.block_x = compiled.metadata.num_warps * 32
-        launch.shared_mem = compiled.metadata.shared
-        extras = trtp.SymIntExprs(extra_args)
-        for i in range(extra_args):
-            extras[i] = trtp.SymInt32(n)
-        return compiled.metadata.name, compiled.asm["ptx"], launch, extras
-
-    return trtp.aot_impl(plugin_id)(aot_impl)
-
-
 def test_06_handwritten_aot_impl_takes_precedence_over_automatic_aot(trt_backend, ops, handles, gpu_target, device, caplog):
     """generate_plugin, then a hand-written aot_impl, then generate_plugin_converter (upstream's
     NVRTC tutorial flow): the engine's layer is the hand-written kernel, not ours and not JIT."""
@@ -294,7 +271,7 @@ def test_06_handwritten_aot_impl_takes_precedence_over_automatic_aot(trt_backend
 
     packet = ops.custom_packet("nswr6c::add_one", _typed(kernels8.add_one), lambda x: torch.empty_like(x))
     handles.append(generate_plugin("nswr6c::add_one"))
-    _attach_aot_impl("nswr6c::add_one", kernels8.add_one_ptx)
+    aot_impls.attach_aot_impl("nswr6c::add_one", kernels8.add_one_ptx)
     handles.append(generate_plugin_converter("nswr6c::add_one", supports_dynamic_shapes=True))
     x = torch.randn(4, 40, device=device)
     with caplog.at_level(logging.INFO, logger=LOGGER):
@@ -316,27 +293,6 @@ def _built(compiled: Any) -> List[Any]:
 
 
 # -- 7. hand-written trtp.register + aot_impl with Triton's scratch parameters ----------------------------
-def _handwritten_add_one(namespace: str, *, jit: bool, ptx_of: Callable[[], Any]) -> None:
-    from typing import Tuple as T
-
-    import tensorrt.plugin as trtp
-
-    def desc(x: trtp.TensorDesc) -> T[trtp.TensorDesc]:
-        return x.like()
-
-    trtp.register(f"{namespace}::add_one")(desc)
-    if jit:
-        def impl(x: trtp.Tensor, outputs: T[trtp.Tensor], stream: int) -> None:
-            from torch_tensorrt.dynamo.conversion.plugins._buffers import tensor_from_buffer
-
-            device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-            view = lambda t: tensor_from_buffer(t.data_ptr, t.shape, t.strides, torch.float32, device)  # noqa: E731
-            view(outputs[0]).copy_(view(x) + 1)
-
-        trtp.impl(f"{namespace}::add_one")(impl)
-    _attach_aot_impl(f"{namespace}::add_one", ptx_of)
-
-
 def test_07_handwritten_triton_ptx_with_scratch_parameters_fits_tensorrt(trt_backend, ops, fresh_qdp_namespace, handles, device, caplog):
     """Upstream's aot_plugin tutorial: hand-written register + aot_impl returning triton.compile PTX,
     then generate_plugin_converter. The PTX's unused trailing parameters are removed (INFO)."""
@@ -345,7 +301,7 @@ def test_07_handwritten_triton_ptx_with_scratch_parameters_fits_tensorrt(trt_bac
 
     namespace = fresh_qdp_namespace
     packet = ops.custom_packet(f"{namespace}::add_one", _typed(kernels8.add_one), lambda x: torch.empty_like(x))
-    _handwritten_add_one(namespace, jit=False, ptx_of=kernels8.add_one_ptx)
+    aot_impls.handwritten_add_one(namespace, jit=False, ptx_of=kernels8.add_one_ptx)
     assert len(_entry(kernels8.add_one_ptx())) == 5  # Triton's own PTX: 3 + global/profile scratch
     handles.append(generate_plugin_converter(f"{namespace}::add_one", use_aot_if_available=True))
     x = torch.randn(3, 50, device=device)
@@ -391,7 +347,7 @@ def test_07_handwritten_ptx_that_reads_scratch_is_not_launched(trt_backend, ops,
 
     namespace = fresh_qdp_namespace
     packet = ops.custom_packet(f"{namespace}::add_one", _typed(kernels8.add_one), lambda x: torch.empty_like(x))
-    _handwritten_add_one(namespace, jit=jit, ptx_of=_ReadsScratch)
+    aot_impls.handwritten_add_one(namespace, jit=jit, ptx_of=_ReadsScratch)
     handles.append(generate_plugin_converter(f"{namespace}::add_one", use_aot_if_available=True))
     x = torch.randn(2, 20, device=device)
     compiled = _compile(lambda t: packet(t) * 3, [x])
