@@ -6,9 +6,11 @@
 #   R=/work/.mirror/pytorch+TensorRT/repo; U=.carry/upstream
 #   mkdir -p $U/examples $U/tests/py/dynamo/automatic_plugin $U/tests/py/dynamo/conversion
 #   for f in nvrtc_aot_plugin aot_plugin auto_generate_plugins; do git -C $R show main:examples/dynamo/$f.py > $U/examples/$f.py; done
+#   B=release/2.11   # the tests of the Torch-TensorRT release installed there (its harness defaults to
+#                    # the Python runtime; main's needs the C++ runtime a python-only install lacks)
 #   for f in __init__ test_automatic_plugin test_automatic_plugin_with_attrs; do
-#     git -C $R show main:tests/py/dynamo/automatic_plugin/$f.py > $U/tests/py/dynamo/automatic_plugin/$f.py; done
-#   git -C $R show main:tests/py/dynamo/conversion/harness.py > $U/tests/py/dynamo/conversion/harness.py
+#     git -C $R show $B:tests/py/dynamo/automatic_plugin/$f.py > $U/tests/py/dynamo/automatic_plugin/$f.py; done
+#   git -C $R show $B:tests/py/dynamo/conversion/harness.py > $U/tests/py/dynamo/conversion/harness.py
 #   touch $U/tests/__init__.py $U/tests/py/__init__.py $U/tests/py/dynamo/__init__.py $U/tests/py/dynamo/conversion/__init__.py
 #
 # and put the wheels they need beside it in .carry/extra (parameterized, expecttest; cuda-core<0.5

@@ -145,7 +145,7 @@ def bench_shape_query(args: argparse.Namespace) -> Dict[str, Any]:
             query()
             per_impl[ns] = _median_us(query, args.repeats, args.inner)
         results["dynamic" if dynamic else "static"] = per_impl
-    traces = PLUGINS["bench_ours::scale_mul"].programs.traces
+    traces = PLUGINS["bench_ours::scale_mul.default"].programs.traces
     rows = [
         (kind, r["bench_upstream"], r["bench_ours"], r["bench_upstream"] / r["bench_ours"]) for kind, r in results.items()
     ]
@@ -236,7 +236,7 @@ def bench_enqueue(args: argparse.Namespace) -> Dict[str, Any]:
     raw()
     results["raw_triton"] = _median_us(raw, args.repeats, args.inner)
     torch.cuda.synchronize()
-    strategies = set(PLUGINS["bench_ours::scale_mul"].runtime().chosen.values())
+    strategies = set(PLUGINS["bench_ours::scale_mul.default"].runtime().chosen.values())
     raw_us = results["raw_triton"]
     print("| path (seed op, 64x64 fp32) | host us per call | vs raw Triton launch |")
     print("|---|---|---|")
@@ -267,7 +267,7 @@ def bench_aot(args: argparse.Namespace) -> Dict[str, Any]:
     define_ops(["bench_ours", "bench_upstream"], "cuda")
     generate_plugin("bench_ours::scale_mul")
     load_upstream_generate_plugin()._generate_plugin("bench_upstream::scale_mul")
-    record = PLUGINS["bench_ours::scale_mul"]
+    record = PLUGINS["bench_ours::scale_mul.default"]
     variant = record.variant()
     aot = _aot.aot_variant(record, variant)
     its = [trt.ITensor._make(None, n, trt.float32, (-1,)) for n in ("x", "y")]
@@ -316,7 +316,7 @@ def bench_aot(args: argparse.Namespace) -> Dict[str, Any]:
 
     seed.define("cuda")
     generate_plugin("torchtrt_ex::elementwise_scale_mul")
-    seed_record = PLUGINS["torchtrt_ex::elementwise_scale_mul"]
+    seed_record = PLUGINS["torchtrt_ex::elementwise_scale_mul.default"]
     seed_variant = seed_record.variant()
     seed_aot = _aot.aot_variant(seed_record, seed_variant)
     seed_its = [trt.ITensor._make(None, n, trt.float32, (n_big,)) for n in ("x", "y")]

@@ -377,6 +377,24 @@ class IReduceLayer(ILayer):
     keep_dims = _param_property("keep_dims", bool)
 
 
+class IScaleLayer(ILayer):
+    """Declared (Torch-TensorRT 2.11 lists it among refittable layer types); never added here."""
+
+    _KIND = "SCALE"
+
+
+class IConvolutionLayer(ILayer):
+    """Declared for the same reason; the stand-in has no convolution."""
+
+    _KIND = "CONVOLUTION"
+
+
+class IDeconvolutionLayer(ILayer):
+    """Declared for the same reason; the stand-in has no deconvolution."""
+
+    _KIND = "DECONVOLUTION"
+
+
 class ISelectLayer(ILayer):
     _KIND = "SELECT"
 

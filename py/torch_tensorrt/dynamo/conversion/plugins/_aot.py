@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, FrozenSet, Optional, Sequence, Tuple
 import torch
 from torch.fx.node import Node
 
-from . import _qdp, _triton_aot
+from . import _interpreter, _qdp, _triton_aot
 from ._binding import BoundCall
 from ._capture import CaptureUnavailable, CapturedLaunch
 from ._identity import CallKey
@@ -155,7 +155,7 @@ def chooser(record: PluginRecord) -> Callable[[Any, PluginVariant, BoundCall, No
     state = state_of(record)
 
     def choose(ctx: Any, variant: PluginVariant, call: BoundCall, note: Note) -> Optional[str]:
-        node: Optional[Node] = getattr(ctx, "current_node", None)
+        node: Optional[Node] = _interpreter.current_node(ctx)
         label = node.name if node is not None else variant.plugin_id
         try:
             captured_reason = record.captures.op_reason

@@ -27,7 +27,7 @@ import sympy
 import torch
 from torch.fx.node import Node
 
-from . import _attributes, _compiles, _dtypes, _engine_cache, _handwritten, _qdp, _registry
+from . import _attributes, _compiles, _dtypes, _engine_cache, _handwritten, _interpreter, _qdp, _registry
 from ._binding import BoundCall, absent_names, bind
 from ._errors import PluginGenerationError, format_message, user_error
 from ._identity import TensorSignature
@@ -206,7 +206,7 @@ def make_own_converter(key: str, display: str, use_aot_if_available: bool) -> Ca
 
         record = _registry.live_record(API, key, display)
         spec = record.spec
-        node: Optional[Node] = getattr(ctx, "current_node", None)
+        node = _interpreter.current_node(ctx)
         report = record.report(_compiles.compile_of(node))
         call = bind(API, spec, args, kwargs, is_tensor=_is_trt_tensor, is_constant=_is_trt_constant)
         variant = record.variant(absent_names(spec, call))
@@ -232,7 +232,7 @@ def make_own_converter(key: str, display: str, use_aot_if_available: bool) -> Ca
         if layer is None:
             raise RuntimeError(f"{plugin_id}: TensorRT returned no plugin layer for node {name}")
         layer.name = f"{spec.display}/{name.lstrip('/')}"
-        label = node.name if node is not None else name
+        label = node.name if node is not None else name.lstrip("/")
         report.implementations[label] = implementation
         if not aot:
             layers = record.layers.setdefault((plugin_id, _raw_key(attrs)), [])
@@ -260,7 +260,7 @@ def _choose_implementation(
     """(plugin id, aot, description): hand-written AOT > automatic AOT > JIT."""
     if not use_aot:
         return variant.plugin_id, False, "JIT"
-    node: Optional[Node] = getattr(ctx, "current_node", None)
+    node = _interpreter.current_node(ctx)
     label = node.name if node is not None else variant.plugin_id
     if _qdp.handwritten_aot_impl(variant.plugin_id) is not None:
         reason = _handwritten.probe(

@@ -29,17 +29,16 @@ import hashlib
 import json
 import logging
 import os
-import sys
 import threading
 import weakref
-from typing import Any, Dict, Optional, Sequence, Tuple
+from typing import Any, Dict, Optional, Sequence
 
+from . import _interpreter
 from ._errors import user_error
 from ._fingerprint import code_fingerprint
 
 _LOGGER = logging.getLogger(__name__)
 
-_REFIT_FUNCTIONS = ("construct_refit_mapping", "_refit_single_trt_engine_with_gm")
 _LOCK = threading.Lock()
 #: Interpreters whose ledger entry was started in this process (first layer resets it).
 _STARTED: "weakref.WeakSet[Any]" = weakref.WeakSet()
@@ -69,26 +68,6 @@ def layer_digest(record: Any, plugin_id: str, implementation: str, attributes: A
         "inputs": [[str(s.dtype), list(s.dims)] for s in signatures],
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _interpreter() -> Tuple[Any, bool]:
-    """(the Torch-TensorRT interpreter converting now, whether it refits a cached engine)."""
-    try:
-        from torch_tensorrt.dynamo.conversion._TRTInterpreter import TRTInterpreter
-    except ImportError:  # pragma: no cover
-        return None, False
-    frame = sys._getframe(1)
-    interpreter = None
-    refit = False
-    while frame is not None:
-        if interpreter is None:
-            candidate = frame.f_locals.get("self")
-            if isinstance(candidate, TRTInterpreter):
-                interpreter = candidate
-        if frame.f_code.co_name in _REFIT_FUNCTIONS:
-            refit = True
-        frame = frame.f_back  # type: ignore[assignment]
-    return interpreter, refit
 
 
 def _ledger_file(engine_hash: str) -> str:
@@ -132,7 +111,7 @@ def _engine_hash(interpreter: Any) -> Optional[str]:
 
 def layer_converted(display: str, layer: str, digest: str) -> None:
     """Record (cached build) or verify (cache hit) one plugin layer; see NOTE [Engine cache]."""
-    interpreter, refit = _interpreter()
+    interpreter, refit = _interpreter.current()
     if interpreter is None:
         return
     settings = interpreter.compilation_settings

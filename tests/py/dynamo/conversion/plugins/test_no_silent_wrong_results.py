@@ -497,24 +497,30 @@ def test_10_user_op_named_like_a_variant_does_not_collide(trt_backend, ops, hand
 
 
 # -- 11-14. notebook cells run again --------------------------------------------------------------------
-def test_11_redefined_triton_kernel_is_used_by_recompiles_and_running_engines(trt_backend, ops, handles, device):
-    """Re-running the cell that defines the kernel: eager, a recompiled model and an engine built
-    before all use the new kernel, at shapes seen before and new ones."""
+@pytest.mark.parametrize("aot", [False, True], ids=["jit", "aot"])
+def test_11_redefined_triton_kernel_is_used_by_recompiles_and_running_engines(trt_backend, ops, handles, device, aot):
+    """Re-running the cell that defines the kernel: eager and every recompiled model use the new
+    kernel. A JIT engine built before follows it at shapes seen before and new ones alike; an engine
+    whose plugin is AOT holds the kernel it was built with, at every shape (a compiled artifact)."""
     from torch_tensorrt.dynamo.conversion.plugins import custom_op
 
+    if aot and device != "cuda":
+        pytest.skip("AOT kernels run on a GPU")
     packet = ops.custom_packet("nswr11::k", _typed(kernels8.launch_current_kernel), lambda x: torch.empty_like(x))
-    handles.append(custom_op("nswr11::k"))
+    handles.append(custom_op("nswr11::k", use_aot_if_available=aot))
     with _kernel(kernels8.times_two_kernel):
         dynamic = _compile(lambda t: packet(t) + 0, [_dynamic((2, 8), (4, 8), (16, 8))])
         x4 = torch.randn(4, 8, device=device)
         torch.testing.assert_close(dynamic(x4), x4 * 2)
         static = _compile(lambda t: packet(t) + 0, [x4])
         torch.testing.assert_close(static(x4), x4 * 2)
+    assert set(support_registry.implementations("nswr11::k").values()) == {"AOT (automatic)" if aot else "JIT"}
     with _kernel(kernels8.times_three_kernel):  # the cell defining the kernel ran again
         x9 = torch.randn(9, 8, device=device)
         torch.testing.assert_close(packet(x4), x4 * 3)  # eager
-        torch.testing.assert_close(dynamic(x4), x4 * 3)  # a shape this engine ran before
-        torch.testing.assert_close(dynamic(x9), x9 * 3)  # a new shape
+        built_with = 2 if aot else 3
+        torch.testing.assert_close(dynamic(x4), x4 * built_with)  # a shape this engine ran before
+        torch.testing.assert_close(dynamic(x9), x9 * built_with)  # a new shape: the same kernel
         recompiled = _compile(lambda t: packet(t) + 0, [x4])
         torch.testing.assert_close(recompiled(x4), x4 * 3)
 
@@ -761,9 +767,11 @@ def test_18_plugins_built_inside_torch_tensorrts_fake_mode(trt_backend, ops, han
         for _ in range(2):
             fresh = torch.randn(4, 9, device=device)
             torch.testing.assert_close(compiled(fresh), fresh * 2 + 1)
-    assert set(support_registry.implementations(qualname).values()) == {"JIT"}
-    expected = {"launch"} if body == "triton_launch" else {"copy"}
-    assert set(support_registry.record(qualname).runtime().chosen.values()) == expected
+    aot = body == "triton_launch" and device == "cuda"  # a single Triton launch on a GPU becomes AOT
+    assert set(support_registry.implementations(qualname).values()) == {"AOT (automatic)" if aot else "JIT"}
+    if not aot:
+        expected = {"launch"} if body == "triton_launch" else {"copy"}
+        assert set(support_registry.record(qualname).runtime().chosen.values()) == expected
 
 
 # -- 19. truncate_double, and no deprecated torch API ------------------------------------------------------
