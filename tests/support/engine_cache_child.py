@@ -41,9 +41,18 @@ def main() -> None:
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return torch.ops.ecache.scale(x) * 1
 
+    import logging
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.levelno >= logging.WARNING:
+                messages.append(record.getMessage())
+
+    messages: list = []
+    logging.getLogger("torch_tensorrt.dynamo.conversion.plugins").addHandler(Collect())
     device = "cuda" if torch.cuda.is_available() else "cpu"
     x = torch.randn(3, 4, device=device)
-    result = {}
+    result: dict = {}
     try:
         compiled = torch_tensorrt.compile(
             Model().eval(), inputs=[x], min_block_size=1, immutable_weights=False,
@@ -56,6 +65,7 @@ def main() -> None:
         result["max_error"] = float((out.float() - expected.float()).abs().max())
     except Exception as e:  # the test reads the message
         result["error"] = f"{type(e).__name__}: {e}"
+    result["rebuilt"] = any("engine cache reuse is off" in m for m in messages)
     print(json.dumps(result))
 
 

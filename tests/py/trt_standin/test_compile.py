@@ -182,6 +182,9 @@ def test_engine_cache_reuse_refits_a_weight_stripped_engine(device, tmp_path):
     """Torch-TensorRT's engine cache on the stand-in: the cached engine is stored without weights
     and refitted from the new graph, so a model that differs only in constants gets its own."""
     import torch_tensorrt
+    from support.engines import skip_without_slow_refit
+
+    skip_without_slow_refit()
 
     class Scaled(torch.nn.Module):
         def __init__(self, k):

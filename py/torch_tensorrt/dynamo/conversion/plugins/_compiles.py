@@ -68,7 +68,7 @@ def observe_graph(gm: torch.fx.GraphModule, settings: Any = None) -> torch.fx.Gr
     from . import _engine_cache, _registry
 
     number = begin(gm.graph)
-    ours = []
+    digests: Dict[str, str] = {}
     stale: Dict[str, Any] = {}
     for node in _targets(gm):
         target = node.target
@@ -76,9 +76,10 @@ def observe_graph(gm: torch.fx.GraphModule, settings: Any = None) -> torch.fx.Gr
         record = _registry.PLUGINS.get(key)
         if record is None:
             continue
-        ours.append(node)
         if record.op is not target:
             stale.setdefault(key, []).append(node.name)
+            continue
+        digests[node.name] = _node_digest(record, node, settings)
     for key, nodes in stale.items():
         record = _registry.PLUGINS[key]
         reason = (
@@ -90,9 +91,25 @@ def observe_graph(gm: torch.fx.GraphModule, settings: Any = None) -> torch.fx.Gr
         for name in nodes:
             report.not_converted[name] = reason
         _LOGGER.warning("%s: nodes %s stay in PyTorch: %s", record.display, nodes, reason)
-    if ours and settings is not None:
-        _engine_cache.check_settings(settings, [n.name for n in ours])
+    if settings is not None and digests:
+        _engine_cache.check_graph(gm, settings, digests)
+    else:
+        _engine_cache.forget_graph()
     return gm
+
+
+def _node_digest(record: Any, node: Node, settings: Any) -> str:
+    """The engine-cache identity of one plugin node (its binding failing is an identity too)."""
+    from . import _engine_cache
+    from ._binding import bind
+    from ._converter import _is_fx_constant, _is_fx_tensor, node_shapes
+
+    try:
+        call = bind("torch_tensorrt.compile", record.spec, node.args, node.kwargs, is_tensor=_is_fx_tensor, is_constant=_is_fx_constant)
+        shapes = node_shapes(call, bool(getattr(settings, "truncate_double", False)))
+        return _engine_cache.node_digest(record, call.attributes, shapes.signatures)
+    except Exception as e:  # the validator reports it; the digest still changes with the node
+        return f"unbound: {type(e).__name__}: {e}"
 
 
 def install() -> None:

@@ -238,9 +238,7 @@ def make_own_converter(key: str, display: str, use_aot_if_available: bool) -> Ca
             layers = record.layers.setdefault((plugin_id, _raw_key(attrs)), [])
             if layer.name not in layers:
                 layers.append(layer.name)
-        _engine_cache.layer_converted(
-            display, layer.name, _engine_cache.layer_digest(record, plugin_id, implementation, list(attrs.values()), signatures)
-        )
+        _engine_cache.layer_converted()
         _LOGGER.debug("%s: node %s -> %s layer %s (%s)", display, name, implementation, layer.name, plugin_id)
         return _outputs(layer, spec.num_outputs, layer.name)
 
