@@ -154,6 +154,14 @@ class CallKey:
     tensors: Tuple[Optional[TensorSignature], ...]  # tensor arguments in schema order; None = absent
     attribute_keys: Tuple[AttributeKey, ...]
     attributes: Tuple[Any, ...] = field(compare=False)  # canonical values, schema order
+    _hash: int = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Keys are looked up on every TensorRT shape query: hash once.
+        object.__setattr__(self, "_hash", hash((self.op, self.definition, self.tensors, self.attribute_keys)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @staticmethod
     def make(

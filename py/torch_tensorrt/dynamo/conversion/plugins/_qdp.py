@@ -20,7 +20,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 
 from . import _attributes, _dtypes
-from ._identity import TensorSignature
+from ._identity import AttributeKey, TensorSignature
 from ._modes import callback_context
 from ._shape_program import Algebra, ShapeProgram
 from ._variant import PluginVariant
@@ -140,7 +140,7 @@ def make_register_function(variant: PluginVariant) -> Callable[..., Any]:
         return_annotation=typing.Tuple[(trtp.TensorDesc,) * n_out],
     )
 
-    decoded: Dict[Tuple[Any, ...], Tuple[Any, ...]] = {}
+    decoded: Dict[Tuple[Any, ...], Tuple[Tuple[Any, ...], Tuple[AttributeKey, ...]]] = {}
 
     def register_function(*args: Any, **kwargs: Any) -> Tuple[Any, ...]:
         with callback_context():
@@ -149,18 +149,22 @@ def make_register_function(variant: PluginVariant) -> Callable[..., Any]:
     def shapes_and_types(*args: Any, **kwargs: Any) -> Tuple[Any, ...]:
         descs, raw_attrs, _ = _split(variant, signature, args, kwargs, 0)
         raw_key = tuple(r.tobytes() if hasattr(r, "tobytes") else r for r in raw_attrs)
-        attributes = decoded.get(raw_key)
-        if attributes is None:
-            attributes = decoded[raw_key] = _attributes.decode_all(variant.attributes, raw_attrs)
+        found = decoded.get(raw_key)
+        if found is None:
+            found = decoded[raw_key] = (
+                _attributes.decode_all(variant.attributes, raw_attrs),
+                tuple(AttributeKey.from_encoded(a, r) for a, r in zip(variant.attributes, raw_attrs)),
+            )
+        attributes, attribute_keys = found
         fake = any(e.is_fake for d in descs for e in d.shape_expr)
         if fake:
             # get_output_data_types: only dtypes (and ranks) are asked for.
-            program = _program_for_types(variant, descs, attributes)
+            program = _program_for_types(variant, descs, attributes, attribute_keys)
             return tuple(
                 trtp.from_shape_expr(tuple(trtp.ShapeExpr() for _ in out.dims), _dtypes.to_trt(out.dtype))
                 for out in program.outputs
             )
-        key = variant.call_key([signature_of(d) for d in descs], attributes)
+        key = variant.call_key([signature_of(d) for d in descs], attributes, attribute_keys=attribute_keys)
         # The layer's own program (the converter traces it first); else one traced for every size
         # (by the dtype query) whose formula holds for these sizes too; else a trace for them.
         program = (
@@ -180,10 +184,14 @@ def make_register_function(variant: PluginVariant) -> Callable[..., Any]:
     return _with_signature(register_function, f"{variant.plugin_name}_shapes", signature)
 
 
-def _program_for_types(variant: PluginVariant, descs: Sequence[Any], attributes: Tuple[Any, ...]) -> ShapeProgram:
+def _program_for_types(
+    variant: PluginVariant, descs: Sequence[Any], attributes: Tuple[Any, ...], attribute_keys: Tuple[AttributeKey, ...]
+) -> ShapeProgram:
     dtypes = [_dtypes.to_torch(d.dtype) for d in descs]
     ranks = [len(d.shape_expr) for d in descs]
-    key = variant.call_key([TensorSignature(dt, (None,) * r) for dt, r in zip(dtypes, ranks)], attributes)
+    key = variant.call_key(
+        [TensorSignature(dt, (None,) * r) for dt, r in zip(dtypes, ranks)], attributes, attribute_keys=attribute_keys
+    )
     program = variant.programs.any_with(key)
     if program is not None:
         return program

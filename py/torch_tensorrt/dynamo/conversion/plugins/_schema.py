@@ -7,6 +7,7 @@ Pure: no TensorRT import. The spec keeps the schema order (what torch calls) and
 from __future__ import annotations
 
 import enum
+import functools
 import keyword
 import re
 from dataclasses import dataclass
@@ -97,12 +98,14 @@ class OpSpec:
         """How messages name the op: ``"ns::name"``, or ``"ns::name.overload"`` for a named overload."""
         return self.qualname if self.overload == "default" else f"{self.qualname}.{self.overload}"
 
-    @property
+    # (cached_property writes the instance __dict__ directly, so it works on a frozen dataclass and
+    # takes no part in equality or hashing; shape queries read these on every call.)
+    @functools.cached_property
     def tensor_args(self) -> Tuple[ArgSpec, ...]:
         """Tensor arguments in schema order: the plugin's inputs, in this order."""
         return tuple(a for a in self.args if a.is_tensor)
 
-    @property
+    @functools.cached_property
     def attribute_args(self) -> Tuple[ArgSpec, ...]:
         """Non-tensor arguments in schema order: the plugin's attributes, in this order."""
         return tuple(a for a in self.args if not a.is_tensor)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, FrozenSet, List, Optional, Sequence, Tuple
 
 import torch
 
-from ._identity import CallKey, Definition, TensorSignature, definition_of
+from ._identity import AttributeKey, CallKey, Definition, DefinitionWatch, TensorSignature, definition_of
 from ._schema import ArgSpec, OpSpec
 from ._symbolic import ProgramCache
 
@@ -30,7 +31,7 @@ class PluginVariant:
     def plugin_id(self) -> str:
         return f"{self.spec.namespace}::{self.plugin_name}"
 
-    @property
+    @functools.cached_property
     def inputs(self) -> Tuple[ArgSpec, ...]:
         """Present tensor arguments, in schema order: the plugin's inputs."""
         return tuple(a for a in self.spec.tensor_args if a.name not in self.absent)
@@ -41,6 +42,12 @@ class PluginVariant:
 
     def tensor_slots(self) -> Tuple[Optional[int], ...]:
         """For each tensor argument in schema order, its plugin input index (None when absent)."""
+        slots = self.__dict__.get("_slots")
+        if slots is None:
+            slots = self.__dict__["_slots"] = self._compute_slots()
+        return slots
+
+    def _compute_slots(self) -> Tuple[Optional[int], ...]:
         slots: List[Optional[int]] = []
         position = 0
         for a in self.spec.tensor_args:
@@ -56,11 +63,24 @@ class PluginVariant:
         signatures: Sequence[TensorSignature],
         attributes: Sequence[Any],
         definition: Optional[Definition] = None,
+        attribute_keys: Optional[Tuple[AttributeKey, ...]] = None,
     ) -> CallKey:
         """The call identity for the present inputs' signatures (plugin order) and canonical attributes.
 
-        ``definition`` defaults to the op's definition as registered now.
+        ``definition`` defaults to the op's definition as registered now; ``attribute_keys`` to the
+        encoding of ``attributes`` (callers that hold QDP's encoded attributes pass their keys).
         """
         it = iter(signatures)
         tensors = tuple(None if slot is None else next(it) for slot in self.tensor_slots())
-        return CallKey.make(self.spec, definition or definition_of(self.op), tensors, attributes)
+        if definition is None:
+            definition = self.current_definition()
+        if attribute_keys is None:
+            return CallKey.make(self.spec, definition, tensors, attributes)
+        return CallKey(self.spec.key, definition, tensors, attribute_keys, tuple(attributes))
+
+    def current_definition(self) -> Definition:
+        """The op's definition as registered now (re-read only when the fake kernel or body changed)."""
+        watch = self.__dict__.get("_watch")
+        if watch is None or not watch.holds():
+            watch = self.__dict__["_watch"] = DefinitionWatch(definition_of(self.op))
+        return watch.definition
