@@ -155,10 +155,15 @@ class CallKey:
     attribute_keys: Tuple[AttributeKey, ...]
     attributes: Tuple[Any, ...] = field(compare=False)  # canonical values, schema order
     _hash: int = field(init=False, compare=False, repr=False)
+    #: Everything but the sizes (the ProgramCache index); with the hash, computed once: keys are
+    #: looked up on every TensorRT shape query.
+    sizeless: Tuple[Any, ...] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        # Keys are looked up on every TensorRT shape query: hash once.
         object.__setattr__(self, "_hash", hash((self.op, self.definition, self.tensors, self.attribute_keys)))
+        dtypes = tuple(None if t is None else t.dtype for t in self.tensors)
+        ranks = tuple(None if t is None else len(t.dims) for t in self.tensors)
+        object.__setattr__(self, "sizeless", (self.op, self.definition, self.attribute_keys, dtypes, ranks))
 
     def __hash__(self) -> int:
         return self._hash

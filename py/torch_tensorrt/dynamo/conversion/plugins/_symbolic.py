@@ -285,7 +285,7 @@ class ProgramCache:
 
     @staticmethod
     def _signature(key: CallKey) -> Tuple[Any, ...]:
-        return (key.op, key.definition, key.attribute_keys, key.dtypes, key.ranks)
+        return key.sizeless
 
     def get(self, key: CallKey) -> Optional[ShapeProgram]:
         return self._programs.get(key)
