@@ -40,7 +40,7 @@ def assemble(ptx: Union[bytes, str], workdir: Path, arch: int = 90) -> subproces
 def scale_mul_capture(cols: int = 19):
     """The catalogue's ``scale_mul`` launch (b=0.5, a=2), captured for fp32 inputs of shape (dynamic, cols)."""
     import torch
-    from torch_tensorrt.dynamo.conversion.plugins import _capture, _registry
+    from torch_tensorrt.dynamo.conversion.plugins import _capture
     from torch_tensorrt.dynamo.conversion.plugins._identity import TensorSignature
 
     record = support_registry.record("cat::scale_mul")

@@ -152,8 +152,6 @@ def chooser(record: PluginRecord) -> Callable[[Any, PluginVariant, BoundCall, No
     from ._binding import bind
     from ._converter import _is_fx_constant, _is_fx_tensor, itensor_signature, node_shapes
 
-    state = state_of(record)
-
     def choose(ctx: Any, variant: PluginVariant, call: BoundCall, note: Note) -> Optional[str]:
         node: Optional[Node] = _interpreter.current_node(ctx)
         label = node.name if node is not None else variant.plugin_id

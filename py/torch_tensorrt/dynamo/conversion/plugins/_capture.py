@@ -522,7 +522,6 @@ def _describe(
 
 def _constexprs_of(kernel: Any) -> Tuple[str, ...]:
     """Constexpr parameters of an interpreted kernel (from its annotations)."""
-    import inspect
 
     names = []
     for p in inspect.signature(kernel.fn).parameters.values():

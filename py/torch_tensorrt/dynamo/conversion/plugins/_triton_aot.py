@@ -34,7 +34,7 @@ import os
 import re
 import struct
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import sympy
 import torch

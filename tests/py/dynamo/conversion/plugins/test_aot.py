@@ -21,7 +21,7 @@ def _build_aot(case, shapes_spec):
     """Build the case's AOT plugin on the stand-in's plugin host for (min, opt, max) shapes."""
     import tensorrt as trt
     import tensorrt.plugin as trtp
-    from torch_tensorrt.dynamo.conversion.plugins import _aot, _attributes, _binding, _registry
+    from torch_tensorrt.dynamo.conversion.plugins import _aot, _attributes, _binding
     from trt_standin.host import InputSpec, PluginHost
 
     record = support_registry.record(case.op)
@@ -150,7 +150,6 @@ def test_aot_kernels_run_through_the_driver(catalogue_plugins, case):
 def test_seed_compiles_to_an_aot_engine_that_runs_without_python(tmp_path):
     import torch_tensorrt
     from support import seed
-    from torch_tensorrt.dynamo.conversion.plugins import _registry
 
     seed.define("cuda")
     handle = torch_tensorrt.dynamo.conversion.plugins.custom_op("torchtrt_ex::elementwise_scale_mul")

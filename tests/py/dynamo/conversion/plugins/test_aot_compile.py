@@ -115,7 +115,7 @@ def test_unexpected_compile_failure_stays_jit_with_a_warning(
 ):
     """A Triton failure while compiling the PTX must not break conversion: JIT, and a WARNING."""
     import torch_tensorrt
-    from torch_tensorrt.dynamo.conversion.plugins import _aot, _registry, plugin_status
+    from torch_tensorrt.dynamo.conversion.plugins import _aot, plugin_status
 
     monkeypatch.setenv("TORCH_TRT_PLUGINS_CACHE", str(tmp_path))
 
@@ -286,7 +286,7 @@ def test_seed_kernel_compiles_to_tensorrt_order(trt_backend, device, tmp_path, m
     import tensorrt as trt
     import tensorrt.plugin as trtp
     from support import seed
-    from torch_tensorrt.dynamo.conversion.plugins import _aot, _attributes, _registry, generate_plugin
+    from torch_tensorrt.dynamo.conversion.plugins import _aot, _attributes, generate_plugin
     from trt_standin.host import InputSpec, PluginHost
 
     monkeypatch.setenv("TORCH_TRT_PLUGINS_CACHE", str(tmp_path))
@@ -337,7 +337,7 @@ _EXPECTED_ORDER = {
 
 @pytest.mark.parametrize("name", sorted(_EXPECTED_ORDER))
 def test_ptx_parameters_are_permuted_exactly(trt_backend, catalogue_plugins, gpu_target, name):
-    from torch_tensorrt.dynamo.conversion.plugins import _binding, _registry
+    from torch_tensorrt.dynamo.conversion.plugins import _binding
     from torch_tensorrt.dynamo.conversion.plugins._identity import TensorSignature
 
     case = catalogue.CASE_BY_NAME[name]

@@ -9,7 +9,6 @@ Cases where the library's message falls short of what a user should read are str
 # No "from __future__ import annotations": torch.library.custom_op infers schemas and QDP inspects
 # signatures from real annotation objects.
 
-import inspect
 import re
 from typing import Any, List, Tuple
 
@@ -131,7 +130,7 @@ def _raising_op(ops: Any, qualname: str, *, only_outside_export: bool) -> torch.
 
 
 def test_fake_kernel_that_raises(trt_backend, ops, handles):
-    from torch_tensorrt.dynamo.conversion.plugins import PluginGenerationError, _identity, _registry, _symbolic
+    from torch_tensorrt.dynamo.conversion.plugins import PluginGenerationError, _identity
     from torch_tensorrt.dynamo.conversion.plugins import generate_plugin
 
     _raising_op(ops, "err_5::bad_fake", only_outside_export=False)
@@ -153,7 +152,7 @@ def test_fake_kernel_that_raises(trt_backend, ops, handles):
 def test_fake_kernel_that_raises_keeps_node_in_pytorch(trt_backend, ops, handles, device, caplog):
     import logging
 
-    from torch_tensorrt.dynamo.conversion.plugins import _registry, custom_op, plugin_status
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op, plugin_status
 
     op = _raising_op(ops, "err_6::bad_fake", only_outside_export=True)
     handles.append(custom_op("err_6::bad_fake"))
@@ -180,7 +179,7 @@ def test_fake_kernel_that_raises_keeps_node_in_pytorch(trt_backend, ops, handles
 
 
 def test_data_dependent_output_shape(trt_backend, ops, handles):
-    from torch_tensorrt.dynamo.conversion.plugins import UnsupportedOpError, _identity, _registry, _symbolic
+    from torch_tensorrt.dynamo.conversion.plugins import UnsupportedOpError, _identity, _symbolic
     from torch_tensorrt.dynamo.conversion.plugins import generate_plugin
 
     def fn(x: torch.Tensor) -> torch.Tensor:
@@ -203,7 +202,7 @@ def test_data_dependent_output_shape(trt_backend, ops, handles):
 
 
 def test_data_dependent_output_shape_keeps_node_in_pytorch(trt_backend, ops, handles, device):
-    from torch_tensorrt.dynamo.conversion.plugins import _registry, custom_op
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op
 
     def fn(x: torch.Tensor) -> torch.Tensor:
         return x[x > 0]
@@ -412,7 +411,7 @@ def test_non_constant_attribute_symint(trt_backend, scale_spec):
 
 
 def test_non_constant_attribute_keeps_node_in_pytorch(trt_backend, ops, handles, device):
-    from torch_tensorrt.dynamo.conversion.plugins import _registry, custom_op
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op
 
     def fn(x: torch.Tensor, n: int) -> torch.Tensor:
         return x * n
@@ -550,7 +549,7 @@ def _specialising_op(ops: Any, qualname: str) -> torch._ops.OpOverload:
 
 
 def test_guard_that_cannot_hold_keeps_node_in_pytorch(trt_backend, ops, handles, device):
-    from torch_tensorrt.dynamo.conversion.plugins import _registry, custom_op
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op
 
     op = _specialising_op(ops, "err_22::spec")
     handles.append(custom_op("err_22::spec"))
@@ -575,7 +574,7 @@ def test_guard_that_cannot_hold_keeps_node_in_pytorch(trt_backend, ops, handles,
 
 
 def test_guard_rejection_follows_the_message_format(trt_backend, ops, handles):
-    from torch_tensorrt.dynamo.conversion.plugins import _registry, custom_op
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op
 
     op = _specialising_op(ops, "err_23::spec")
     handles.append(custom_op("err_23::spec"))

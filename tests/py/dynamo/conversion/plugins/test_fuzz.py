@@ -24,7 +24,6 @@ to show that the generator finds that defect (``tools/fuzz_mutations.sh`` runs t
 # No "from __future__ import annotations": torch.library reads real annotations.
 
 import itertools
-import math
 import os
 from typing import Any, List, Optional
 

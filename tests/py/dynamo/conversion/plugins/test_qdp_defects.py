@@ -98,7 +98,7 @@ def test_defect1_scalar_attributes_with_current_numpy(version):
 def test_defect2_no_bytes_attributes_and_one_char_strings_round_trip(fresh_qdp_namespace, device):
     import tensorrt as trt
     import tensorrt.plugin as trtp
-    from torch_tensorrt.dynamo.conversion.plugins import _attributes, _registry, generate_plugin
+    from torch_tensorrt.dynamo.conversion.plugins import _attributes, generate_plugin
     from trt_standin.host import InputSpec, PluginHost
 
     qualname = f"{fresh_qdp_namespace}::tag"
@@ -131,7 +131,7 @@ def test_defect2_no_bytes_attributes_and_one_char_strings_round_trip(fresh_qdp_n
 def test_defects3_8_generated_plugins_declare_no_aliasing(catalogue_plugins):
     import tensorrt as trt
     import tensorrt.plugin as trtp
-    from torch_tensorrt.dynamo.conversion.plugins import _attributes, _registry
+    from torch_tensorrt.dynamo.conversion.plugins import _attributes
     from trt_standin.host import InputSpec, PluginHost
 
     variant = support_registry.record("cat::scale_mul").variant()
@@ -145,7 +145,7 @@ def test_defects3_8_generated_plugins_declare_no_aliasing(catalogue_plugins):
 def test_defects4_6_no_autotune_and_no_like_or_aliased(catalogue_plugins, monkeypatch):
     import tensorrt as trt
     import tensorrt.plugin as trtp
-    from torch_tensorrt.dynamo.conversion.plugins import _aot, _attributes, _registry
+    from torch_tensorrt.dynamo.conversion.plugins import _aot, _attributes
     from trt_standin.host import InputSpec, PluginHost
 
     def forbidden(self, *a, **k):
@@ -170,7 +170,7 @@ def test_defects4_6_no_autotune_and_no_like_or_aliased(catalogue_plugins, monkey
 
 # Defect 5 (AOT get_launch_params passes all attributes to aot_impl) ----------------------------------
 def test_defect5_aot_impl_declares_every_attribute(catalogue_plugins):
-    from torch_tensorrt.dynamo.conversion.plugins import _aot, _registry
+    from torch_tensorrt.dynamo.conversion.plugins import _aot
 
     record = support_registry.record("cat::clamp_kw")
     aot = _aot.aot_variant(record, record.variant())
@@ -180,7 +180,6 @@ def test_defect5_aot_impl_declares_every_attribute(catalogue_plugins):
 
 # Defect 9 (Python 3.13: unguarded issubclass on generic annotations) --------------------------------
 def test_defect9_every_generated_annotation_is_a_class(catalogue_plugins):
-    from torch_tensorrt.dynamo.conversion.plugins import _registry
 
     for name in catalogue.OP_NAMES:
         record = support_registry.record(name)
@@ -206,7 +205,7 @@ def test_defect10_buffers_are_wrapped_as_bytes():
 @pytest.mark.gpu
 def test_defect10_bf16_through_the_jit_copy_path(fresh_qdp_namespace):
     import torch_tensorrt
-    from torch_tensorrt.dynamo.conversion.plugins import _registry, custom_op
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op
 
     qualname = f"{fresh_qdp_namespace}::bf16_mix"
 

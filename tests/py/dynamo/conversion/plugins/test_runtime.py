@@ -38,7 +38,7 @@ def _define_scale(ops, namespace, out_schema, calls, out_factor=0.0):
 def _build(namespace, rows_range, a):
     import tensorrt as trt
     import tensorrt.plugin as trtp
-    from torch_tensorrt.dynamo.conversion.plugins import _attributes, _registry
+    from torch_tensorrt.dynamo.conversion.plugins import _attributes
     from trt_standin.host import InputSpec, PluginHost
 
     variant = support_registry.record(f"{namespace}::scale").variant()
@@ -52,7 +52,7 @@ def _build(namespace, rows_range, a):
 
 def test_out_overload_writes_into_tensorrt_buffer(trt_backend, ops, handles, device):
     """An op with a matching out= overload fills TensorRT's buffer itself: no result tensor, no copy."""
-    from torch_tensorrt.dynamo.conversion.plugins import _registry, generate_plugin
+    from torch_tensorrt.dynamo.conversion.plugins import generate_plugin
 
     calls = []
     _define_scale(ops, "rt_out1", "scale.out(Tensor x, float a, *, Tensor(a!) out) -> Tensor(a!)", calls)
@@ -77,7 +77,7 @@ def test_out_overload_writes_into_tensorrt_buffer(trt_backend, ops, handles, dev
 ], ids=["missing-arg", "positional-out", "not-mutable", "other-type"])
 def test_an_out_overload_that_does_not_fit_is_not_used(trt_backend, ops, handles, device, caplog, schema):
     """A mismatched out overload would be called with the wrong arguments: copy instead, and say why."""
-    from torch_tensorrt.dynamo.conversion.plugins import _registry, generate_plugin
+    from torch_tensorrt.dynamo.conversion.plugins import generate_plugin
 
     calls = []
     _define_scale(ops, "rt_out2", schema, calls)
@@ -98,7 +98,7 @@ def test_an_out_overload_that_does_not_fit_is_not_used(trt_backend, ops, handles
 
 def test_copy_fallback_handles_bf16_buffers(trt_backend, ops, handles, device):
     """No out= overload, no Triton launch: the op's result is copied into a bf16 TensorRT buffer."""
-    from torch_tensorrt.dynamo.conversion.plugins import _registry, generate_plugin
+    from torch_tensorrt.dynamo.conversion.plugins import generate_plugin
 
     def mix(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return (x.float() * 3 - y.float()).to(torch.bfloat16)

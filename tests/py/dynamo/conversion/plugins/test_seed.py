@@ -10,7 +10,6 @@ from support import seed
 
 def _run_seed(device: str, **custom_op_kwargs) -> dict:
     import torch_tensorrt
-    from torch_tensorrt.dynamo.conversion.plugins import _registry
 
     seed.define(device)
     handle = torch_tensorrt.dynamo.conversion.plugins.custom_op(

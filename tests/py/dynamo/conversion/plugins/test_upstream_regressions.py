@@ -145,7 +145,7 @@ def test_output_dtype_comes_from_the_fake_kernel(catalogue_plugins, trt_backend,
 # -- fake inputs were always float32 ------------------------------------------------------------------
 def test_fake_inputs_carry_the_real_input_dtypes(trt_backend, ops, handles, device):
     """Upstream made fake inputs with torch.randn: an integer-only fake kernel could not be traced."""
-    from torch_tensorrt.dynamo.conversion.plugins import _registry, custom_op
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op
 
     def fn(x: torch.Tensor, k: int) -> torch.Tensor:
         return x * k + 1
@@ -167,7 +167,7 @@ def test_fake_inputs_carry_the_real_input_dtypes(trt_backend, ops, handles, devi
 # -- one hint for every dimension; guards ignored -----------------------------------------------------
 def test_each_input_dimension_is_its_own_symbol(trt_backend, ops, handles, device):
     """Two dynamic sizes with the same example value (and hint) stay two sizes."""
-    from torch_tensorrt.dynamo.conversion.plugins import _registry, custom_op
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op
 
     def fn(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return torch.outer(x, y)
@@ -188,7 +188,7 @@ def test_size_one_broadcast_guard_is_honoured(trt_backend, ops, handles, device)
     """A formula traced under "the sizes are equal" never fills a buffer for a size-1 broadcast."""
     import tensorrt as trt
     import tensorrt.plugin as trtp
-    from torch_tensorrt.dynamo.conversion.plugins import _identity, _registry, _symbolic, generate_plugin
+    from torch_tensorrt.dynamo.conversion.plugins import _identity, generate_plugin
     from trt_standin.host import InputSpec, PluginHost
 
     def fn(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -225,7 +225,7 @@ def test_size_one_broadcast_guard_is_honoured(trt_backend, ops, handles, device)
 
 def test_broadcast_of_a_static_size_one_input_converts(trt_backend, ops, handles, device):
     """Where the exported graph fixes the size 1, the broadcast formula is proven and converted."""
-    from torch_tensorrt.dynamo.conversion.plugins import _registry, custom_op
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op
 
     def fn(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return x + y
@@ -283,7 +283,7 @@ def test_fake_kernel_is_traced_once(trt_backend, ops, handles):
     """Upstream re-ran the whole FakeTensor trace on every TensorRT shape query."""
     import tensorrt as trt
     import tensorrt.plugin as trtp
-    from torch_tensorrt.dynamo.conversion.plugins import _registry, generate_plugin
+    from torch_tensorrt.dynamo.conversion.plugins import generate_plugin
     from trt_standin.host import InputSpec, PluginHost
 
     calls: List[Tuple[Any, ...]] = []
@@ -306,7 +306,7 @@ def test_fake_kernel_is_traced_once(trt_backend, ops, handles):
 
 
 def test_compiled_engine_converts_with_one_trace_per_layer(trt_backend, ops, handles, device):
-    from torch_tensorrt.dynamo.conversion.plugins import _registry, custom_op
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op
 
     calls: List[Tuple[Any, ...]] = []
     packet = _first2(ops, "reg_12::first2", calls)
@@ -321,7 +321,7 @@ def test_compiled_engine_converts_with_one_trace_per_layer(trt_backend, ops, han
 
 
 def test_running_at_new_shapes_does_not_trace_again(trt_backend, ops, handles, device):
-    from torch_tensorrt.dynamo.conversion.plugins import _registry, custom_op
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op
 
     calls: List[Tuple[Any, ...]] = []
     packet = _first2(ops, "reg_13::first2", calls)
@@ -346,7 +346,7 @@ def test_running_at_new_shapes_does_not_trace_again(trt_backend, ops, handles, d
 def test_plugin_build_traces_once_with_the_real_static_dims(trt_backend, ops, handles):
     import tensorrt as trt
     import tensorrt.plugin as trtp
-    from torch_tensorrt.dynamo.conversion.plugins import _registry, generate_plugin
+    from torch_tensorrt.dynamo.conversion.plugins import generate_plugin
     from trt_standin.host import InputSpec, PluginHost
 
     def fn(x: torch.Tensor) -> torch.Tensor:
@@ -375,7 +375,7 @@ TRITON_CASES = ("scale_mul", "bcast_add", "to_half", "clamp_kw", "axpby_bf16")
 def test_single_triton_launch_is_launched_into_the_engine_buffers(catalogue_plugins, trt_backend, device, name):
     """Upstream ran the op and copied its fresh output into TensorRT's buffer on every call."""
     from support.catalogue import CASE_BY_NAME, inputs_for, model_for
-    from torch_tensorrt.dynamo.conversion.plugins import _aot, _registry
+    from torch_tensorrt.dynamo.conversion.plugins import _aot
 
     case = CASE_BY_NAME[name]
     assert case.triton
@@ -438,7 +438,7 @@ def test_keyword_only_attributes_survive_conversion(catalogue_plugins, trt_backe
 # -- a defaulted attribute before a required one -------------------------------------------------------
 def test_defaulted_attribute_before_a_required_one(trt_backend, ops, handles, device):
     """Upstream put defaulted attributes first in the QDP signature, which QDP rejects."""
-    from torch_tensorrt.dynamo.conversion.plugins import _registry, custom_op
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op
 
     def fn(x: torch.Tensor, scale: float = 2.0, *, shift: int) -> torch.Tensor:
         return x * scale + shift
@@ -458,7 +458,7 @@ def test_defaulted_attribute_before_a_required_one(trt_backend, ops, handles, de
 
 # -- supports_dynamic_shapes=False by default ------------------------------------------------------------
 def test_dynamic_model_converts_without_the_flag(trt_backend, ops, handles, device):
-    from torch_tensorrt.dynamo.conversion.plugins import _registry, custom_op
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op
 
     def fn(x: torch.Tensor) -> torch.Tensor:
         return x.square() - 1
@@ -529,7 +529,7 @@ def test_the_scan_finds_what_it_forbids():
 # -- plugins overwriting each other (pytorch/TensorRT 4088) -----------------------------------------------
 def test_two_plugins_in_one_process_do_not_overwrite_each_other(trt_backend, ops, handles, device):
     import tensorrt as trt
-    from torch_tensorrt.dynamo.conversion.plugins import _registry, custom_op
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op
     from trt_standin.host import TORCH_DTYPE, InputSpec
 
     def double(x: torch.Tensor, k: float) -> torch.Tensor:
