@@ -11,55 +11,19 @@ import logging
 import math
 import re
 import warnings
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 import pytest
 import torch
 
 from support import aot_impls, kernels8
+from support import models
 from support import registry as support_registry
 
 LOGGER = "torch_tensorrt.dynamo.conversion.plugins"
 
 
 # -- helpers ----------------------------------------------------------------------------------------
-class _One(torch.nn.Module):
-    def __init__(self, fn: Callable[..., Any]) -> None:
-        super().__init__()
-        self.fn = fn
-
-    def forward(self, x: torch.Tensor) -> Any:
-        return self.fn(x)
-
-
-class _Two(_One):
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> Any:
-        return self.fn(x, y)
-
-
-def _compile(fn: Callable[..., Any], inputs: Sequence[Any], **settings: Any) -> Any:
-    import torch_tensorrt
-
-    settings.setdefault("ir", "dynamo")
-    model = {1: _One, 2: _Two}[len(inputs)](fn).eval()
-    return torch_tensorrt.compile(model, inputs=list(inputs), min_block_size=1, **settings)
-
-
-def _dynamic(lo: Tuple[int, ...], opt: Tuple[int, ...], hi: Tuple[int, ...], dtype: torch.dtype = torch.float32) -> Any:
-    import torch_tensorrt
-
-    return torch_tensorrt.Input(min_shape=lo, opt_shape=opt, max_shape=hi, dtype=dtype)
-
-
-def _runs_in_pytorch(compiled: Any, packet: Any) -> bool:
-    targets = {packet, *(getattr(packet, o) for o in packet.overloads())}
-    return any(
-        node.op == "call_function" and node.target in targets
-        for module in compiled.modules() if isinstance(module, torch.fx.GraphModule)
-        for node in module.graph.nodes
-    )
-
-
 def _qdp_ids(namespace: str) -> List[str]:
     from tensorrt.plugin._lib import QDP_REGISTRY
 
@@ -75,8 +39,8 @@ def test_01_same_op_compiled_for_fp32_and_fp16_in_one_process(trt_backend, ops, 
     handles.append(custom_op("nswr1::scale"))
     for dtype in (torch.float32, torch.float16, torch.float32):
         x = torch.randn(5, 37, device=device).to(dtype)
-        compiled = _compile(lambda t: packet(t) + 1, [x])
-        assert not _runs_in_pytorch(compiled, packet)
+        compiled = models.compile_fn(lambda t: packet(t) + 1, [x])
+        assert not models.runs_in_pytorch(compiled, packet)
         expected = x * (2.0 if dtype == torch.float32 else 3.0) + 1
         torch.testing.assert_close(compiled(x), expected)
         fresh = torch.randn(5, 37, device=device).to(dtype)
@@ -113,8 +77,8 @@ def test_02_each_overload_is_its_own_plugin(trt_backend, ops, handles, device):
     handles.append(custom_op("nswr2::f.neg"))  # a different overload: not "already generated"
     assert _qdp_ids("nswr2") == ["nswr2::f", "nswr2::f-overload-neg"]
     x = torch.randn(4, 6, device=device)
-    compiled = _compile(lambda t: packet.default(t) * packet.neg(t), [x])
-    assert not _runs_in_pytorch(compiled, packet)
+    compiled = models.compile_fn(lambda t: packet.default(t) * packet.neg(t), [x])
+    assert not models.runs_in_pytorch(compiled, packet)
     torch.testing.assert_close(compiled(x), (x + 1) * -x)
     assert plugin_status("nswr2::f.neg").op == "nswr2::f.neg"
     assert plugin_status("nswr2::f").plugins == ("nswr2::f",)
@@ -141,11 +105,11 @@ def test_03_negative_zero_attribute_is_not_positive_zero(trt_backend, ops, handl
     packet = ops.custom_packet("nswr3::signed", signed, lambda x, s: torch.empty_like(x))
     handles.append(custom_op("nswr3::signed"))
     x = torch.randn(3, 5, device=device)
-    positive = _compile(lambda t: packet(t, 0.0) + 0, [x])
-    negative = _compile(lambda t: packet(t, -0.0) + 0, [x])
+    positive = models.compile_fn(lambda t: packet(t, 0.0) + 0, [x])
+    negative = models.compile_fn(lambda t: packet(t, -0.0) + 0, [x])
     torch.testing.assert_close(positive(x), x.abs())
     torch.testing.assert_close(negative(x), -x.abs())
-    both = _compile(lambda t: packet(t, 0.0) - packet(t, -0.0), [x])  # two call sites, one engine
+    both = models.compile_fn(lambda t: packet(t, 0.0) - packet(t, -0.0), [x])  # two call sites, one engine
     torch.testing.assert_close(both(x), 2 * x.abs())
 
 
@@ -165,7 +129,7 @@ def test_03_nan_attribute_hits_the_trace_cache(trt_backend, ops, handles, device
     again = record.variant().call_key([signature], (float("nan"),))  # another NaN object
     assert record.programs.get(again) is program and record.programs.traces == 1
     x = torch.randn(6, 4, device=device)
-    compiled = _compile(lambda t: packet(t, float("nan")) + t, [x])
+    compiled = models.compile_fn(lambda t: packet(t, float("nan")) + t, [x])
     assert torch.isnan(compiled(x)).all()
 
 
@@ -178,7 +142,7 @@ def test_04_body_reading_python_state_is_run_every_call(trt_backend, ops, handle
     packet = ops.custom_packet("nswr4::count", _typed(kernels8.add_next_count), lambda x: torch.empty_like(x))
     handles.append(custom_op("nswr4::count"))
     x = torch.zeros(3, 37, device=device)
-    compiled = _compile(lambda t: packet(t) * 1, [x])
+    compiled = models.compile_fn(lambda t: packet(t) * 1, [x])
     first, second = compiled(x), compiled(x)
     assert torch.unique(first).numel() == 1 and torch.unique(second).numel() == 1
     assert float(second[0, 0]) == float(first[0, 0]) + 1  # as eager: one count per call
@@ -207,7 +171,7 @@ def test_05_real_kernel_disagreeing_with_fake_kernel_fails_loudly(trt_backend, o
     handles.append(custom_op(f"{namespace}::bad"))
     x = torch.randn(4, 6, device=device)
     with pytest.raises(Exception) as info:
-        compiled = _compile(lambda t: packet(t) + 1, [x])
+        compiled = models.compile_fn(lambda t: packet(t) + 1, [x])
         compiled(x)
     error = info.value
     while error is not None and not isinstance(error, PluginRuntimeError):
@@ -237,7 +201,7 @@ def test_06_capture_stops_a_body_that_launches_by_data_pointer(trt_backend, ops,
     packet = ops.custom_packet("nswr6::by_pointer", by_pointer, lambda x: torch.empty_like(x))
     handles.append(custom_op("nswr6::by_pointer"))
     x = torch.randn(4, 9, device=device)
-    compiled = _compile(lambda t: packet(t) + 1, [x])
+    compiled = models.compile_fn(lambda t: packet(t) + 1, [x])
     seen_at_compile = list(seen)
     torch.testing.assert_close(compiled(x), x * 2 + 1)
     assert seen_at_compile == [] or 0 not in seen_at_compile, seen_at_compile  # never a fake address
@@ -257,7 +221,7 @@ def test_06_device_synchronisation_in_a_captured_body_is_refused(trt_backend, op
     handles.append(custom_op("nswr6b::syncing"))
     x = torch.randn(3, 7, device=device)
     with _kernel(kernels8.times_two_kernel):
-        compiled = _compile(lambda t: packet(t) - t, [x])
+        compiled = models.compile_fn(lambda t: packet(t) - t, [x])
         torch.testing.assert_close(compiled(x), x)
     reasons = plugin_status("nswr6b::syncing").direct_launch_unavailable
     assert any("synchronises the device (torch.cuda.synchronize)" in r for r in reasons.values()), reasons
@@ -275,7 +239,7 @@ def test_06_handwritten_aot_impl_takes_precedence_over_automatic_aot(trt_backend
     handles.append(generate_plugin_converter("nswr6c::add_one", supports_dynamic_shapes=True))
     x = torch.randn(4, 40, device=device)
     with caplog.at_level(logging.INFO, logger=LOGGER):
-        compiled = _compile(lambda t: packet(t) * 2, [x])
+        compiled = models.compile_fn(lambda t: packet(t) * 2, [x])
     (built,) = _built(compiled)
     assert (built.name, built.kind) == ("add_one", "aot")  # the generated plugin itself, not "add_one-aot"
     assert support_registry.implementations("nswr6c::add_one") == {"add_one": "AOT (hand-written)"}
@@ -306,8 +270,8 @@ def test_07_handwritten_triton_ptx_with_scratch_parameters_fits_tensorrt(trt_bac
     handles.append(generate_plugin_converter(f"{namespace}::add_one", use_aot_if_available=True))
     x = torch.randn(3, 50, device=device)
     with caplog.at_level(logging.INFO, logger=LOGGER):
-        compiled = _compile(lambda t: packet(t) - 1, [x])
-    assert not _runs_in_pytorch(compiled, packet)
+        compiled = models.compile_fn(lambda t: packet(t) - 1, [x])
+    assert not models.runs_in_pytorch(compiled, packet)
     (built,) = _built(compiled)
     assert built.kind == "aot" and ptx_entry_param_count(built.aot.ptx, built.aot.name) == 3
     messages = [r.getMessage() for r in caplog.records]
@@ -350,12 +314,12 @@ def test_07_handwritten_ptx_that_reads_scratch_is_not_launched(trt_backend, ops,
     aot_impls.handwritten_add_one(namespace, jit=jit, ptx_of=_ReadsScratch)
     handles.append(generate_plugin_converter(f"{namespace}::add_one", use_aot_if_available=True))
     x = torch.randn(2, 20, device=device)
-    compiled = _compile(lambda t: packet(t) * 3, [x])
+    compiled = models.compile_fn(lambda t: packet(t) * 3, [x])
     if jit:
-        assert not _runs_in_pytorch(compiled, packet)
+        assert not models.runs_in_pytorch(compiled, packet)
         assert [b.kind for b in _built(compiled)] == ["jit"]
     else:
-        assert _runs_in_pytorch(compiled, packet)
+        assert models.runs_in_pytorch(compiled, packet)
     torch.testing.assert_close(compiled(x), (x + 1) * 3)
 
 
@@ -387,8 +351,8 @@ def test_08_ceil_of_a_division_in_the_fake_kernel_is_lowered_exactly(trt_backend
 
     packet = ops.custom_packet("nswr8::pairs", pairs, fake)
     handles.append(custom_op("nswr8::pairs"))
-    compiled = _compile(lambda t: packet(t) + 0, [_dynamic((3, 3), (5, 3), (11, 3))])
-    assert not _runs_in_pytorch(compiled, packet)
+    compiled = models.compile_fn(lambda t: packet(t) + 0, [models.dynamic((3, 3), (5, 3), (11, 3))])
+    assert not models.runs_in_pytorch(compiled, packet)
     for rows in (3, 4, 5, 11):
         x = torch.randn(rows, 3, device=device)
         torch.testing.assert_close(compiled(x), pairs(x))
@@ -408,8 +372,8 @@ def test_08_a_size_with_no_tensorrt_expression_keeps_the_node_in_pytorch(trt_bac
     packet = ops.custom_packet("nswr8b::halves", halves, fake)
     handles.append(custom_op("nswr8b::halves"))
     with caplog.at_level(logging.WARNING, logger=LOGGER):
-        compiled = _compile(lambda t: packet(t) * 2, [_dynamic((3, 3), (6, 3), (12, 3))])
-    assert _runs_in_pytorch(compiled, packet)
+        compiled = models.compile_fn(lambda t: packet(t) * 2, [models.dynamic((3, 3), (6, 3), (12, 3))])
+    assert models.runs_in_pytorch(compiled, packet)
     (reason,) = plugin_status("nswr8b::halves").not_converted.values()
     assert "an output size is not a TensorRT shape expression" in reason and "RoundToInt" in reason, reason
     for rows in (3, 7, 12):
@@ -427,8 +391,8 @@ def test_09_tensor_arguments_named_like_qdp_parameters(trt_backend, ops, handles
     packet = ops.custom_packet("nswr9::mix", mix, lambda outputs, stream, tactic: torch.empty_like(outputs))
     handles.append(custom_op("nswr9::mix"))
     x, y = torch.randn(3, 4, device=device), torch.randn(3, 4, device=device)
-    compiled = _compile(lambda a, b: packet(a, b, 0.5) + 1, [x, y])
-    assert not _runs_in_pytorch(compiled, packet)
+    compiled = models.compile_fn(lambda a, b: packet(a, b, 0.5) + 1, [x, y])
+    assert not models.runs_in_pytorch(compiled, packet)
     torch.testing.assert_close(compiled(x, y), x * 0.5 + y + 1)
 
 
@@ -443,8 +407,8 @@ def test_09_python_keyword_argument_names(trt_backend, ops, handles, device):
     handles.append(custom_op("nswr9b::decay"))
     packet = torch.ops.nswr9b.decay
     x = torch.randn(2, 5, device=device)
-    compiled = _compile(lambda t: packet(t, 0.25, power=3) - t, [x])
-    assert not _runs_in_pytorch(compiled, packet)
+    compiled = models.compile_fn(lambda t: packet(t, 0.25, power=3) - t, [x])
+    assert not models.runs_in_pytorch(compiled, packet)
     torch.testing.assert_close(compiled(x), x * 0.25 ** 3 - x)
 
 
@@ -468,8 +432,8 @@ def test_10_removing_the_plugin_removes_its_converter(trt_backend, ops, handles,
     plugin.remove()
     assert not converter.active
     x = torch.randn(3, 3, device=device)
-    compiled = _compile(lambda t: packet(t) + 1, [x])
-    assert _runs_in_pytorch(compiled, packet) and _qdp_ids("nswr10") == []
+    compiled = models.compile_fn(lambda t: packet(t) + 1, [x])
+    assert models.runs_in_pytorch(compiled, packet) and _qdp_ids("nswr10") == []
     torch.testing.assert_close(compiled(x), 1 - x)
     with pytest.raises(PluginGenerationError, match="no plugin was generated for this op"):
         plugin_status("nswr10::neg")
@@ -489,8 +453,8 @@ def test_10_user_op_named_like_a_variant_does_not_collide(trt_backend, ops, hand
     handles.append(custom_op("nswr10b::f__without_b"))
     handles.append(custom_op("nswr10b::f"))
     x = torch.randn(4, 4, device=device)
-    compiled = _compile(lambda t: f_packet(t, None) + g_packet(t), [x])
-    assert not _runs_in_pytorch(compiled, f_packet) and not _runs_in_pytorch(compiled, g_packet)
+    compiled = models.compile_fn(lambda t: f_packet(t, None) + g_packet(t), [x])
+    assert not models.runs_in_pytorch(compiled, f_packet) and not models.runs_in_pytorch(compiled, g_packet)
     torch.testing.assert_close(compiled(x), x * 2 + x - 7)
     assert "nswr10b::f-without-b" in _qdp_ids("nswr10b") and "nswr10b::f__without_b" in _qdp_ids("nswr10b")
     assert not any("hand-written" in r.getMessage() for r in caplog.records)
@@ -509,10 +473,10 @@ def test_11_redefined_triton_kernel_is_used_by_recompiles_and_running_engines(tr
     packet = ops.custom_packet("nswr11::k", _typed(kernels8.launch_current_kernel), lambda x: torch.empty_like(x))
     handles.append(custom_op("nswr11::k", use_aot_if_available=aot))
     with _kernel(kernels8.times_two_kernel):
-        dynamic = _compile(lambda t: packet(t) + 0, [_dynamic((2, 8), (4, 8), (16, 8))])
+        dynamic = models.compile_fn(lambda t: packet(t) + 0, [models.dynamic((2, 8), (4, 8), (16, 8))])
         x4 = torch.randn(4, 8, device=device)
         torch.testing.assert_close(dynamic(x4), x4 * 2)
-        static = _compile(lambda t: packet(t) + 0, [x4])
+        static = models.compile_fn(lambda t: packet(t) + 0, [x4])
         torch.testing.assert_close(static(x4), x4 * 2)
     assert set(support_registry.implementations("nswr11::k").values()) == {"AOT (automatic)" if aot else "JIT"}
     with _kernel(kernels8.times_three_kernel):  # the cell defining the kernel ran again
@@ -521,7 +485,7 @@ def test_11_redefined_triton_kernel_is_used_by_recompiles_and_running_engines(tr
         built_with = 2 if aot else 3
         torch.testing.assert_close(dynamic(x4), x4 * built_with)  # a shape this engine ran before
         torch.testing.assert_close(dynamic(x9), x9 * built_with)  # a new shape: the same kernel
-        recompiled = _compile(lambda t: packet(t) + 0, [x4])
+        recompiled = models.compile_fn(lambda t: packet(t) + 0, [x4])
         torch.testing.assert_close(recompiled(x4), x4 * 3)
 
 
@@ -535,10 +499,10 @@ def test_12_reregistered_fake_kernel_is_used_by_recompiles(trt_backend, ops, han
     handles.append(custom_op("nswr12::halve"))
     x = torch.randn(3, 8, device=device)
     with pytest.raises(Exception, match="disagrees with its fake kernel"):
-        _compile(lambda t: packet(t) * 2, [x])(x)
+        models.compile_fn(lambda t: packet(t) * 2, [x])(x)
     torch.library.register_fake("nswr12::halve")(lambda x: x.new_empty((x.shape[0], x.shape[1] // 2)))  # fixed
-    compiled = _compile(lambda t: packet(t) * 2, [x])
-    assert not _runs_in_pytorch(compiled, packet)
+    compiled = models.compile_fn(lambda t: packet(t) * 2, [x])
+    assert not models.runs_in_pytorch(compiled, packet)
     out = compiled(x)
     assert out.shape == (3, 4)
     torch.testing.assert_close(out, x[:, :4] * 2)
@@ -562,7 +526,7 @@ def test_13_redefined_op_is_reported_until_custom_op_runs_again(trt_backend, ops
     packet = ops.custom_packet("nswr13::times", times_again, lambda x: torch.empty_like(x))
     x = torch.randn(2, 5, device=device)
     with caplog.at_level(logging.WARNING, logger=LOGGER):
-        compiled = _compile(lambda t: packet(t) + 1, [x])
+        compiled = models.compile_fn(lambda t: packet(t) + 1, [x])
     torch.testing.assert_close(compiled(x), x * 3 + 1)
     status = plugin_status("nswr13::times")
     assert status.stale is not None and "redefined" in status.stale
@@ -570,8 +534,8 @@ def test_13_redefined_op_is_reported_until_custom_op_runs_again(trt_backend, ops
     assert 'Call custom_op("nswr13::times")' in reason, reason
     assert any("stay in PyTorch" in r.getMessage() and "redefined" in r.getMessage() for r in caplog.records)
     handles.append(custom_op("nswr13::times"))  # the user runs the custom_op cell again
-    compiled = _compile(lambda t: packet(t) + 1, [x])
-    assert not _runs_in_pytorch(compiled, packet)
+    compiled = models.compile_fn(lambda t: packet(t) + 1, [x])
+    assert not models.runs_in_pytorch(compiled, packet)
     torch.testing.assert_close(compiled(x), x * 3 + 1)
     assert plugin_status("nswr13::times").stale is None
 
@@ -588,8 +552,8 @@ def test_14_custom_op_cell_run_again_returns_the_live_registration(trt_backend, 
     handles.append(again)
     assert again is custom_op("nswr14::times") and again.active
     x = torch.randn(3, 2, device=device)
-    compiled = _compile(lambda t: packet(t) + 1, [x])
-    assert not _runs_in_pytorch(compiled, packet)
+    compiled = models.compile_fn(lambda t: packet(t) + 1, [x])
+    assert not models.runs_in_pytorch(compiled, packet)
     torch.testing.assert_close(compiled(x), x * 5 + 1)
 
 
@@ -604,14 +568,14 @@ def test_14_removed_plugin_leaves_nothing_in_qdp_and_custom_op_works_again(trt_b
     handles.append(generate_plugin_converter("nswr14b::times"))
     plugin.remove()
     x = torch.randn(2, 3, device=device)
-    compiled = _compile(lambda t: packet(t) - 1, [x])
+    compiled = models.compile_fn(lambda t: packet(t) - 1, [x])
     torch.testing.assert_close(compiled(x), x * 4 - 1)
     assert _qdp_ids("nswr14b") == []  # nothing was put back into QDP's registry
     with caplog.at_level(logging.INFO, logger=LOGGER):
         handles.append(custom_op("nswr14b::times"))
     assert not any("hand-written" in r.getMessage() for r in caplog.records)
-    compiled = _compile(lambda t: packet(t) - 1, [x])
-    assert not _runs_in_pytorch(compiled, packet)
+    compiled = models.compile_fn(lambda t: packet(t) - 1, [x])
+    assert not models.runs_in_pytorch(compiled, packet)
     torch.testing.assert_close(compiled(x), x * 4 - 1)
 
 
@@ -630,10 +594,10 @@ def test_15_not_converted_reports_each_compile_separately(trt_backend, ops, hand
     packet = ops.custom_packet("nswr15::scale", scale, fake)
     handles.append(custom_op("nswr15::scale"))
     x = torch.randn(5, 3, device=device)
-    a = _compile(lambda t: packet(t, 3) + packet(t * 2, 3), [x])  # model A: both nodes stay in PyTorch
+    a = models.compile_fn(lambda t: packet(t, 3) + packet(t * 2, 3), [x])  # model A: both nodes stay in PyTorch
     status_a = plugin_status("nswr15::scale")
     assert len(status_a.not_converted) == 2 and status_a.compile is not None, status_a.not_converted
-    b = _compile(lambda t: packet(t, 1) + packet(t, 2), [x])  # model B: same node names, both converted
+    b = models.compile_fn(lambda t: packet(t, 1) + packet(t, 2), [x])  # model B: same node names, both converted
     status_b = plugin_status("nswr15::scale")
     assert status_b.not_converted == {} and status_b.compile > status_a.compile
     assert set(status_b.implementations) == set(status_a.not_converted)  # the same node names...
@@ -654,7 +618,7 @@ def test_16_body_error_names_op_layer_and_shapes(trt_backend, ops, handles, devi
     packet = ops.custom_packet("nswr16::picky", picky, lambda x: torch.empty_like(x))
     handles.append(custom_op("nswr16::picky"))
     x = torch.randn(2, 3, device=device)
-    compiled = _compile(lambda t: packet(t) * 2, [x])
+    compiled = models.compile_fn(lambda t: packet(t) * 2, [x])
     torch.testing.assert_close(compiled(x), (x + 1) * 2)
     bad = x.clone()
     bad[1, 2] = 123.0
@@ -695,7 +659,7 @@ def test_17_engine_cache_never_serves_an_engine_built_for_other_attribute_values
     settings = dict(_CACHE, engine_cache_dir=str(tmp_path / "engines"))
     with caplog.at_level(logging.WARNING, logger=LOGGER):
         for a, rebuilt in ((2.0, False), (2.0, False), (3.0, True), (3.0, False), (2.0, True)):
-            compiled = _compile(lambda t: packet(t, a) * 1, [x], **settings)
+            compiled = models.compile_fn(lambda t: packet(t, a) * 1, [x], **settings)
             torch.testing.assert_close(compiled(x), x * a)
             fresh = torch.randn(3, 4, device=device)
             torch.testing.assert_close(compiled(fresh), fresh * a)
@@ -747,7 +711,7 @@ def test_17_running_engine_checks_output_dtypes_against_the_fake_kernel(trt_back
 
     packet = ops.custom_packet("nswr17c::double", double, lambda x: torch.empty_like(x))
     handles.append(custom_op("nswr17c::double"))
-    compiled = _compile(lambda t: packet(t) + 1, [_dynamic((1, 4), (3, 4), (8, 4))])
+    compiled = models.compile_fn(lambda t: packet(t) + 1, [models.dynamic((1, 4), (3, 4), (8, 4))])
     x = torch.randn(3, 4, device=device)
     torch.testing.assert_close(compiled(x), x * 2 + 1)
     torch.library.register_fake("nswr17c::double")(lambda x: torch.empty_like(x, dtype=torch.float16))
@@ -775,7 +739,7 @@ def test_18_plugins_built_inside_torch_tensorrts_fake_mode(trt_backend, ops, han
     handles.append(custom_op(qualname))
     x = torch.randn(4, 9, device=device)
     with _kernel(kernels8.times_two_kernel):
-        compiled = _compile(lambda t: packet(t) + 1, [x], ir="torch_compile")
+        compiled = models.compile_fn(lambda t: packet(t) + 1, [x], ir="torch_compile")
         for _ in range(2):
             fresh = torch.randn(4, 9, device=device)
             torch.testing.assert_close(compiled(fresh), fresh * 2 + 1)
@@ -796,8 +760,8 @@ def test_19_truncate_double_converts_the_op_in_float32(trt_backend, ops, handles
     packet = ops.custom_packet("nswr19::cube", cube, lambda x: torch.empty_like(x))
     handles.append(custom_op("nswr19::cube"))
     x = torch.randn(3, 5, device=device, dtype=torch.float64)
-    compiled = _compile(lambda t: packet(t) + 1, [x], truncate_double=True)
-    assert not _runs_in_pytorch(compiled, packet)
+    compiled = models.compile_fn(lambda t: packet(t) + 1, [x], truncate_double=True)
+    assert not models.runs_in_pytorch(compiled, packet)
     assert set(support_registry.implementations("nswr19::cube").values()) == {"JIT"}
     fresh = torch.randn(3, 5, device=device, dtype=torch.float64)
     torch.testing.assert_close(compiled(fresh).double(), fresh ** 3 + 1, rtol=1e-5, atol=1e-5)
@@ -813,7 +777,7 @@ def test_19_dynamic_compile_uses_no_deprecated_shape_env_api(trt_backend, ops, h
     handles.append(custom_op("nswr19b::cube"))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        compiled = _compile(lambda t: packet(t) - 1, [_dynamic((1, 3), (4, 3), (9, 3))])
+        compiled = models.compile_fn(lambda t: packet(t) - 1, [models.dynamic((1, 3), (4, 3), (9, 3))])
     ours = [w for w in caught if "size_hint" in str(w.message) or "plugins" in (w.filename or "")]
     assert ours == [], [f"{w.filename}:{w.lineno}: {w.message}" for w in ours]
     x = torch.randn(7, 3, device=device)

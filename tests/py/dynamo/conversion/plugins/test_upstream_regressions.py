@@ -14,54 +14,18 @@ import contextlib
 import dataclasses
 import pathlib
 import re
-from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
 import pytest
 import torch
 
+from support import models
 from support import registry as support_registry
 
 PLUGINS_DIR = pathlib.Path(__file__).resolve().parents[5] / "py" / "torch_tensorrt" / "dynamo" / "conversion" / "plugins"
 
 
 # -- helpers --------------------------------------------------------------------------------------
-class _One(torch.nn.Module):
-    def __init__(self, fn: Callable[..., Any]) -> None:
-        super().__init__()
-        self.fn = fn
-
-    def forward(self, x: torch.Tensor) -> Any:
-        return self.fn(x)
-
-
-class _Two(_One):
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> Any:
-        return self.fn(x, y)
-
-
-def _compile(fn: Callable[..., Any], inputs: Sequence[Any]) -> Any:
-    import torch_tensorrt
-
-    model = {1: _One, 2: _Two}[len(inputs)](fn).eval()
-    return torch_tensorrt.compile(model, ir="dynamo", inputs=list(inputs), min_block_size=1)
-
-
-def _dynamic(lo: Tuple[int, ...], opt: Tuple[int, ...], hi: Tuple[int, ...], dtype: torch.dtype = torch.float32) -> Any:
-    import torch_tensorrt
-
-    return torch_tensorrt.Input(min_shape=lo, opt_shape=opt, max_shape=hi, dtype=dtype)
-
-
-def _runs_in_pytorch(compiled: Any, packet: Any) -> bool:
-    """Whether any graph of the compiled module (engine-less submodules included) still calls the op."""
-    targets = {packet, *(getattr(packet, o) for o in packet.overloads())}
-    return any(
-        node.op == "call_function" and node.target in targets
-        for module in compiled.modules() if isinstance(module, torch.fx.GraphModule)
-        for node in module.graph.nodes
-    )
-
-
 def _as_tuple(value: Any) -> Tuple[Any, ...]:
     return tuple(value) if isinstance(value, (tuple, list)) else (value,)
 
@@ -130,8 +94,8 @@ def test_output_dtype_comes_from_the_fake_kernel(catalogue_plugins, trt_backend,
     x = torch.randn(6, 11, device=device)
     eager = call(packet.default, x)
     assert eager.dtype == expected_dtype
-    compiled = _compile(lambda x: call(packet.default, x), [x])
-    assert not _runs_in_pytorch(compiled, packet), compiled.graph
+    compiled = models.compile_fn(lambda x: call(packet.default, x), [x])
+    assert not models.runs_in_pytorch(compiled, packet), compiled.graph
     _assert_same(compiled(x), eager, atol=1e-3, rtol=1e-3)
 
     # The generated QDP register function itself declares the fake kernel's dtype to TensorRT
@@ -157,8 +121,8 @@ def test_fake_inputs_carry_the_real_input_dtypes(trt_backend, ops, handles, devi
 
     packet = ops.custom_packet("reg_2::int_affine", fn, fake)
     handles.append(custom_op("reg_2::int_affine"))
-    compiled = _compile(lambda x: packet(x, 3), [_dynamic((1, 5), (4, 5), (9, 5), torch.int32)])
-    assert not _runs_in_pytorch(compiled, packet), support_registry.rejections("reg_2::int_affine")
+    compiled = models.compile_fn(lambda x: packet(x, 3), [models.dynamic((1, 5), (4, 5), (9, 5), torch.int32)])
+    assert not models.runs_in_pytorch(compiled, packet), support_registry.rejections("reg_2::int_affine")
     for rows in (1, 9):
         x = torch.randint(-50, 50, (rows, 5), dtype=torch.int32, device=device)
         _assert_same(compiled(x), x * 3 + 1)
@@ -177,8 +141,8 @@ def test_each_input_dimension_is_its_own_symbol(trt_backend, ops, handles, devic
 
     packet = ops.custom_packet("reg_3::outer", fn, fake)
     handles.append(custom_op("reg_3::outer"))
-    compiled = _compile(lambda x, y: packet(x, y), [_dynamic((1,), (5,), (9,)), _dynamic((1,), (5,), (9,))])
-    assert not _runs_in_pytorch(compiled, packet), support_registry.rejections("reg_3::outer")
+    compiled = models.compile_fn(lambda x, y: packet(x, y), [models.dynamic((1,), (5,), (9,)), models.dynamic((1,), (5,), (9,))])
+    assert not models.runs_in_pytorch(compiled, packet), support_registry.rejections("reg_3::outer")
     for n, m in ((3, 7), (9, 1), (1, 9), (5, 5)):
         x, y = torch.randn(n, device=device), torch.randn(m, device=device)
         _assert_same(compiled(x, y), torch.outer(x, y))
@@ -236,8 +200,8 @@ def test_broadcast_of_a_static_size_one_input_converts(trt_backend, ops, handles
     packet = ops.custom_packet("reg_5::badd", fn, fake)
     handles.append(custom_op("reg_5::badd"))
     bias = torch.randn(1, 4, device=device)
-    compiled = _compile(lambda x, b: packet(x, b), [_dynamic((1, 4), (6, 4), (8, 4)), _dynamic((1, 4), (1, 4), (1, 4))])
-    assert not _runs_in_pytorch(compiled, packet), support_registry.rejections("reg_5::badd")
+    compiled = models.compile_fn(lambda x, b: packet(x, b), [models.dynamic((1, 4), (6, 4), (8, 4)), models.dynamic((1, 4), (1, 4), (1, 4))])
+    assert not models.runs_in_pytorch(compiled, packet), support_registry.rejections("reg_5::badd")
     for rows in (1, 3, 8):
         x = torch.randn(rows, 4, device=device)
         _assert_same(compiled(x, bias), x + bias)
@@ -255,13 +219,13 @@ def test_guards_of_one_call_site_do_not_apply_to_another(trt_backend, ops, handl
 
     packet = ops.custom_packet("reg_14::badd", fn, fake)
     handles.append(custom_op("reg_14::badd"))
-    same = _compile(lambda x: packet(x, x), [_dynamic((1, 4), (5, 4), (8, 4))])
+    same = models.compile_fn(lambda x: packet(x, x), [models.dynamic((1, 4), (5, 4), (8, 4))])
     x = torch.randn(3, 4, device=device)
     _assert_same(same(x), x + x)
 
     bias = torch.randn(1, 4, device=device)
-    broadcast = _compile(lambda x, b: packet(x, b), [_dynamic((1, 4), (5, 4), (8, 4)), _dynamic((1, 4), (1, 4), (1, 4))])
-    assert not _runs_in_pytorch(broadcast, packet)
+    broadcast = models.compile_fn(lambda x, b: packet(x, b), [models.dynamic((1, 4), (5, 4), (8, 4)), models.dynamic((1, 4), (1, 4), (1, 4))])
+    assert not models.runs_in_pytorch(broadcast, packet)
     for rows in (1, 5, 8):
         x = torch.randn(rows, 4, device=device)
         _assert_same(broadcast(x, bias), x + bias)
@@ -312,8 +276,8 @@ def test_compiled_engine_converts_with_one_trace_per_layer(trt_backend, ops, han
     packet = _first2(ops, "reg_12::first2", calls)
     handles.append(custom_op("reg_12::first2"))
     record = support_registry.record("reg_12::first2")
-    compiled = _compile(lambda x: packet(x), [_dynamic((1, 5), (4, 5), (16, 5))])
-    assert not _runs_in_pytorch(compiled, packet), support_registry.rejections(record)
+    compiled = models.compile_fn(lambda x: packet(x), [models.dynamic((1, 5), (4, 5), (16, 5))])
+    assert not models.runs_in_pytorch(compiled, packet), support_registry.rejections(record)
     x = torch.randn(4, 5, device=device)
     _assert_same(compiled(x), x[:, :2])
     # One trace for the layer: the converter's; the dtype and shape queries and the run reuse it.
@@ -327,7 +291,7 @@ def test_running_at_new_shapes_does_not_trace_again(trt_backend, ops, handles, d
     packet = _first2(ops, "reg_13::first2", calls)
     handles.append(custom_op("reg_13::first2"))
     record = support_registry.record("reg_13::first2")
-    compiled = _compile(lambda x: packet(x), [_dynamic((1, 5), (4, 5), (16, 5))])
+    compiled = models.compile_fn(lambda x: packet(x), [models.dynamic((1, 5), (4, 5), (16, 5))])
     x = torch.randn(4, 5, device=device)
     _assert_same(compiled(x), x[:, :2])
     traces = record.programs.traces
@@ -382,8 +346,8 @@ def test_single_triton_launch_is_launched_into_the_engine_buffers(catalogue_plug
     model = model_for(case)
     runtime = support_registry.record(case.op).runtime()
     example = inputs_for(case, case.static, device)
-    compiled = _compile(lambda *xs: model(*xs), example)
-    assert not _runs_in_pytorch(compiled, _catalogue_packet(case.op))
+    compiled = models.compile_fn(lambda *xs: model(*xs), example)
+    assert not models.runs_in_pytorch(compiled, _catalogue_packet(case.op))
     for _ in range(2):
         inputs = inputs_for(case, case.static, device)
         _assert_same(compiled(*inputs), model(*inputs), atol=case.atol, rtol=case.rtol)
@@ -413,8 +377,8 @@ def test_argument_kinds(catalogue_plugins, trt_backend, device, qualname, call, 
     """Upstream handled Tensor / float / int / bool / str only, with every tensor first."""
     packet = _catalogue_packet(qualname)
     inputs = [torch.randn(s, device=device) for s in shapes]
-    compiled = _compile(lambda *xs: call(packet.default, *xs), inputs)
-    assert not _runs_in_pytorch(compiled, packet), compiled.graph
+    compiled = models.compile_fn(lambda *xs: call(packet.default, *xs), inputs)
+    assert not models.runs_in_pytorch(compiled, packet), compiled.graph
     _assert_same(compiled(*inputs), call(packet.default, *inputs), atol=1e-2, rtol=1e-2)
 
 
@@ -430,8 +394,8 @@ def test_keyword_only_attributes_survive_conversion(catalogue_plugins, trt_backe
     expected = call(packet.default, x)
     # The values matter: the defaults (hi=1.0) or a dropped lo would give another result.
     assert not torch.equal(expected, x.clamp(max=1.0))
-    compiled = _compile(lambda x: call(packet.default, x), [x])
-    assert not _runs_in_pytorch(compiled, packet)
+    compiled = models.compile_fn(lambda x: call(packet.default, x), [x])
+    assert not models.runs_in_pytorch(compiled, packet)
     _assert_same(compiled(x), expected)
 
 
@@ -451,8 +415,8 @@ def test_defaulted_attribute_before_a_required_one(trt_backend, ops, handles, de
     handles.append(custom_op("reg_8::affine"))
     x = torch.randn(4, 6, device=device)
     for call in (lambda x: packet(x, shift=3), lambda x: packet(x, -0.5, shift=-1)):
-        compiled = _compile(call, [x])
-        assert not _runs_in_pytorch(compiled, packet), support_registry.rejections("reg_8::affine")
+        compiled = models.compile_fn(call, [x])
+        assert not models.runs_in_pytorch(compiled, packet), support_registry.rejections("reg_8::affine")
         _assert_same(compiled(x), call(x))
 
 
@@ -465,8 +429,8 @@ def test_dynamic_model_converts_without_the_flag(trt_backend, ops, handles, devi
 
     packet = ops.custom_packet("reg_9::sq", fn, lambda x: torch.empty_like(x))
     handles.append(custom_op("reg_9::sq"))  # no supports_dynamic_shapes
-    compiled = _compile(lambda x: packet(x), [_dynamic((1, 3), (4, 3), (32, 3))])
-    assert not _runs_in_pytorch(compiled, packet), support_registry.rejections("reg_9::sq")
+    compiled = models.compile_fn(lambda x: packet(x), [models.dynamic((1, 3), (4, 3), (32, 3))])
+    assert not models.runs_in_pytorch(compiled, packet), support_registry.rejections("reg_9::sq")
     for rows in (1, 4, 31):
         x = torch.randn(rows, 3, device=device)
         _assert_same(compiled(x), x.square() - 1)
@@ -543,8 +507,8 @@ def test_two_plugins_in_one_process_do_not_overwrite_each_other(trt_backend, ops
     handles.append(custom_op("reg_10::scaled"))
     handles.append(custom_op("reg_10::col_argmin"))
 
-    compiled = _compile(lambda x: (a(x, 3.0), b(x)), [_dynamic((1, 6), (4, 6), (8, 6))])
-    assert not _runs_in_pytorch(compiled, a) and not _runs_in_pytorch(compiled, b)
+    compiled = models.compile_fn(lambda x: (a(x, 3.0), b(x)), [models.dynamic((1, 6), (4, 6), (8, 6))])
+    assert not models.runs_in_pytorch(compiled, a) and not models.runs_in_pytorch(compiled, b)
     for rows in (2, 8):
         x = torch.randn(rows, 6, device=device)
         _assert_same(compiled(x), (x * 3.0, x.argmin(dim=1)))
