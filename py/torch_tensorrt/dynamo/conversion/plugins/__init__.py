@@ -5,10 +5,12 @@
 that keeps the op inside the TensorRT engine built by ``torch_tensorrt.compile``.
 
 Data flow (one module each): ``_schema`` (op schema -> OpSpec) -> ``_attributes`` (attribute
-encoding) -> ``_symbolic`` / ``_shape_program`` (fake kernel traced once -> shape program) ->
-``_qdp`` (QDP register/impl functions) -> ``_runtime`` (enqueue) -> ``_binding`` / ``_converter``
-(Torch-TensorRT converter) -> ``_registry`` (one registry, undoable handles); ``_capture`` and
-``_aot`` add direct Triton launches and the ahead-of-time implementation.
+encoding) -> ``_identity`` (the call identity every cache is keyed by) -> ``_symbolic`` /
+``_shape_program`` (fake kernel traced once -> shape program) -> ``_qdp`` (QDP register/impl
+functions) -> ``_runtime`` (enqueue) -> ``_binding`` / ``_converter`` (Torch-TensorRT converter) ->
+``_registry`` (one registry, undoable handles); ``_capture`` / ``_launch`` and ``_aot`` /
+``_triton_aot`` / ``_handwritten`` add direct Triton launches and ahead-of-time implementations;
+``_compiles`` / ``_engine_cache`` see each compile before partitioning.
 """
 
 from torch_tensorrt.dynamo.conversion.plugins._custom_op import custom_op
