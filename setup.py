@@ -19,6 +19,16 @@ from setuptools.command.build_py import build_py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PTH_NAME = "torch_tensorrt_plugins_overlay.pth"
+VERSION_FILE = os.path.join(HERE, "py", "torch_tensorrt", "dynamo", "conversion", "plugins", "_version.py")
+
+
+def _version() -> str:
+    """The version written in the plugins package's _version.py (read, not imported)."""
+    with open(VERSION_FILE) as f:
+        for line in f:
+            if line.startswith("__version__"):
+                return line.split("=", 1)[1].strip().strip('"')
+    raise RuntimeError(f"no __version__ in {VERSION_FILE}")
 
 
 PACKAGE = "torch_tensorrt_plugins_overlay"
@@ -43,7 +53,8 @@ class BuildPyWithOverlayPth(build_py):
 
 setup(
     name="torch-tensorrt-plugins-overlay",
-    version="0.1.0",
+    version=_version(),
+    license="BSD-3-Clause",
     description=(
         "Automatic TensorRT Quick Deployable Plugins (JIT and Triton AOT) for PyTorch custom ops, "
         "as an overlay of torch_tensorrt.dynamo.conversion.plugins"

@@ -23,6 +23,7 @@ from torch_tensorrt.dynamo.conversion.plugins._generate_plugin_converter import 
 from torch_tensorrt.dynamo.conversion.plugins._registry import RegistrationHandle
 from torch_tensorrt.dynamo.conversion.plugins._runtime import PluginRuntimeError
 from torch_tensorrt.dynamo.conversion.plugins._status import CompileReport, PluginStatus, plugin_status
+from torch_tensorrt.dynamo.conversion.plugins._version import __version__
 
 __all__ = [
     "custom_op",

@@ -61,3 +61,22 @@ def test_mypy_is_clean():
     root = PACKAGE.parents[4]
     result = subprocess.run([sys.executable, "-m", "mypy"], capture_output=True, text=True, cwd=str(root), timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_one_version_source():
+    """The version is written once (_version.py); setup.py, the package and the changelog agree."""
+    import pathlib
+    import re
+    import subprocess
+    import sys
+
+    from torch_tensorrt.dynamo.conversion import plugins
+
+    root = pathlib.Path(__file__).resolve().parents[5]
+    setup_version = subprocess.run(
+        [sys.executable, "setup.py", "--version"], capture_output=True, text=True, cwd=str(root), timeout=120
+    ).stdout.strip().splitlines()[-1]
+    changelog = re.search(r"^## (\S+)", (root / "CHANGELOG.md").read_text(), re.M)
+    assert changelog is not None
+    assert plugins.__version__ == setup_version == changelog.group(1)
+    assert (root / "LICENSE").read_text().startswith("BSD 3-Clause License")
