@@ -30,43 +30,61 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(stamp_value)" ] && [ -x "$VENV/bi
   exit 0
 fi
 
-echo "setup_env: building $VENV (log of each step below)"
+mkdir -p "$CACHE"
+LOG="$CACHE/setup_env.log"
+: > "$LOG"
+echo "setup_env: building $VENV (one line per step; what the steps print goes to $LOG)"
+# step N TITLE COMMAND...: run COMMAND with its output in the log; on failure show the log's end.
+step() {
+  local n=$1 title=$2 start=$SECONDS
+  shift 2
+  printf '  [%s/7] %s ... ' "$n" "$title"
+  echo "== $n $title" >>"$LOG"
+  if "$@" >>"$LOG" 2>&1; then
+    echo "ok ($((SECONDS - start)) s)"
+  else
+    echo "FAILED"
+    echo "---- last 60 lines of $LOG ----"
+    tail -60 "$LOG"
+    exit 1
+  fi
+}
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 PY="$VENV/bin/python"
 pip_install() { "$PY" -m pip install "${PIP_FLAGS[@]}" -c constraints.txt "$@"; }
+pinned_packages() {
+  pip_install --upgrade pip setuptools wheel &&
+    pip_install torch numpy sympy triton packaging typing-extensions filelock dllist psutil \
+      pytest pytest-xdist hypothesis mypy
+}
 
-echo "== 1/7 pinned packages"
-pip_install --upgrade pip setuptools wheel
-pip_install torch numpy sympy triton packaging typing-extensions filelock dllist psutil \
-  pytest pytest-xdist hypothesis mypy
+step 1 "pinned packages (torch, triton, test tools)" pinned_packages
+step 2 "Torch-TensorRT, python-only" "$PY" tools/install_upstream_python_only.py --cache "$CACHE/wheels"
+step 3 "TensorRT bindings (QDP Python layer) and the tensorrt front package" \
+  pip_install --no-deps --no-build-isolation tensorrt-cu13-bindings tensorrt-cu13
+step 4 "TensorRT stand-in" "$PY" tools/trt_standin/install.py
+step 5 "this project (plugins overlay)" pip_install --no-deps --no-build-isolation --force-reinstall "$ROOT"
+step 6 "other bindings releases for the multi-version tests" "$PY" -m trt_standin.bindings prepare --cache "$CACHE"
+step 7 "other Triton releases for the release-matrix tests" \
+  env PYTHONPATH="$ROOT/tests" "$PY" -m support.triton_releases prepare --cache "$CACHE"
 
-echo "== 2/7 Torch-TensorRT, python-only"
-"$PY" tools/install_upstream_python_only.py --cache "$CACHE/wheels"
-
-echo "== 3/7 TensorRT bindings (QDP Python layer) and the tensorrt front package"
-pip_install --no-deps --no-build-isolation tensorrt-cu13-bindings tensorrt-cu13
-
-echo "== 4/7 TensorRT stand-in"
-"$PY" tools/trt_standin/install.py
-
-echo "== 5/7 this project (plugins overlay)"
-pip_install --no-deps --no-build-isolation --force-reinstall "$ROOT"
-
-echo "== 6/7 other bindings releases for the multi-version tests"
-"$PY" -m trt_standin.bindings prepare --cache "$CACHE"
-
-echo "== 7/7 other Triton releases for the release-matrix tests"
-PYTHONPATH="$ROOT/tests" "$PY" -m support.triton_releases prepare --cache "$CACHE"
-
-"$PY" - <<'EOF'
+# The environment in one line (the stand-in is announced here, once); import noise goes to the log.
+CHECK='
 import torch
 if not torch.cuda.is_available():  # released Torch-TensorRT needs its CUDA calls patched here
     from trt_standin import cpu_torch
     cpu_torch.apply()
 import torch_tensorrt, tensorrt, trt_standin
 from torch_tensorrt.dynamo.conversion import plugins
-print(f"torch_tensorrt {torch_tensorrt.__version__}; tensorrt {tensorrt.__version__} "
-      f"({trt_standin.backend()} core); plugins from {plugins.__file__}")
-EOF
+core = "TensorRT stand-in" if trt_standin.backend() == "standin" else trt_standin.backend() + " TensorRT"
+print(f"setup_env: torch {torch.__version__}, torch_tensorrt {torch_tensorrt.__version__}, tensorrt "
+      f"{tensorrt.__version__} ({core} core), plugins {plugins.__version__} from {plugins.__file__}")
+'
+if ! "$PY" -c "$CHECK" >"$CACHE/setup_check.out" 2>>"$LOG"; then
+  echo "setup_env: the environment does not import; last lines of $LOG:"
+  tail -30 "$LOG"
+  exit 1
+fi
+cat "$CACHE/setup_check.out"
 stamp_value > "$STAMP"
 echo "setup_env: done"

@@ -12,6 +12,7 @@ imported by the library.
 from __future__ import annotations
 
 import contextlib
+import logging
 import types
 from typing import Any, Callable, Dict, Iterator, Tuple
 
@@ -164,6 +165,18 @@ def apply_torch_tensorrt() -> None:
             _allocate_on_cpu_in(name)
         except ImportError:
             pass
+    # The runtime warns on every call that inputs are "not on a CUDA device" and "moved to CUDA":
+    # here that is what the patches above arrange (CPU tensors are the engine's buffers), and the
+    # message would be wrong; other messages of that logger pass.
+    logging.getLogger(module_file.__name__).addFilter(_NOT_ON_CUDA)
+
+
+class _NotOnCudaFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Moving it to CUDA automatically" not in record.getMessage()
+
+
+_NOT_ON_CUDA = _NotOnCudaFilter()
 
 
 def _host_tensor_from_buffer(
