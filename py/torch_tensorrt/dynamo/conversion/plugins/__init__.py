@@ -15,6 +15,7 @@ functions) -> ``_runtime`` (enqueue) -> ``_binding`` / ``_converter`` (Torch-Ten
 
 from torch_tensorrt.dynamo.conversion.plugins._custom_op import custom_op
 from torch_tensorrt.dynamo.conversion.plugins._errors import PluginGenerationError, UnsupportedOpError
+from torch_tensorrt.dynamo.conversion.plugins._explain import Explanation, explain
 from torch_tensorrt.dynamo.conversion.plugins._generate_plugin import generate_plugin
 from torch_tensorrt.dynamo.conversion.plugins._generate_plugin_converter import (
     _generate_plugin_converter,
@@ -27,6 +28,8 @@ from torch_tensorrt.dynamo.conversion.plugins._version import __version__
 
 __all__ = [
     "custom_op",
+    "explain",
+    "Explanation",
     "generate_plugin",
     "generate_plugin_converter",
     "PluginGenerationError",

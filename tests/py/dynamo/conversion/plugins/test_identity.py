@@ -149,6 +149,7 @@ KEYS: Dict[Tuple[str, str], Callable[[Any], bool]] = {
     ("module._shape_program", "_TABLE"): _any,
     ("module._shape_program", "_RELATIONS"): _any,
     ("module._triton_aot", "_TRITON_TYPE"): _any,
+    ("module._explain", "_DTYPES"): _any,  # dtype names the explain command accepts
     # a shape program's lowering closures (one program is one call identity already)
     ("ShapeProgram", "_compiled"): lambda k: k in ("outputs", "table"),
 }

@@ -29,7 +29,7 @@ def test_no_generated_code_uuid_or_print():
 def test_public_api_is_documented_with_args_returns_raises_and_an_example():
     from torch_tensorrt.dynamo.conversion import plugins
 
-    for name in ("custom_op", "generate_plugin", "generate_plugin_converter", "plugin_status"):
+    for name in ("custom_op", "generate_plugin", "generate_plugin_converter", "plugin_status", "explain"):
         fn = getattr(plugins, name)
         doc = inspect.getdoc(fn) or ""
         for section in ("Args:", "Returns:", "Raises:", "Example:"):

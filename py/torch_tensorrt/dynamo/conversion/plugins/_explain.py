@@ -1,0 +1,264 @@
+"""explain: what would be generated for an op, without compiling a model, a GPU or TensorRT's builder.
+
+For an op and a description of its inputs (dtype and shape per tensor argument, each dimension a size
+or a dynamic range) and attribute values, ``explain`` reports the plugin ids and parameters (in the
+schema-to-plugin order), each output's dtype and shape formula, the fake kernel's guards and whether
+they hold over the given ranges, the JIT enqueue strategy, and the AOT kernel (name, grid formula,
+extras, PTX parameter list, compiled for sm_90 by Triton without a GPU), or the reason for each
+fallback. It traces and captures exactly as a compile does (the same modules), on FakeTensors.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+import sympy
+import torch
+
+from . import _attributes
+from ._errors import user_error
+from ._identity import TensorSignature, definition_of
+from ._schema import OpSpec, resolve_op, spec_from_op
+from ._shape_program import ShapeProgram, UnsupportedExpression
+
+API = "explain"
+
+Dim = Union[int, Tuple[int, int]]  # a size, or a dynamic (min, max) range
+
+_DTYPES = {
+    "float32": torch.float32, "float": torch.float32, "fp32": torch.float32,
+    "float16": torch.float16, "half": torch.float16, "fp16": torch.float16,
+    "bfloat16": torch.bfloat16, "bf16": torch.bfloat16,
+    "int32": torch.int32, "int64": torch.int64, "int8": torch.int8, "uint8": torch.uint8, "bool": torch.bool,
+}
+
+
+@dataclass(frozen=True)
+class InputDesc:
+    """One tensor argument: dtype and dims (an int, or a (min, max) range for a dynamic dimension)."""
+
+    dtype: torch.dtype
+    dims: Tuple[Dim, ...]
+
+    @staticmethod
+    def parse(text: str) -> "InputDesc":
+        """``"float16[8, 1..64]"``: dtype, then each dimension as a size or ``min..max``."""
+        m = re.fullmatch(r"\s*(\w+)\s*\[([^\]]*)\]\s*", text)
+        if m is None or m.group(1) not in _DTYPES:
+            raise ValueError(
+                f"explain: cannot read the input {text!r}. Expected dtype[dims] such as float32[8, 1..64], dtype one of "
+                f"{sorted(_DTYPES)}, each dimension a size or min..max"
+            )
+        dims: List[Dim] = []
+        for part in (p.strip() for p in m.group(2).split(",") if p.strip()):
+            if ".." in part:
+                lo, hi = (int(v) for v in part.split("..", 1))
+                dims.append((lo, hi))
+            else:
+                dims.append(int(part))
+        return InputDesc(_DTYPES[m.group(1)], tuple(dims))
+
+
+@dataclass(frozen=True)
+class Parameter:
+    plugin_name: str  # the QDP parameter name
+    argument: str  # the schema argument it stands for
+    kind: str  # "input" | "attribute"
+    schema_index: int
+    type_str: str
+
+
+@dataclass(frozen=True)
+class OutputFormula:
+    dtype: torch.dtype
+    dims: Tuple[sympy.Expr, ...]  # over the symbols of ``Explanation.symbols``
+    text: Tuple[str, ...]  # each dimension in Python syntax, input dimensions by name
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """What ``explain`` found; ``str()`` gives the report the CLI prints."""
+
+    op: str
+    schema: str
+    jit_plugin: str
+    aot_plugin: str
+    parameters: Tuple[Parameter, ...]
+    symbols: Tuple[Tuple[sympy.Symbol, str], ...]  # symbol -> "x.size(0)"
+    outputs: Tuple[OutputFormula, ...]
+    guards: Tuple[Tuple[str, bool], ...]  # (guard, holds over the given ranges)
+    jit_strategy: str
+    aot: Dict[str, Any]  # kernel, grid, block, extras, ptx_parameters; or {"unavailable": reason}
+
+    def output_shapes(self, sizes: Mapping[str, int]) -> List[Tuple[int, ...]]:
+        """Each output's shape for concrete input dimensions, e.g. ``{"x.size(0)": 5}``."""
+        values = {s: sizes[label] for s, label in self.symbols}
+        return [tuple(int(sympy.sympify(d).xreplace(values)) for d in o.dims) for o in self.outputs]
+
+    def __str__(self) -> str:
+        lines = [f"{self.op}: {self.schema}", f"  JIT plugin: {self.jit_plugin}", f"  AOT plugin: {self.aot_plugin}",
+                 "  plugin parameters (TensorRT order; schema index in brackets):"]
+        lines += [f"    {p.plugin_name}: {p.kind} {p.type_str} (argument {p.argument} [{p.schema_index}])" for p in self.parameters]
+        lines.append("  outputs:")
+        lines += [f"    {i}: {str(o.dtype).replace('torch.', '')}[{', '.join(o.text)}]" for i, o in enumerate(self.outputs)]
+        if self.guards:
+            lines.append("  fake-kernel guards:")
+            lines += [f"    {g}: {'holds over the given ranges' if ok else 'NOT proven for the given ranges (the node stays in PyTorch)'}"
+                      for g, ok in self.guards]
+        lines.append(f"  JIT enqueue: {self.jit_strategy}")
+        if "unavailable" in self.aot:
+            lines.append(f"  AOT: not available: {self.aot['unavailable']}")
+        else:
+            lines += [
+                f"  AOT kernel {self.aot['kernel']} (sm_{self.aot['target']}): grid ({', '.join(self.aot['grid'])}), "
+                f"block {self.aot['block']}, shared memory {self.aot['shared']} bytes",
+                f"    int32 extras: {', '.join(f'{n} = {e}' for n, e in self.aot['extras']) or 'none'}",
+                "    PTX parameters (TensorRT passes inputs, extras, outputs in this order):",
+            ]
+            lines += [f"      {p}" for p in self.aot["ptx_parameters"]]
+        return "\n".join(lines)
+
+
+def _parameters(spec: OpSpec, absent: Sequence[str]) -> Tuple[Parameter, ...]:
+    tensors = [a for a in spec.tensor_args if a.name not in absent]
+    return tuple(
+        [Parameter(a.param_name, a.name, "input", a.schema_index, a.type_str) for a in tensors]
+        + [Parameter(a.param_name, a.name, "attribute", a.schema_index, a.type_str) for a in spec.attribute_args]
+    )
+
+
+def _guard_holds(guard: sympy.Basic, symbols: Mapping[sympy.Symbol, Tuple[int, int]]) -> bool:
+    """Whether ``guard`` holds at every corner of the ranges (exact for the linear conditions that
+    size guards are; ranges of one value are a single point)."""
+    import itertools
+
+    names = list(symbols)
+    for corner in itertools.product(*(sorted({lo, hi}) for lo, hi in symbols.values())):
+        if not bool(guard.xreplace(dict(zip(names, corner)))):
+            return False
+    return True
+
+
+def explain(
+    op_name: str,
+    inputs: Mapping[str, Union[str, InputDesc]],
+    attributes: Optional[Mapping[str, Any]] = None,
+    *,
+    target: int = 90,
+) -> Explanation:
+    """What the plugin for ``op_name`` would be for these inputs, without compiling a model.
+
+    Args:
+        op_name: ``"ns::op"`` or ``"ns::op.overload"``; the module defining it must be imported.
+        inputs: Per tensor argument name, its description: an ``InputDesc`` or text such as
+            ``"float32[8, 1..64]"`` (a size, or ``min..max`` for a dynamic dimension). Optional
+            tensors left out are absent.
+        attributes: Attribute values by argument name (defaults apply to the ones left out).
+        target: Compute capability to compile the AOT kernel for (no GPU is used).
+
+    Returns:
+        An Explanation; ``print()`` it for the report.
+
+    Raises:
+        ValueError: Unknown op, a required tensor or attribute missing, an unknown name, or a fake
+            kernel that cannot be traced (the message says which and how to fix it).
+
+    Example:
+        >>> from torch_tensorrt.dynamo.conversion.plugins import explain  # doctest: +SKIP
+        >>> print(explain("my_lib::scale", {"x": "float32[1..64, 128]"}, {"k": 3.0}))  # doctest: +SKIP
+    """
+    from . import _capture, _runtime, _symbolic, _triton_aot
+    from ._variant import PluginVariant
+
+    op = resolve_op(API, op_name)
+    spec = spec_from_op(API, op)
+    descs = {name: InputDesc.parse(d) if isinstance(d, str) else d for name, d in inputs.items()}
+    unknown = sorted(set(descs) - {a.name for a in spec.tensor_args})
+    if unknown:
+        raise user_error(API, spec.display, f"unknown tensor arguments {unknown}",
+                         expected=f"some of {[a.name for a in spec.tensor_args]}", cls=ValueError)
+    missing = [a.name for a in spec.tensor_args if a.name not in descs and not a.optional]
+    if missing:
+        raise user_error(API, spec.display, f"no description for the tensor arguments {missing}",
+                         expected='dtype[dims] per tensor, e.g. --input x=float32[8,1..64]',
+                         fix="Describe every non-optional tensor argument", cls=ValueError)
+    values = dict(attributes or {})
+    unknown_attrs = sorted(set(values) - {a.name for a in spec.attribute_args})
+    if unknown_attrs:
+        raise user_error(API, spec.display, f"unknown attributes {unknown_attrs}",
+                         expected=f"some of {[a.name for a in spec.attribute_args]}", cls=ValueError)
+    canonical = []
+    for arg in spec.attribute_args:
+        if arg.name in values:
+            canonical.append(_attributes.canonical(API, spec.display, arg, values[arg.name]))
+        elif arg.has_default:
+            canonical.append(_attributes.canonical(API, spec.display, arg, arg.default))
+        else:
+            raise user_error(API, spec.display, f"no value for the attribute '{arg.name}'",
+                             fix=f"Pass --attr {arg.name}=<{arg.type_str}>", cls=ValueError)
+    absent = frozenset(a.name for a in spec.tensor_args if a.name not in descs)
+    variant = PluginVariant(spec, op, absent, _symbolic.ProgramCache())
+    present = [a for a in spec.tensor_args if a.name not in absent]
+    signatures = [TensorSignature(descs[a.name].dtype, tuple(d if isinstance(d, int) else None for d in descs[a.name].dims))
+                  for a in present]
+    hints = {}
+    ranges: Dict[Tuple[int, int], Tuple[int, int]] = {}
+    for i, arg in enumerate(spec.tensor_args):
+        if arg.name in absent:
+            continue
+        for j, d in enumerate(descs[arg.name].dims):
+            if not isinstance(d, int):
+                hints[(i, j)] = max(2, (d[0] + d[1]) // 2)
+                ranges[(i, j)] = d
+    key = variant.call_key(signatures, canonical, definition_of(op))
+    program: ShapeProgram = variant.programs.get_or_trace(API, spec, op, key, hints)
+    labels = {s: d.label for s, d in program.symbols}
+    outputs = tuple(OutputFormula(o.dtype, o.dims, tuple(program.render(d) for d in o.dims)) for o in program.outputs)
+    lowering = ""
+    try:
+        program.check_lowerable()
+    except UnsupportedExpression as e:
+        lowering = f"none: an output size is not a TensorRT shape expression ({e}), so the node stays in PyTorch"
+    symbol_ranges = {s: ranges[(d.input_index, d.dim)] for s, d in program.symbols if (d.input_index, d.dim) in ranges}
+    guards = tuple((program.render(g), _guard_holds(g, symbol_ranges)) for g in program.guards)
+
+    jit, aot = _strategies(spec, variant, key, program, hints, target, _capture, _runtime, _triton_aot)
+    return Explanation(
+        op=spec.display, schema=spec.schema, jit_plugin=spec.plugin_id(absent), aot_plugin=spec.plugin_id(absent, aot=True),
+        parameters=_parameters(spec, sorted(absent)), symbols=tuple(labels.items()), outputs=outputs, guards=guards,
+        jit_strategy=lowering or jit, aot=aot,
+    )
+
+
+def _strategies(
+    spec: OpSpec, variant: Any, key: Any, program: ShapeProgram, hints: Mapping[Tuple[int, int], int], target: int,
+    _capture: Any, _runtime: Any, _triton_aot: Any,
+) -> Tuple[str, Dict[str, Any]]:
+    try:
+        captured = _capture.capture(spec, key, program, hints)
+    except _capture.CaptureUnavailable as e:
+        reason = str(e)
+        fallback = "the op's out= overload into TensorRT's buffer" if _runtime.out_overload_for(variant) is not None else (
+            "run the op and copy its outputs into TensorRT's buffers")
+        return f"{fallback} (no direct Triton launch: {reason})", {"unavailable": f"no capturable launch: {reason}"}
+    labels = {s: sympy.Symbol(d.label) for s, d in captured.symbols}
+    jit = (f"launch {getattr(captured.kernel, '__name__', captured.kernel)} directly into TensorRT's buffers, grid "
+           f"({', '.join(str(g.xreplace(labels)) for g in captured.grid)})")
+    if captured.guards:
+        jit += f" (holds when {' and '.join(str(g.xreplace(labels)) for g in captured.guards)})"
+    try:
+        input_dtypes = [t.dtype for t in key.tensors if t is not None]
+        kernel = _triton_aot.compile_launch(spec.display, captured, input_dtypes, [o.dtype for o in program.outputs], target=target)
+    except Exception as e:  # AOTUnavailable, or Triton refusing to compile
+        return jit, {"unavailable": str(e)}
+    return jit, {
+        "kernel": kernel.name,
+        "target": target,
+        "grid": [str(sympy.sympify(g).xreplace(labels)) for g in kernel.grid],
+        "block": kernel.num_warps * 32,
+        "shared": kernel.shared,
+        "extras": [(e.name, str(e.expr.xreplace(labels))) for e in kernel.extras],
+        "ptx_parameters": _triton_aot.entry_parameters(kernel.ptx, kernel.name),
+    }
