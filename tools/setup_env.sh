@@ -21,7 +21,8 @@ PIP_FLAGS=(--disable-pip-version-check --no-input -q)
 
 stamp_value() {
   cat tools/setup_env.sh constraints.txt setup.py tools/install_upstream_python_only.py \
-      tools/trt_standin/install.py tools/trt_standin/bindings.py tests/support/triton_releases.py | sha256sum | cut -d' ' -f1
+      tools/trt_standin/install.py tools/trt_standin/bindings.py tests/support/triton_releases.py \
+      tools/lint_tools.py | sha256sum | cut -d' ' -f1
 }
 
 STAMP="$VENV/.setup-stamp"
@@ -38,7 +39,7 @@ echo "setup_env: building $VENV (one line per step; what the steps print goes to
 step() {
   local n=$1 title=$2 start=$SECONDS
   shift 2
-  printf '  [%s/7] %s ... ' "$n" "$title"
+  printf '  [%s/8] %s ... ' "$n" "$title"
   echo "== $n $title" >>"$LOG"
   if "$@" >>"$LOG" 2>&1; then
     echo "ok ($((SECONDS - start)) s)"
@@ -55,7 +56,8 @@ pip_install() { "$PY" -m pip install "${PIP_FLAGS[@]}" -c constraints.txt "$@"; 
 pinned_packages() {
   pip_install --upgrade pip setuptools wheel &&
     pip_install torch numpy sympy triton packaging typing-extensions filelock dllist psutil \
-      pytest pytest-xdist hypothesis mypy
+      pytest pytest-xdist hypothesis mypy \
+      black isort ruff typos validate-pyproject pre-commit-hooks
 }
 
 step 1 "pinned packages (torch, triton, test tools)" pinned_packages
@@ -67,6 +69,8 @@ step 5 "this project (plugins overlay)" pip_install --no-deps --no-build-isolati
 step 6 "other bindings releases for the multi-version tests" "$PY" -m trt_standin.bindings prepare --cache "$CACHE"
 step 7 "other Triton releases for the release-matrix tests" \
   env PYTHONPATH="$ROOT/tests" "$PY" -m support.triton_releases prepare --cache "$CACHE"
+step 8 "buildifier for tools/lint.sh (npm tarball, sha256-pinned)" \
+  "$PY" tools/lint_tools.py fetch --cache "$CACHE"
 
 # The environment in one line (the stand-in is announced here, once); import noise goes to the log.
 CHECK='
