@@ -39,7 +39,9 @@ def scale_mul_kernel(X, Y, Z, a, b, n, BLOCK_SIZE: tl.constexpr):
 
 
 @torch.library.custom_op("notebook_ex::scale_mul", mutates_args=())
-def scale_mul(x: torch.Tensor, y: torch.Tensor, b: float = 0.2, a: int = 2) -> torch.Tensor:
+def scale_mul(
+    x: torch.Tensor, y: torch.Tensor, b: float = 0.2, a: int = 2
+) -> torch.Tensor:
     z = torch.empty_like(x)
     n = x.numel()
     scale_mul_kernel[(triton.cdiv(n, 1024),)](x, y, z, a, b, n, BLOCK_SIZE=1024)
@@ -72,7 +74,9 @@ model = Model().to(DEVICE).eval()
 
 # %%
 inputs = [
-    torch_tensorrt.Input(min_shape=(1, 37), opt_shape=(16, 37), max_shape=(64, 37), dtype=torch.float32)
+    torch_tensorrt.Input(
+        min_shape=(1, 37), opt_shape=(16, 37), max_shape=(64, 37), dtype=torch.float32
+    )
     for _ in range(2)
 ]
 compiled = torch_tensorrt.compile(model, ir="dynamo", inputs=inputs, min_block_size=1)

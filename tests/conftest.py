@@ -47,9 +47,13 @@ DEVICE = "cuda" if HAS_CUDA else "cpu"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "gpu: needs a CUDA device (run on the device machine)")
+    config.addinivalue_line(
+        "markers", "gpu: needs a CUDA device (run on the device machine)"
+    )
     config.addinivalue_line("markers", "tensorrt: needs the real TensorRT library")
-    config.addinivalue_line("markers", "standin: exercises the TensorRT stand-in itself")
+    config.addinivalue_line(
+        "markers", "standin: exercises the TensorRT stand-in itself"
+    )
     config.addinivalue_line("markers", "slow: takes more than a few seconds on the CPU")
 
 
@@ -60,7 +64,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
     )
     skip_standin = pytest.mark.skip(reason="stand-in tier: real TensorRT is in use")
     for item in items:
-        if "tensorrt" in item.keywords and BACKEND != "real":  # the reason that matters most, first
+        if (
+            "tensorrt" in item.keywords and BACKEND != "real"
+        ):  # the reason that matters most, first
             item.add_marker(skip_trt)
         if "gpu" in item.keywords and not HAS_CUDA:
             item.add_marker(skip_gpu)
@@ -82,7 +88,9 @@ def pytest_report_header(config: pytest.Config) -> str:
         import numpy
         import tensorrt
 
-        bindings = f"tensorrt bindings {tensorrt.__version__}, numpy {numpy.__version__}"
+        bindings = (
+            f"tensorrt bindings {tensorrt.__version__}, numpy {numpy.__version__}"
+        )
     except ImportError:
         bindings = "tensorrt not importable"
     return (
@@ -97,7 +105,11 @@ def _triton_language_snapshot() -> Iterator[object]:
     """Taken before any test launches a kernel (see support.triton_interpreter)."""
     from support import triton_interpreter
 
-    yield triton_interpreter.LanguageSnapshot() if triton_interpreter.needs_restoring() else None
+    yield (
+        triton_interpreter.LanguageSnapshot()
+        if triton_interpreter.needs_restoring()
+        else None
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -39,9 +39,7 @@ MATCHING_RELEASE = {
 }
 
 # Members of the wheel that exist only in a full (C++) build.
-NATIVE_MEMBER = re.compile(
-    r"^torch_tensorrt/(lib/|bin/|include/|_C\.[^/]*\.(so|pyd)$)"
-)
+NATIVE_MEMBER = re.compile(r"^torch_tensorrt/(lib/|bin/|include/|_C\.[^/]*\.(so|pyd)$)")
 # Requirements that pull the TensorRT library itself.
 TENSORRT_REQUIREMENT = re.compile(r"^Requires-Dist:\s*tensorrt", re.IGNORECASE)
 
@@ -89,8 +87,14 @@ def matching_release(torch_version: str) -> str:
 def interpreter_tag(python: str) -> str:
     """The CPython tag (``cp311``) of the interpreter the wheel is for: wheels are per interpreter."""
     out = subprocess.run(
-        [python, "-c", "import sys; print(f'cp{sys.version_info[0]}{sys.version_info[1]}')"],
-        check=True, capture_output=True, text=True,
+        [
+            python,
+            "-c",
+            "import sys; print(f'cp{sys.version_info[0]}{sys.version_info[1]}')",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return out.stdout.strip()
 
@@ -102,8 +106,15 @@ def download_wheel(python: str, release: str, cache: Path) -> Path:
     if existing:
         return existing[0]
     cmd = [
-        python, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-        "--dest", str(cache), f"torch-tensorrt=={release}",
+        python,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--dest",
+        str(cache),
+        f"torch-tensorrt=={release}",
     ]
     print("+", " ".join(cmd), flush=True)
     subprocess.run(cmd, check=True)
@@ -143,7 +154,9 @@ def repack_python_only(source: Path, target: Path) -> list[str]:
             kept[name] = data
     if record_name is None:
         raise InstallError(f"{source} has no RECORD: not a wheel")
-    record_lines = [f"{name},{_record_hash(data)},{len(data)}" for name, data in kept.items()]
+    record_lines = [
+        f"{name},{_record_hash(data)},{len(data)}" for name, data in kept.items()
+    ]
     record_lines.append(f"{record_name},,")
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zout:
         for name, data in kept.items():
@@ -154,11 +167,25 @@ def repack_python_only(source: Path, target: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--wheel", type=Path, help="use this torch_tensorrt wheel instead of downloading")
-    parser.add_argument("--cache", type=Path, default=Path(".cache/wheels"), help="download folder")
-    parser.add_argument("--python", default=sys.executable, help="interpreter to install into")
-    parser.add_argument("--dry-run", action="store_true", help="repack but do not install")
-    parser.add_argument("--output", type=Path, help="write the python-only wheel here instead of installing it")
+    parser.add_argument(
+        "--wheel",
+        type=Path,
+        help="use this torch_tensorrt wheel instead of downloading",
+    )
+    parser.add_argument(
+        "--cache", type=Path, default=Path(".cache/wheels"), help="download folder"
+    )
+    parser.add_argument(
+        "--python", default=sys.executable, help="interpreter to install into"
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="repack but do not install"
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="write the python-only wheel here instead of installing it",
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -170,7 +197,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.output is not None and args.wheel is not None:
             args.output.mkdir(parents=True, exist_ok=True)
             dropped = repack_python_only(args.wheel, args.output / args.wheel.name)
-            print(f"wrote {args.output / args.wheel.name} (dropped {len(dropped)} native members / pins)")
+            print(
+                f"wrote {args.output / args.wheel.name} (dropped {len(dropped)} native members / pins)"
+            )
             return 0
         torch_version = installed_torch_version(args.python)
         release = matching_release(torch_version)
@@ -182,12 +211,23 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             target = Path(tmp) / wheel.name
             dropped = repack_python_only(wheel, target)
-            print(f"python-only {wheel.name}: dropped {len(dropped)} native members / pins", flush=True)
+            print(
+                f"python-only {wheel.name}: dropped {len(dropped)} native members / pins",
+                flush=True,
+            )
             for item in dropped:
                 print(f"  - {item}")
             if args.dry_run:
                 return 0
-            cmd = [args.python, "-m", "pip", "install", "--no-deps", "--force-reinstall", str(target)]
+            cmd = [
+                args.python,
+                "-m",
+                "pip",
+                "install",
+                "--no-deps",
+                "--force-reinstall",
+                str(target),
+            ]
             print("+", " ".join(cmd), flush=True)
             subprocess.run(cmd, check=True)
     except InstallError as e:

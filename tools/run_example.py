@@ -31,8 +31,11 @@ def main() -> None:
     from trt_standin import upstream_compat
 
     upstream_compat.reenable_qdp_on_standin()
-    print(f"[run_example] TensorRT core: {trt_standin.backend()}; torch device: "
-          f"{'cuda' if torch.cuda.is_available() else 'cpu (Triton interpreter)'}", flush=True)
+    print(
+        f"[run_example] TensorRT core: {trt_standin.backend()}; torch device: "
+        f"{'cuda' if torch.cuda.is_available() else 'cpu (Triton interpreter)'}",
+        flush=True,
+    )
     if script == "-m":  # a module, as python -m would run it
         module = sys.argv[2]
         sys.argv = [module] + sys.argv[3:]

@@ -22,18 +22,31 @@ def tritons_ptxas(arch: int) -> str:
     from triton.backends.nvidia import compiler
 
     if hasattr(compiler, "get_ptxas"):  # Triton >= 3.3; 3.4 on take the architecture
-        found = compiler.get_ptxas(arch) if inspect.signature(compiler.get_ptxas).parameters else compiler.get_ptxas()
+        found = (
+            compiler.get_ptxas(arch)
+            if inspect.signature(compiler.get_ptxas).parameters
+            else compiler.get_ptxas()
+        )
         return found.path if hasattr(found, "path") else found[0]
     return compiler._path_to_binary("ptxas")[0]  # Triton 3.2
 
 
-def assemble(ptx: Union[bytes, str], workdir: Path, arch: int = 90) -> subprocess.CompletedProcess:
+def assemble(
+    ptx: Union[bytes, str], workdir: Path, arch: int = 90
+) -> subprocess.CompletedProcess:
     """Assemble ``ptx`` for sm_<arch>a with Triton's ptxas; the cubin lands in ``workdir``."""
     src = workdir / "k.ptx"
     src.write_bytes(ptx if isinstance(ptx, bytes) else ptx.encode())
     return subprocess.run(
-        [tritons_ptxas(arch), f"-arch=sm_{arch}a", str(src), "-o", str(workdir / "k.cubin")],
-        capture_output=True, text=True,
+        [
+            tritons_ptxas(arch),
+            f"-arch=sm_{arch}a",
+            str(src),
+            "-o",
+            str(workdir / "k.cubin"),
+        ],
+        capture_output=True,
+        text=True,
     )
 
 
@@ -44,7 +57,9 @@ def scale_mul_capture(cols: int = 19):
     from torch_tensorrt.dynamo.conversion.plugins._identity import TensorSignature
 
     record = support_registry.record("cat::scale_mul")
-    key = record.variant().call_key([TensorSignature(torch.float32, (None, cols))] * 2, (0.5, 2))
+    key = record.variant().call_key(
+        [TensorSignature(torch.float32, (None, cols))] * 2, (0.5, 2)
+    )
     program = record.programs.get_or_trace("t", record.spec, record.op, key)
     return _capture.capture(record.spec, key, program)
 
@@ -62,6 +77,10 @@ def bind_case_call(case, spec, example):
 
     case.call(recorder, *example)
     return _binding.bind(
-        "test", spec, seen["args"], seen["kwargs"],
-        is_tensor=lambda v: isinstance(v, torch.Tensor), is_constant=lambda v: not isinstance(v, torch.Tensor),
+        "test",
+        spec,
+        seen["args"],
+        seen["kwargs"],
+        is_tensor=lambda v: isinstance(v, torch.Tensor),
+        is_constant=lambda v: not isinstance(v, torch.Tensor),
     )

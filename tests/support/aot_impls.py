@@ -5,19 +5,23 @@
 from typing import Any, Callable
 
 import torch
-
 from support import kernels8
 
 
-def attach_aot_impl(plugin_id: str, ptx_of: Callable[[], Any], extra_args: int = 1) -> Callable[..., Any]:
+def attach_aot_impl(
+    plugin_id: str, ptx_of: Callable[[], Any], extra_args: int = 1
+) -> Callable[..., Any]:
     """A hand-written ``@trtp.aot_impl`` as upstream's tutorials write it (x, outputs, tactic)."""
-    from typing import Tuple as T, Union
+    from typing import Tuple as T
+    from typing import Union
 
     import tensorrt.plugin as trtp
 
     def aot_impl(
         x: trtp.TensorDesc, outputs: T[trtp.TensorDesc], tactic: int
-    ) -> T[Union[str, bytes], Union[str, bytes], trtp.KernelLaunchParams, trtp.SymExprs]:
+    ) -> T[
+        Union[str, bytes], Union[str, bytes], trtp.KernelLaunchParams, trtp.SymExprs
+    ]:
         compiled = ptx_of()
         n = x.shape_expr.numel()
         launch = trtp.KernelLaunchParams()
@@ -32,7 +36,9 @@ def attach_aot_impl(plugin_id: str, ptx_of: Callable[[], Any], extra_args: int =
     return trtp.aot_impl(plugin_id)(aot_impl)
 
 
-def handwritten_add_one(namespace: str, *, jit: bool, ptx_of: Callable[[], Any]) -> None:
+def handwritten_add_one(
+    namespace: str, *, jit: bool, ptx_of: Callable[[], Any]
+) -> None:
     from typing import Tuple as T
 
     import tensorrt.plugin as trtp
@@ -42,11 +48,16 @@ def handwritten_add_one(namespace: str, *, jit: bool, ptx_of: Callable[[], Any])
 
     trtp.register(f"{namespace}::add_one")(desc)
     if jit:
+
         def impl(x: trtp.Tensor, outputs: T[trtp.Tensor], stream: int) -> None:
-            from torch_tensorrt.dynamo.conversion.plugins._buffers import tensor_from_buffer
+            from torch_tensorrt.dynamo.conversion.plugins._buffers import (
+                tensor_from_buffer,
+            )
 
             device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-            view = lambda t: tensor_from_buffer(t.data_ptr, t.shape, t.strides, torch.float32, device)  # noqa: E731
+            view = lambda t: tensor_from_buffer(
+                t.data_ptr, t.shape, t.strides, torch.float32, device
+            )  # noqa: E731
             view(outputs[0]).copy_(view(x) + 1)
 
         trtp.impl(f"{namespace}::add_one")(impl)

@@ -67,7 +67,9 @@ def _grid(n: int) -> Tuple[int]:
 
 # -- ops -------------------------------------------------------------------------------------------
 @torch.library.custom_op("cat::scale_mul", mutates_args=())
-def scale_mul(x: torch.Tensor, y: torch.Tensor, b: float = 0.2, a: int = 2) -> torch.Tensor:
+def scale_mul(
+    x: torch.Tensor, y: torch.Tensor, b: float = 0.2, a: int = 2
+) -> torch.Tensor:
     z = torch.empty_like(x)
     n = x.numel()
     scale_mul_kernel[_grid(n)](x, y, z, a, b, n, BLOCK_SIZE=BLOCK)
@@ -89,7 +91,9 @@ def bcast_add(x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
 
 @torch.library.register_fake("cat::bcast_add")
 def _(x, bias):
-    return torch.empty(torch.broadcast_shapes(x.shape, bias.shape), dtype=x.dtype, device=x.device)
+    return torch.empty(
+        torch.broadcast_shapes(x.shape, bias.shape), dtype=x.dtype, device=x.device
+    )
 
 
 @torch.library.custom_op("cat::reduce_sum", mutates_args=())
@@ -159,7 +163,9 @@ def _(x, dim=-1):
 
 
 @torch.library.custom_op("cat::add_bias", mutates_args=())
-def add_bias(x: torch.Tensor, bias: Optional[torch.Tensor], scale: float = 1.0) -> torch.Tensor:
+def add_bias(
+    x: torch.Tensor, bias: Optional[torch.Tensor], scale: float = 1.0
+) -> torch.Tensor:
     out = x * scale
     return out + bias if bias is not None else out
 
@@ -216,7 +222,9 @@ def _(alpha, x, beta, y):
 
 
 @torch.library.custom_op("cat::weighted_sum", mutates_args=())
-def weighted_sum(x: torch.Tensor, weights: List[float], flags: List[bool]) -> torch.Tensor:
+def weighted_sum(
+    x: torch.Tensor, weights: List[float], flags: List[bool]
+) -> torch.Tensor:
     out = torch.zeros_like(x[..., 0])
     for i, (w, on) in enumerate(zip(weights, flags)):
         if on:
@@ -236,7 +244,9 @@ def fill_where(x: torch.Tensor, mask: torch.Tensor, value: int) -> torch.Tensor:
 
 @torch.library.register_fake("cat::fill_where")
 def _(x, mask, value):
-    return torch.empty(torch.broadcast_shapes(x.shape, mask.shape), dtype=x.dtype, device=x.device)
+    return torch.empty(
+        torch.broadcast_shapes(x.shape, mask.shape), dtype=x.dtype, device=x.device
+    )
 
 
 # -- how the tests call them -------------------------------------------------------------------------
@@ -255,8 +265,12 @@ class Case:
     op: str  # "cat::name"
     call: Callable[..., Any]  # (op packet, *inputs) -> outputs
     static: Tuple[Tuple[int, ...], ...]  # input shapes
-    dynamic: Tuple[Tuple[Tuple[int, ...], Tuple[int, ...], Tuple[int, ...]], ...]  # (min, opt, max) per input
-    run_shapes: Tuple[Tuple[Tuple[int, ...], ...], ...]  # shapes to run the dynamic engine with
+    dynamic: Tuple[
+        Tuple[Tuple[int, ...], Tuple[int, ...], Tuple[int, ...]], ...
+    ]  # (min, opt, max) per input
+    run_shapes: Tuple[
+        Tuple[Tuple[int, ...], ...], ...
+    ]  # shapes to run the dynamic engine with
     makers: Tuple[Maker, ...]
     triton: bool  # body is one Triton launch
     atol: float = 1e-5
@@ -265,7 +279,9 @@ class Case:
 
 
 def randint64() -> Maker:
-    return lambda shape, device: torch.randint(-(2**40), 2**40, shape, dtype=torch.int64, device=device)
+    return lambda shape, device: torch.randint(
+        -(2**40), 2**40, shape, dtype=torch.int64, device=device
+    )
 
 
 def randbool() -> Maker:
@@ -277,62 +293,213 @@ def _f32(n: int) -> Tuple[Maker, ...]:
 
 
 CASES: Tuple[Case, ...] = (
-    Case("scale_mul", "cat::scale_mul", lambda op, x, y: op(x, y, b=0.5),
-         ((37, 19), (37, 19)), (((2, 19), (37, 19), (64, 19)),) * 2, (((2, 19), (2, 19)), ((61, 19), (61, 19))),
-         _f32(2), True, covers=("keyword attribute b=0.5",)),
-    Case("bcast_add", "cat::bcast_add", lambda op, x, b: op(x, b),
-         ((33, 7), (1, 7)), (((1, 7), (33, 7), (50, 7)), ((1, 7), (1, 7), (1, 7))), (((1, 7), (1, 7)), ((47, 7), (1, 7))),
-         _f32(2), True, covers=("broadcasting of a size-1 input",)),
-    Case("reduce_sum", "cat::reduce_sum", lambda op, x: op(x, 1, keepdim=True),
-         ((5, 13, 3),), (((1, 13, 3), (5, 13, 3), (9, 13, 3)),), (((1, 13, 3),), ((9, 13, 3),)),
-         _f32(1), False, atol=1e-4, covers=("reduction with dim/keepdim",)),
-    Case("concat2", "cat::concat2", lambda op, x, y: op(x, y, 1),
-         ((3, 5), (3, 4)), (((1, 5), (3, 5), (8, 5)), ((1, 4), (3, 4), (8, 4))), (((1, 5), (1, 4)), ((8, 5), (8, 4))),
-         _f32(2), False, covers=("concatenation of two inputs along a dim",)),
-    Case("flatten_from", "cat::flatten_from", lambda op, x: op(x, start_dim=1),
-         ((3, 4, 5),), (((1, 4, 5), (3, 4, 5), (7, 4, 5)),), (((1, 4, 5),), ((7, 4, 5),)),
-         _f32(1), False, covers=("reshape/flatten",)),
-    Case("argmax_last", "cat::argmax_last", lambda op, x: op(x),
-         ((6, 11),), (((1, 11), (6, 11), (9, 11)),), (((1, 11),), ((9, 11),)),
-         _f32(1), False, covers=("dtype change: argmax -> int64",)),
-    Case("to_half", "cat::to_half", lambda op, x: op(x),
-         ((29, 3),), (((1, 3), (29, 3), (40, 3)),), (((1, 3),), ((40, 3),)),
-         _f32(1), True, atol=1e-3, rtol=1e-3, covers=("dtype change: cast to fp16",)),
-    Case("min_max", "cat::min_max", lambda op, x: op(x, dim=1),
-         ((4, 9),), (((1, 9), (4, 9), (12, 9)),), (((1, 9),), ((12, 9),)),
-         _f32(1), False, covers=("two outputs",)),
-    Case("add_bias", "cat::add_bias", lambda op, x, b: op(x, b, scale=2.0),
-         ((6, 5), (6, 5)), (((1, 5), (6, 5), (8, 5)),) * 2, (((1, 5), (1, 5)), ((8, 5), (8, 5))),
-         _f32(2), False, covers=("optional tensor present",)),
-    Case("add_bias_absent", "cat::add_bias", lambda op, x: op(x, None, scale=3.0),
-         ((6, 5),), (((1, 5), (6, 5), (8, 5)),), (((1, 5),), ((8, 5),)),
-         _f32(1), False, covers=("optional tensor absent",)),
-    Case("pad_last", "cat::pad_last", lambda op, x: op(x, [1, 2], value=-1.0),
-         ((3, 4),), (((1, 4), (3, 4), (5, 4)),), (((1, 4),), ((5, 4),)),
-         _f32(1), False, covers=("list attribute",)),
-    Case("clamp_kw", "cat::clamp_kw", lambda op, x: op(x, lo=-0.25, hi=0.5),
-         ((41, 3),), (((1, 3), (41, 3), (80, 3)),), (((1, 3),), ((79, 3),)),
-         _f32(1), True, covers=("keyword-only attributes",)),
-    Case("cast_to", "cat::cast_to", lambda op, x: op(x, torch.float16),
-         ((7, 3),), (((1, 3), (7, 3), (9, 3)),), (((1, 3),), ((9, 3),)),
-         _f32(1), False, atol=1e-3, rtol=1e-3, covers=("dtype attribute",)),
-    Case("axpby_bf16", "cat::axpby", lambda op, x, y: op(0.5, x, 3, y),
-         ((17, 9), (17, 9)), (((1, 9), (17, 9), (30, 9)),) * 2, (((1, 9), (1, 9)), ((29, 9), (29, 9))),
-         (randn(torch.bfloat16), randn(torch.bfloat16)), True, atol=2e-2, rtol=2e-2,
-         covers=("bf16 inputs", "interleaved tensor/scalar arguments")),
-    Case("concat2_dim0", "cat::concat2", lambda op, x, y: op(x, y, 0),
-         ((3, 5), (4, 5)), (((1, 5), (3, 5), (8, 5)), ((4, 5), (4, 5), (4, 5))),
-         (((1, 5), (4, 5)), ((8, 5), (4, 5)), ((5, 5), (4, 5))),
-         _f32(2), False, covers=("output size is a sum with a dynamic size (x.size(0) + 4)",)),
-    Case("flatten_all", "cat::flatten_from", lambda op, x: op(x, start_dim=0),
-         ((3, 4, 5),), (((1, 4, 5), (3, 4, 5), (7, 4, 5)),), (((1, 4, 5),), ((7, 4, 5),), ((6, 4, 5),)),
-         _f32(1), False, covers=("output size is a product with a dynamic size",)),
-    Case("fill_where_i64_bool", "cat::fill_where", lambda op, x, m: op(x, m, -7),
-         ((11, 3), (11, 3)), (((1, 3), (11, 3), (21, 3)),) * 2, (((1, 3), (1, 3)), ((21, 3), (21, 3)), ((13, 3), (13, 3))),
-         (randint64(), randbool()), False, atol=0, rtol=0, covers=("int64 and bool inputs",)),
-    Case("weighted_sum", "cat::weighted_sum", lambda op, x: op(x, [0.5, -1.0, 2.0], [True, False, True]),
-         ((5, 3),), (((1, 3), (5, 3), (7, 3)),), (((1, 3),), ((7, 3),)),
-         _f32(1), False, covers=("float[] and bool[] attributes",)),
+    Case(
+        "scale_mul",
+        "cat::scale_mul",
+        lambda op, x, y: op(x, y, b=0.5),
+        ((37, 19), (37, 19)),
+        (((2, 19), (37, 19), (64, 19)),) * 2,
+        (((2, 19), (2, 19)), ((61, 19), (61, 19))),
+        _f32(2),
+        True,
+        covers=("keyword attribute b=0.5",),
+    ),
+    Case(
+        "bcast_add",
+        "cat::bcast_add",
+        lambda op, x, b: op(x, b),
+        ((33, 7), (1, 7)),
+        (((1, 7), (33, 7), (50, 7)), ((1, 7), (1, 7), (1, 7))),
+        (((1, 7), (1, 7)), ((47, 7), (1, 7))),
+        _f32(2),
+        True,
+        covers=("broadcasting of a size-1 input",),
+    ),
+    Case(
+        "reduce_sum",
+        "cat::reduce_sum",
+        lambda op, x: op(x, 1, keepdim=True),
+        ((5, 13, 3),),
+        (((1, 13, 3), (5, 13, 3), (9, 13, 3)),),
+        (((1, 13, 3),), ((9, 13, 3),)),
+        _f32(1),
+        False,
+        atol=1e-4,
+        covers=("reduction with dim/keepdim",),
+    ),
+    Case(
+        "concat2",
+        "cat::concat2",
+        lambda op, x, y: op(x, y, 1),
+        ((3, 5), (3, 4)),
+        (((1, 5), (3, 5), (8, 5)), ((1, 4), (3, 4), (8, 4))),
+        (((1, 5), (1, 4)), ((8, 5), (8, 4))),
+        _f32(2),
+        False,
+        covers=("concatenation of two inputs along a dim",),
+    ),
+    Case(
+        "flatten_from",
+        "cat::flatten_from",
+        lambda op, x: op(x, start_dim=1),
+        ((3, 4, 5),),
+        (((1, 4, 5), (3, 4, 5), (7, 4, 5)),),
+        (((1, 4, 5),), ((7, 4, 5),)),
+        _f32(1),
+        False,
+        covers=("reshape/flatten",),
+    ),
+    Case(
+        "argmax_last",
+        "cat::argmax_last",
+        lambda op, x: op(x),
+        ((6, 11),),
+        (((1, 11), (6, 11), (9, 11)),),
+        (((1, 11),), ((9, 11),)),
+        _f32(1),
+        False,
+        covers=("dtype change: argmax -> int64",),
+    ),
+    Case(
+        "to_half",
+        "cat::to_half",
+        lambda op, x: op(x),
+        ((29, 3),),
+        (((1, 3), (29, 3), (40, 3)),),
+        (((1, 3),), ((40, 3),)),
+        _f32(1),
+        True,
+        atol=1e-3,
+        rtol=1e-3,
+        covers=("dtype change: cast to fp16",),
+    ),
+    Case(
+        "min_max",
+        "cat::min_max",
+        lambda op, x: op(x, dim=1),
+        ((4, 9),),
+        (((1, 9), (4, 9), (12, 9)),),
+        (((1, 9),), ((12, 9),)),
+        _f32(1),
+        False,
+        covers=("two outputs",),
+    ),
+    Case(
+        "add_bias",
+        "cat::add_bias",
+        lambda op, x, b: op(x, b, scale=2.0),
+        ((6, 5), (6, 5)),
+        (((1, 5), (6, 5), (8, 5)),) * 2,
+        (((1, 5), (1, 5)), ((8, 5), (8, 5))),
+        _f32(2),
+        False,
+        covers=("optional tensor present",),
+    ),
+    Case(
+        "add_bias_absent",
+        "cat::add_bias",
+        lambda op, x: op(x, None, scale=3.0),
+        ((6, 5),),
+        (((1, 5), (6, 5), (8, 5)),),
+        (((1, 5),), ((8, 5),)),
+        _f32(1),
+        False,
+        covers=("optional tensor absent",),
+    ),
+    Case(
+        "pad_last",
+        "cat::pad_last",
+        lambda op, x: op(x, [1, 2], value=-1.0),
+        ((3, 4),),
+        (((1, 4), (3, 4), (5, 4)),),
+        (((1, 4),), ((5, 4),)),
+        _f32(1),
+        False,
+        covers=("list attribute",),
+    ),
+    Case(
+        "clamp_kw",
+        "cat::clamp_kw",
+        lambda op, x: op(x, lo=-0.25, hi=0.5),
+        ((41, 3),),
+        (((1, 3), (41, 3), (80, 3)),),
+        (((1, 3),), ((79, 3),)),
+        _f32(1),
+        True,
+        covers=("keyword-only attributes",),
+    ),
+    Case(
+        "cast_to",
+        "cat::cast_to",
+        lambda op, x: op(x, torch.float16),
+        ((7, 3),),
+        (((1, 3), (7, 3), (9, 3)),),
+        (((1, 3),), ((9, 3),)),
+        _f32(1),
+        False,
+        atol=1e-3,
+        rtol=1e-3,
+        covers=("dtype attribute",),
+    ),
+    Case(
+        "axpby_bf16",
+        "cat::axpby",
+        lambda op, x, y: op(0.5, x, 3, y),
+        ((17, 9), (17, 9)),
+        (((1, 9), (17, 9), (30, 9)),) * 2,
+        (((1, 9), (1, 9)), ((29, 9), (29, 9))),
+        (randn(torch.bfloat16), randn(torch.bfloat16)),
+        True,
+        atol=2e-2,
+        rtol=2e-2,
+        covers=("bf16 inputs", "interleaved tensor/scalar arguments"),
+    ),
+    Case(
+        "concat2_dim0",
+        "cat::concat2",
+        lambda op, x, y: op(x, y, 0),
+        ((3, 5), (4, 5)),
+        (((1, 5), (3, 5), (8, 5)), ((4, 5), (4, 5), (4, 5))),
+        (((1, 5), (4, 5)), ((8, 5), (4, 5)), ((5, 5), (4, 5))),
+        _f32(2),
+        False,
+        covers=("output size is a sum with a dynamic size (x.size(0) + 4)",),
+    ),
+    Case(
+        "flatten_all",
+        "cat::flatten_from",
+        lambda op, x: op(x, start_dim=0),
+        ((3, 4, 5),),
+        (((1, 4, 5), (3, 4, 5), (7, 4, 5)),),
+        (((1, 4, 5),), ((7, 4, 5),), ((6, 4, 5),)),
+        _f32(1),
+        False,
+        covers=("output size is a product with a dynamic size",),
+    ),
+    Case(
+        "fill_where_i64_bool",
+        "cat::fill_where",
+        lambda op, x, m: op(x, m, -7),
+        ((11, 3), (11, 3)),
+        (((1, 3), (11, 3), (21, 3)),) * 2,
+        (((1, 3), (1, 3)), ((21, 3), (21, 3)), ((13, 3), (13, 3))),
+        (randint64(), randbool()),
+        False,
+        atol=0,
+        rtol=0,
+        covers=("int64 and bool inputs",),
+    ),
+    Case(
+        "weighted_sum",
+        "cat::weighted_sum",
+        lambda op, x: op(x, [0.5, -1.0, 2.0], [True, False, True]),
+        ((5, 3),),
+        (((1, 3), (5, 3), (7, 3)),),
+        (((1, 3),), ((7, 3),)),
+        _f32(1),
+        False,
+        covers=("float[] and bool[] attributes",),
+    ),
 )
 
 CASE_BY_NAME: Dict[str, Case] = {c.name: c for c in CASES}
@@ -358,5 +525,7 @@ def model_for(case: Case) -> torch.nn.Module:
     return Two().eval()
 
 
-def inputs_for(case: Case, shapes: Sequence[Tuple[int, ...]], device: str) -> List[torch.Tensor]:
+def inputs_for(
+    case: Case, shapes: Sequence[Tuple[int, ...]], device: str
+) -> List[torch.Tensor]:
     return [make(shape, device) for make, shape in zip(case.makers, shapes)]

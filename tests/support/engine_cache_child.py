@@ -31,9 +31,17 @@ def main() -> None:
     half = definition == "fake_half"
     lib = torch.library.Library("ecache", "FRAGMENT")
     lib.define(f"scale(Tensor x, float a={default}) -> Tensor")
-    lib.impl("scale", lambda x, a=default: (x * a).half() if half else x * a, "CompositeExplicitAutograd")
+    lib.impl(
+        "scale",
+        lambda x, a=default: (x * a).half() if half else x * a,
+        "CompositeExplicitAutograd",
+    )
     torch.library.register_fake(
-        "ecache::scale", lambda x, a=default: torch.empty_like(x, dtype=torch.float16 if half else x.dtype), lib=lib
+        "ecache::scale",
+        lambda x, a=default: torch.empty_like(
+            x, dtype=torch.float16 if half else x.dtype
+        ),
+        lib=lib,
     )
     custom_op("ecache::scale")
 
@@ -55,8 +63,13 @@ def main() -> None:
     result: dict = {}
     try:
         compiled = torch_tensorrt.compile(
-            Model().eval(), inputs=[x], min_block_size=1, immutable_weights=False,
-            cache_built_engines=True, reuse_cached_engines=reuse, engine_cache_dir=cache_dir,
+            Model().eval(),
+            inputs=[x],
+            min_block_size=1,
+            immutable_weights=False,
+            cache_built_engines=True,
+            reuse_cached_engines=reuse,
+            engine_cache_dir=cache_dir,
         )
         out = compiled(x)
         expected = Model()(x)

@@ -46,4 +46,6 @@ def skip_without_slow_refit() -> None:
     import torch_tensorrt
 
     if tuple(int(p) for p in torch_tensorrt.__version__.split(".")[:2]) < (2, 13):
-        pytest.skip(f"engine-cache reuse on the stand-in needs Torch-TensorRT >= 2.13 (this is {torch_tensorrt.__version__})")
+        pytest.skip(
+            f"engine-cache reuse on the stand-in needs Torch-TensorRT >= 2.13 (this is {torch_tensorrt.__version__})"
+        )

@@ -13,7 +13,9 @@ def _dtype_blind_strategies(patch: Callable[..., None]) -> None:
     """Symptom 1: JIT strategies keyed by (attributes, shapes) only, as before."""
     from torch_tensorrt.dynamo.conversion.plugins import _runtime
 
-    def call(self: Any, inputs: Any, raw_attributes: Any, outputs: Any, stream: int) -> None:
+    def call(
+        self: Any, inputs: Any, raw_attributes: Any, outputs: Any, stream: int
+    ) -> None:
         attributes, attribute_key = self._decode(raw_attributes)
         shapes = tuple(tuple(t.shape) for t in inputs)
         key = (attribute_key, shapes, ())  # the dtypes left out
@@ -29,7 +31,11 @@ def _name_keyed_registry(patch: Callable[..., None]) -> None:
     """Symptom 2: plugins keyed and named by "ns::name", whatever the overload."""
     from torch_tensorrt.dynamo.conversion.plugins import _schema
 
-    patch(_schema.OpSpec, "key", property(lambda self: f"{self.namespace}::{self.name}.default"))
+    patch(
+        _schema.OpSpec,
+        "key",
+        property(lambda self: f"{self.namespace}::{self.name}.default"),
+    )
     original = _schema.OpSpec.plugin_name
 
     def plugin_name(self: Any, absent: Any = frozenset(), aot: bool = False) -> str:
@@ -88,11 +94,23 @@ def applied(name: str) -> Iterator[str]:
         yield ""
         return
     if name not in MUTATIONS:
-        raise ValueError(f"unknown mutation {name!r}; expected one of {sorted(MUTATIONS)}")
+        raise ValueError(
+            f"unknown mutation {name!r}; expected one of {sorted(MUTATIONS)}"
+        )
     undo: List[Tuple[Any, str, Any]] = []
 
     def patch(owner: Any, attr: str, value: Any) -> None:
-        undo.append((owner, attr, owner.__dict__[attr] if isinstance(owner, type) else getattr(owner, attr)))
+        undo.append(
+            (
+                owner,
+                attr,
+                (
+                    owner.__dict__[attr]
+                    if isinstance(owner, type)
+                    else getattr(owner, attr)
+                ),
+            )
+        )
         setattr(owner, attr, value)
 
     MUTATIONS[name](patch)

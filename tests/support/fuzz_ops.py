@@ -75,7 +75,9 @@ class OpCase:
     dynamic: bool
     rows: int
     cols: int
-    tensor_first: bool = True  # tensors before attributes in the schema (else x, attrs, y)
+    tensor_first: bool = (
+        True  # tensors before attributes in the schema (else x, attrs, y)
+    )
 
     @property
     def qualname(self) -> str:
@@ -104,7 +106,12 @@ def _literal(kind: str, value: Any) -> str:
     if kind in ("int[]", "float[]"):
         return "[" + ", ".join(_literal(kind[:-2], v) for v in value) + "]"
     if kind == "ScalarType":
-        return {torch.float32: "float", torch.float16: "half", torch.int32: "int", torch.int64: "long"}[value]
+        return {
+            torch.float32: "float",
+            torch.float16: "half",
+            torch.int32: "int",
+            torch.int64: "long",
+        }[value]
     return str(int(value))
 
 
@@ -130,7 +137,9 @@ def schema(case: OpCase) -> str:
 
 
 # -- semantics ----------------------------------------------------------------------------------------
-def _scalars(case: OpCase, x_dtype: torch.dtype, values: Dict[str, Any], state: int) -> Tuple[float, float]:
+def _scalars(
+    case: OpCase, x_dtype: torch.dtype, values: Dict[str, Any], state: int
+) -> Tuple[float, float]:
     f_attr, i_attr, s_attr = case.first("float"), case.first("int"), case.first("str")
     f = float(values[f_attr.name]) if f_attr is not None else 1.0
     sign = math.copysign(1.0, f) * (2.0 if x_dtype == torch.float16 else 1.0)
@@ -146,13 +155,19 @@ def _scalars(case: OpCase, x_dtype: torch.dtype, values: Dict[str, Any], state: 
     return sign, off + float(state)
 
 
-def _finish(case: OpCase, z: torch.Tensor, x_dtype: torch.dtype, values: Dict[str, Any]) -> torch.Tensor:
+def _finish(
+    case: OpCase, z: torch.Tensor, x_dtype: torch.dtype, values: Dict[str, Any]
+) -> torch.Tensor:
     b_attr, t_attr = case.first("bool"), case.first("ScalarType")
     if b_attr is not None and values[b_attr.name]:
         z = -z
     out_dtype = values[t_attr.name] if t_attr is not None else x_dtype
     if out_dtype in OTHER_DTYPES or not out_dtype.is_floating_point:
-        z = torch.nan_to_num(z, nan=0.0, posinf=1e4, neginf=-1e4).clamp(-1e4, 1e4).round()
+        z = (
+            torch.nan_to_num(z, nan=0.0, posinf=1e4, neginf=-1e4)
+            .clamp(-1e4, 1e4)
+            .round()
+        )
     return z.to(out_dtype)
 
 
@@ -169,12 +184,22 @@ def triton_compatible(case: OpCase) -> bool:
     """Whether a Triton body computes ``reference`` with nothing but its launch: float input,
     elementwise (same-shape y), no cast or negation after the kernel."""
     return (
-        case.x_dtype in FLOAT_DTYPES and case.second_dtype in FLOAT_DTYPES and case.shape == "elementwise"
-        and case.first("bool") is None and case.first("ScalarType") is None and not case.overload
+        case.x_dtype in FLOAT_DTYPES
+        and case.second_dtype in FLOAT_DTYPES
+        and case.shape == "elementwise"
+        and case.first("bool") is None
+        and case.first("ScalarType") is None
+        and not case.overload
     )
 
 
-def reference(case: OpCase, x: torch.Tensor, y: Optional[torch.Tensor], values: Dict[str, Any], state: int = 0) -> torch.Tensor:
+def reference(
+    case: OpCase,
+    x: torch.Tensor,
+    y: Optional[torch.Tensor],
+    values: Dict[str, Any],
+    state: int = 0,
+) -> torch.Tensor:
     """What the op returns, in plain torch (``state``: the counter value a stateful body reads)."""
     sign, off = _scalars(case, x.dtype, values, state)
     z = _combine(case, x, y) * sign + off
@@ -183,10 +208,14 @@ def reference(case: OpCase, x: torch.Tensor, y: Optional[torch.Tensor], values: 
     return _finish(case, z, x.dtype, values)
 
 
-def _bind(case: OpCase, args: Sequence[Any], kwargs: Dict[str, Any]) -> Tuple[torch.Tensor, Optional[torch.Tensor], Dict[str, Any]]:
+def _bind(
+    case: OpCase, args: Sequence[Any], kwargs: Dict[str, Any]
+) -> Tuple[torch.Tensor, Optional[torch.Tensor], Dict[str, Any]]:
     names = ["x"] + (["y"] if case.with_y else [])
     positional = [a.name for a in case.attrs if not a.kwarg_only]
-    order = names + positional if case.tensor_first else names[:1] + positional + names[1:]
+    order = (
+        names + positional if case.tensor_first else names[:1] + positional + names[1:]
+    )
     bound = dict(zip(order, args))
     bound.update(kwargs)
     for a in case.attrs:
@@ -209,14 +238,23 @@ def body(case: OpCase, negate: bool = False) -> Callable[..., torch.Tensor]:
             z = torch.empty_like(x)
             n = x.numel()
             fuzz_kernel[(triton.cdiv(n, BLOCK),)](
-                x, y if y is not None else x, z, n, sign, off, HAS_Y=y is not None, BLOCK_SIZE=BLOCK
+                x,
+                y if y is not None else x,
+                z,
+                n,
+                sign,
+                off,
+                HAS_Y=y is not None,
+                BLOCK_SIZE=BLOCK,
             )
         if negate:
             z = -z if z.dtype != torch.bool else ~z
         if case.fake == "wrong_shape":
             return z[:1].clone()
         if case.fake == "wrong_dtype":
-            return z.to(torch.float64) if z.dtype != torch.float64 else z.to(torch.float32)
+            return (
+                z.to(torch.float64) if z.dtype != torch.float64 else z.to(torch.float32)
+            )
         return z
 
     return run
@@ -228,7 +266,9 @@ def fake(case: OpCase) -> Callable[..., torch.Tensor]:
         t_attr = case.first("ScalarType")
         out_dtype = values[t_attr.name] if t_attr is not None else x.dtype
         if case.shape == "guarded" and not torch.compiler.is_exporting():
-            torch._check(x.shape[0] >= 3)  # export does not see it; the plugin's trace must
+            torch._check(
+                x.shape[0] >= 3
+            )  # export does not see it; the plugin's trace must
         if case.shape == "concat" and y is not None:
             shape = (x.shape[0] + y.shape[0], x.shape[1])
         elif case.shape == "broadcast" and y is not None:
@@ -250,7 +290,7 @@ class Defined:
     libraries: List[Any] = field(default_factory=list)
 
     def destroy(self) -> None:
-        from torch._library.custom_ops import OPDEFS, OPDEF_TO_LIB
+        from torch._library.custom_ops import OPDEF_TO_LIB, OPDEFS
 
         lib = OPDEF_TO_LIB.pop(self.case.qualname, None)
         if lib is not None:
@@ -271,11 +311,19 @@ def define(case: OpCase) -> Defined:
         torch.library.register_fake(case.qualname, fake(case), lib=lib)
         torch.library.register_fake(case.qualname + ".alt", fake(case), lib=lib)
         return Defined(case, getattr(torch.ops, case.namespace).op, [lib])
-    torch.library.custom_op(case.qualname, body(case), mutates_args=(), schema=text).register_fake(fake(case))
+    torch.library.custom_op(
+        case.qualname, body(case), mutates_args=(), schema=text
+    ).register_fake(fake(case))
     return Defined(case, getattr(torch.ops, case.namespace).op)
 
 
-def call(case: OpCase, overload: Any, x: torch.Tensor, y: Optional[torch.Tensor], second: bool = False) -> torch.Tensor:
+def call(
+    case: OpCase,
+    overload: Any,
+    x: torch.Tensor,
+    y: Optional[torch.Tensor],
+    second: bool = False,
+) -> torch.Tensor:
     """How the model calls the op (omitted attributes left to their defaults, keyword-only by name;
     ``second``: the second model's attribute values)."""
     tensors = [x] + ([y if case.y_passed else None] if case.with_y else [])

@@ -52,17 +52,35 @@ def define_scale_add_jit(namespace: str, device: str) -> Registered:
         return torch.empty_like(x)
 
     def desc(
-        x: trtp.TensorDesc, y: trtp.TensorDesc, alpha: float, repeat: int, negate: bool,
-        tag: str, blob: bytes, offset: np.ndarray[Any, np.dtype[np.float32]],
+        x: trtp.TensorDesc,
+        y: trtp.TensorDesc,
+        alpha: float,
+        repeat: int,
+        negate: bool,
+        tag: str,
+        blob: bytes,
+        offset: np.ndarray[Any, np.dtype[np.float32]],
     ) -> Tuple[trtp.TensorDesc]:
         return x.like()
 
     def impl(
-        x: trtp.Tensor, y: trtp.Tensor, alpha: float, repeat: int, negate: bool, tag: str,
-        blob: bytes, offset: np.ndarray[Any, np.dtype[np.float32]], outputs: Tuple[trtp.Tensor],
+        x: trtp.Tensor,
+        y: trtp.Tensor,
+        alpha: float,
+        repeat: int,
+        negate: bool,
+        tag: str,
+        blob: bytes,
+        offset: np.ndarray[Any, np.dtype[np.float32]],
+        outputs: Tuple[trtp.Tensor],
         stream: int,
     ) -> None:
-        assert tag == "scale-add" and blob == b"\x01\x02" and repeat == 1 and negate is False
+        assert (
+            tag == "scale-add"
+            and blob == b"\x01\x02"
+            and repeat == 1
+            and negate is False
+        )
         xt, yt = buffer_as_tensor(x, device), buffer_as_tensor(y, device)
         out = buffer_as_tensor(outputs[0], device)
         extra = torch.as_tensor(offset, device=device).sum()
@@ -77,8 +95,16 @@ def define_scale_add_jit(namespace: str, device: str) -> Registered:
         x, y, alpha = args
         plugin = getattr(getattr(trtp.op, namespace), "scale_add")
         layer = ctx.net.add_plugin(
-            plugin(x, y, alpha=float(alpha), repeat=1, negate=False, tag="scale-add",
-                   blob=b"\x01\x02", offset=np.zeros(3, dtype=np.float32)),
+            plugin(
+                x,
+                y,
+                alpha=float(alpha),
+                repeat=1,
+                negate=False,
+                tag="scale-add",
+                blob=b"\x01\x02",
+                offset=np.zeros(3, dtype=np.float32),
+            ),
             aot=False,
         )
         layer.name = f"{namespace}/scale_add/{name}"
@@ -88,7 +114,9 @@ def define_scale_add_jit(namespace: str, device: str) -> Registered:
 
     def undo() -> None:
         DYNAMO_ATEN_CONVERTERS[op] = [
-            c for c in DYNAMO_ATEN_CONVERTERS.get(op, []) if c.converter_implementation is not convert
+            c
+            for c in DYNAMO_ATEN_CONVERTERS.get(op, [])
+            if c.converter_implementation is not convert
         ]
         if not DYNAMO_ATEN_CONVERTERS[op]:
             del DYNAMO_ATEN_CONVERTERS[op]
@@ -98,7 +126,9 @@ def define_scale_add_jit(namespace: str, device: str) -> Registered:
 
 def strip_trailing_scratch_params(ptx: str, kernel: str, keep: int) -> str:
     """Keep the first ``keep`` parameters of ``.entry kernel(...)`` (drops Triton's scratch pointers)."""
-    pattern = re.compile(r"(\.entry\s+" + re.escape(kernel) + r"\s*\()([^)]*)(\))", re.S)
+    pattern = re.compile(
+        r"(\.entry\s+" + re.escape(kernel) + r"\s*\()([^)]*)(\))", re.S
+    )
     m = pattern.search(ptx)
     assert m, f"no .entry {kernel} in the PTX"
     params = [p.strip() for p in m.group(2).split(",") if p.strip()]
@@ -110,11 +140,10 @@ def define_double_aot(namespace: str) -> str:
     """``y = 2 * x`` as an AOT plugin: the kernel's parameters are (x, n, y), TensorRT's order."""
     import tensorrt.plugin as trtp
     import triton
+    from support import kernels
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
     from triton.runtime.jit import JITFunction
-
-    from support import kernels
 
     qualname = f"{namespace}::double"
 
@@ -128,11 +157,18 @@ def define_double_aot(namespace: str) -> str:
         jit = fn if isinstance(fn, JITFunction) else JITFunction(fn.fn)
         src = ASTSource(
             fn=jit,
-            signature={"x_ptr": "*fp32", "n_elements": "i32", "y_ptr": "*fp32", "BLOCK": "constexpr"},
+            signature={
+                "x_ptr": "*fp32",
+                "n_elements": "i32",
+                "y_ptr": "*fp32",
+                "BLOCK": "constexpr",
+            },
             constexprs={"BLOCK": block},
         )
         compiled = triton.compile(src, target=GPUTarget("cuda", 90, 32))
-        ptx = strip_trailing_scratch_params(compiled.asm["ptx"], compiled.metadata.name, keep=3)
+        ptx = strip_trailing_scratch_params(
+            compiled.asm["ptx"], compiled.metadata.name, keep=3
+        )
         n = x.shape_expr.numel()
         params = trtp.KernelLaunchParams()
         params.grid_x = trtp.cdiv(n, block)

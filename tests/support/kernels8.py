@@ -65,7 +65,9 @@ COUNTER = itertools.count(1)
 
 def add_next_count(x: torch.Tensor) -> torch.Tensor:
     z = torch.empty_like(x)
-    add_seed_kernel[grid(x.numel())](x, z, x.numel(), float(next(COUNTER)), BLOCK_SIZE=BLOCK)
+    add_seed_kernel[grid(x.numel())](
+        x, z, x.numel(), float(next(COUNTER)), BLOCK_SIZE=BLOCK
+    )
     return z
 
 
@@ -100,10 +102,19 @@ def add_one_ptx(dtype: str = "fp32", arch: int = 90) -> Any:
     from triton.compiler import ASTSource
     from triton.runtime.jit import JITFunction
 
-    jit = add_one_kernel if isinstance(add_one_kernel, JITFunction) else JITFunction(add_one_kernel.fn)
+    jit = (
+        add_one_kernel
+        if isinstance(add_one_kernel, JITFunction)
+        else JITFunction(add_one_kernel.fn)
+    )
     src = ASTSource(
         fn=jit,
-        signature={"x_ptr": f"*{dtype}", "n_elements": "i32", "y_ptr": f"*{dtype}", "BLOCK_SIZE": "constexpr"},
+        signature={
+            "x_ptr": f"*{dtype}",
+            "n_elements": "i32",
+            "y_ptr": f"*{dtype}",
+            "BLOCK_SIZE": "constexpr",
+        },
         constexprs={"BLOCK_SIZE": BLOCK},
     )
     return triton.compile(src, target=GPUTarget("cuda", arch, 32))

@@ -29,10 +29,17 @@ def compile_fn(fn: Callable[..., Any], inputs: Sequence[Any], **settings: Any) -
 
     settings.setdefault("ir", "dynamo")
     model = {1: One, 2: Two}[len(inputs)](fn).eval()
-    return torch_tensorrt.compile(model, inputs=list(inputs), min_block_size=1, **settings)
+    return torch_tensorrt.compile(
+        model, inputs=list(inputs), min_block_size=1, **settings
+    )
 
 
-def dynamic(lo: Tuple[int, ...], opt: Tuple[int, ...], hi: Tuple[int, ...], dtype: torch.dtype = torch.float32) -> Any:
+def dynamic(
+    lo: Tuple[int, ...],
+    opt: Tuple[int, ...],
+    hi: Tuple[int, ...],
+    dtype: torch.dtype = torch.float32,
+) -> Any:
     """A dynamic-shape ``torch_tensorrt.Input``."""
     import torch_tensorrt
 
@@ -44,6 +51,7 @@ def runs_in_pytorch(compiled: Any, packet: Any) -> bool:
     targets = {packet, *(getattr(packet, o) for o in packet.overloads())}
     return any(
         node.op == "call_function" and node.target in targets
-        for module in compiled.modules() if isinstance(module, torch.fx.GraphModule)
+        for module in compiled.modules()
+        if isinstance(module, torch.fx.GraphModule)
         for node in module.graph.nodes
     )

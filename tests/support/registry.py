@@ -8,7 +8,9 @@ from torch_tensorrt.dynamo.conversion.plugins import _registry, plugin_status
 def record(name: str) -> Any:
     """The live PluginRecord of ``"ns::name"`` (or ``"ns::name.overload"``)."""
     require = getattr(_registry, "require", None)
-    if require is None:  # the registry before issue 8 (used when checking that regression tests fail there)
+    if (
+        require is None
+    ):  # the registry before issue 8 (used when checking that regression tests fail there)
         return _registry.PLUGINS[name]
     return require("tests", name)
 

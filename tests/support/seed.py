@@ -38,15 +38,21 @@ def define(device: str) -> Any:
         return torch.ops.torchtrt_ex
 
     @torch.library.custom_op("torchtrt_ex::elementwise_scale_mul", mutates_args=())
-    def elementwise_scale_mul(X: torch.Tensor, Y: torch.Tensor, b: float = 0.2, a: int = 2) -> torch.Tensor:
+    def elementwise_scale_mul(
+        X: torch.Tensor, Y: torch.Tensor, b: float = 0.2, a: int = 2
+    ) -> torch.Tensor:
         if device == "cuda":
             assert X.is_cuda and Y.is_cuda, "Tensors must be on CUDA device."
         else:
-            assert X.device.type == "cpu" and Y.device.type == "cpu", "Tensors must be on the CPU here."
+            assert (
+                X.device.type == "cpu" and Y.device.type == "cpu"
+            ), "Tensors must be on the CPU here."
         assert X.shape == Y.shape, "Tensors must have the same shape."
         Z = torch.empty_like(X)
         BLOCK_SIZE = 1024
-        grid = lambda meta: (X.numel() // meta["BLOCK_SIZE"],)  # noqa: E731 - as the seed writes it
+        grid = lambda meta: (
+            X.numel() // meta["BLOCK_SIZE"],
+        )  # noqa: E731 - as the seed writes it
         elementwise_scale_mul_kernel[grid](X, Y, Z, a, b, BLOCK_SIZE=BLOCK_SIZE)
         return Z
 

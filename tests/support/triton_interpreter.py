@@ -34,7 +34,10 @@ def _patched_objects() -> List[Any]:
     objects: List[Any] = list(modules)
     for module in modules:
         for _, value in inspect.getmembers(module, inspect.isclass):
-            if getattr(value, "__module__", "").startswith("triton.language") and value not in objects:
+            if (
+                getattr(value, "__module__", "").startswith("triton.language")
+                and value not in objects
+            ):
                 objects.append(value)
     return objects
 
@@ -43,7 +46,9 @@ class LanguageSnapshot:
     """The attributes of ``triton.language``'s modules and classes at construction time."""
 
     def __init__(self) -> None:
-        self._saved: List[Tuple[Any, Dict[str, Any]]] = [(obj, dict(vars(obj))) for obj in _patched_objects()]
+        self._saved: List[Tuple[Any, Dict[str, Any]]] = [
+            (obj, dict(vars(obj))) for obj in _patched_objects()
+        ]
 
     def restore(self) -> int:
         """Put every changed attribute back (and drop added ones); returns how many changed."""

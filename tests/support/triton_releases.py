@@ -30,7 +30,9 @@ def versions() -> List[str]:
 
 
 def release_dir(version: str, cache: Path = DEFAULT_CACHE) -> Path:
-    return cache / "triton" / f"{version}-{python_tag()}"  # Triton is compiled per interpreter
+    return (
+        cache / "triton" / f"{version}-{python_tag()}"
+    )  # Triton is compiled per interpreter
 
 
 def prepare(cache: Path = DEFAULT_CACHE) -> None:
@@ -38,8 +40,19 @@ def prepare(cache: Path = DEFAULT_CACHE) -> None:
         target = release_dir(version, cache)
         if (target / "triton" / "__init__.py").exists():
             continue
-        cmd = [sys.executable, "-m", "pip", "--disable-pip-version-check", "install", "-q", "--no-deps",
-               "--only-binary=:all:", "--target", str(target), f"triton=={version}"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "--disable-pip-version-check",
+            "install",
+            "-q",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--target",
+            str(target),
+            f"triton=={version}",
+        ]
         print("+", " ".join(cmd), flush=True)
         subprocess.run(cmd, check=True)
 
@@ -49,12 +62,16 @@ def mount_env(version: str, cache: Path = DEFAULT_CACHE) -> Optional[Dict[str, s
     folder = release_dir(version, cache)
     if not (folder / "triton" / "__init__.py").exists():
         return None
-    path = [str(folder)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    path = [str(folder)] + [
+        p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p
+    ]
     return dict(os.environ, PYTHONPATH=os.pathsep.join(path))
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    parser = argparse.ArgumentParser(description="other Triton releases for the release-matrix tests")
+    parser = argparse.ArgumentParser(
+        description="other Triton releases for the release-matrix tests"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("prepare", help="install the extra releases under the cache")
     p.add_argument("--cache", type=Path, default=DEFAULT_CACHE)

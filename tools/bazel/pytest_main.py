@@ -12,6 +12,8 @@ import pytest
 if __name__ == "__main__":
     root = os.environ.get("WORKSPACE_ROOT")
     if not root:
-        sys.exit("WORKSPACE_ROOT is not set: run the target through tools/bazel/test.sh")
+        sys.exit(
+            "WORKSPACE_ROOT is not set: run the target through tools/bazel/test.sh"
+        )
     os.chdir(root)
     sys.exit(pytest.main(["-n", "2", "-p", "no:cacheprovider", *sys.argv[1:]]))

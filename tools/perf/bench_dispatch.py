@@ -33,21 +33,36 @@ def main() -> None:
     upstream_compat.reenable_qdp_on_standin()
     import tensorrt as trt
     from support import catalogue  # noqa: F401  (defines cat::scale_mul)
-    from torch_tensorrt.dynamo.conversion.plugins import _attributes, _registry, generate_plugin
+    from torch_tensorrt.dynamo.conversion.plugins import (
+        _attributes,
+        _registry,
+        generate_plugin,
+    )
 
     generate_plugin("cat::scale_mul")
-    record = _registry.PLUGINS.get("cat::scale_mul.default") or _registry.PLUGINS.get("cat::scale_mul")
+    record = _registry.PLUGINS.get("cat::scale_mul.default") or _registry.PLUGINS.get(
+        "cat::scale_mul"
+    )
     variant = record.variant()
     runtime = record.runtime()
 
     class Buffer:  # what QDP hands the impl: shape, dtype, address, strides
         def __init__(self) -> None:
-            self.shape, self.dtype, self.data_ptr, self.strides = (64, 64), trt.float32, 0, (64, 1)
+            self.shape, self.dtype, self.data_ptr, self.strides = (
+                (64, 64),
+                trt.float32,
+                0,
+                (64, 1),
+            )
 
     inputs, outputs = [Buffer(), Buffer()], [Buffer()]
-    attributes = list(_attributes.encode_all(variant.attributes, {"b": 0.5, "a": 2}).values())
+    attributes = list(
+        _attributes.encode_all(variant.attributes, {"b": 0.5, "a": 2}).values()
+    )
     try:
-        runtime(inputs, attributes, outputs, 0)  # chooses (its launch fails on the null addresses)
+        runtime(
+            inputs, attributes, outputs, 0
+        )  # chooses (its launch fails on the null addresses)
     except Exception:
         pass
     table = getattr(runtime, "_entries", None) or getattr(runtime, "_strategies")
@@ -67,7 +82,9 @@ def main() -> None:
         start = time.perf_counter()
         loop()
         times.append((time.perf_counter() - start) / 10000 * 1e6)
-    print(f"JIT runtime dispatch, strategy excluded: {statistics.median(times):.3f} us per enqueue")
+    print(
+        f"JIT runtime dispatch, strategy excluded: {statistics.median(times):.3f} us per enqueue"
+    )
 
 
 if __name__ == "__main__":

@@ -55,7 +55,13 @@ def load_upstream_generate_plugin() -> Any:
     """Upstream's ``_generate_plugin`` module from the installed torch_tensorrt, under another name."""
     import torch_tensorrt
 
-    path = os.path.join(os.path.dirname(torch_tensorrt.__file__), "dynamo", "conversion", "plugins", "_generate_plugin.py")
+    path = os.path.join(
+        os.path.dirname(torch_tensorrt.__file__),
+        "dynamo",
+        "conversion",
+        "plugins",
+        "_generate_plugin.py",
+    )
     spec = importlib.util.spec_from_file_location("upstream_generate_plugin", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -67,20 +73,23 @@ def define_ops(namespaces: Sequence[str], device: str) -> None:
     """The seed op (masked kernel) under several namespaces."""
     import torch
     import triton
-
     from support.catalogue import scale_mul_kernel
 
     for ns in namespaces:
         qualname = f"{ns}::scale_mul"
 
-        def body(x: torch.Tensor, y: torch.Tensor, b: float = 0.2, a: int = 2) -> torch.Tensor:
+        def body(
+            x: torch.Tensor, y: torch.Tensor, b: float = 0.2, a: int = 2
+        ) -> torch.Tensor:
             z = torch.empty_like(x)
             n = x.numel()
             scale_mul_kernel[(triton.cdiv(n, 1024),)](x, y, z, a, b, n, BLOCK_SIZE=1024)
             return z
 
         torch.library.custom_op(qualname, mutates_args=())(body)
-        torch.library.register_fake(qualname)(lambda x, y, b=0.2, a=2: torch.empty_like(x))
+        torch.library.register_fake(qualname)(
+            lambda x, y, b=0.2, a=2: torch.empty_like(x)
+        )
 
 
 def _median_us(fn: Callable[[], None], repeats: int, inner: int) -> float:
@@ -93,7 +102,13 @@ def _median_us(fn: Callable[[], None], repeats: int, inner: int) -> float:
     return statistics.median(samples)
 
 
-def _build(namespace: str, name: str, shape: Tuple[int, ...], dynamic: bool, time_tactics: bool = False) -> Any:
+def _build(
+    namespace: str,
+    name: str,
+    shape: Tuple[int, ...],
+    dynamic: bool,
+    time_tactics: bool = False,
+) -> Any:
     import numpy as np
     import tensorrt as trt
     import tensorrt.plugin as trtp
@@ -106,13 +121,19 @@ def _build(namespace: str, name: str, shape: Tuple[int, ...], dynamic: bool, tim
     attrs = {}
     for key, value in (("b", 0.5), ("a", 2)):
         ann = defs[key]
-        attrs[key] = np.asarray([value], dtype=ann.__args__[1].__args__[0]) if getattr(ann, "__origin__", None) is np.ndarray else ann(value)
+        attrs[key] = (
+            np.asarray([value], dtype=ann.__args__[1].__args__[0])
+            if getattr(ann, "__origin__", None) is np.ndarray
+            else ann(value)
+        )
     if dynamic:
         lo = tuple(1 for _ in shape)
         spec = InputSpec.dynamic(trt.float32, lo, shape, tuple(4 * d for d in shape))
     else:
         spec = InputSpec.static(trt.float32, shape)
-    return PluginHost(time_tactics=time_tactics).build(plugin(*its, **attrs), [spec, spec], aot=False)
+    return PluginHost(time_tactics=time_tactics).build(
+        plugin(*its, **attrs), [spec, spec], aot=False
+    )
 
 
 def bench_shape_query(args: argparse.Namespace) -> Dict[str, Any]:
@@ -120,8 +141,8 @@ def bench_shape_query(args: argparse.Namespace) -> Dict[str, Any]:
     from torch_tensorrt.dynamo.conversion.plugins import generate_plugin
     from torch_tensorrt.dynamo.conversion.plugins._registry import PLUGINS
     from trt_standin import core
-    from trt_standin.core._dims import IDimensionExpr
     from trt_standin.core import _expr
+    from trt_standin.core._dims import IDimensionExpr
 
     define_ops(["bench_ours", "bench_upstream"], "cuda" if cuda else "cpu")
     generate_plugin("bench_ours::scale_mul")
@@ -136,7 +157,9 @@ def bench_shape_query(args: argparse.Namespace) -> Dict[str, Any]:
             for i in range(2):
                 d = core.DimsExprs(2)
                 for j in range(2):
-                    d[j] = IDimensionExpr._wrap(_expr.input_dim(i, j) if dynamic else _expr.const(64))
+                    d[j] = IDimensionExpr._wrap(
+                        _expr.input_dim(i, j) if dynamic else _expr.const(64)
+                    )
                 exprs.append(d)
 
             def query() -> None:
@@ -147,7 +170,13 @@ def bench_shape_query(args: argparse.Namespace) -> Dict[str, Any]:
         results["dynamic" if dynamic else "static"] = per_impl
     traces = PLUGINS["bench_ours::scale_mul.default"].programs.traces
     rows = [
-        (kind, r["bench_upstream"], r["bench_ours"], r["bench_upstream"] / r["bench_ours"]) for kind, r in results.items()
+        (
+            kind,
+            r["bench_upstream"],
+            r["bench_ours"],
+            r["bench_upstream"] / r["bench_ours"],
+        )
+        for kind, r in results.items()
     ]
     print("| input dims | upstream us/query | ours us/query | upstream / ours |")
     print("|---|---|---|---|")
@@ -191,10 +220,9 @@ def bench_enqueue(args: argparse.Namespace) -> Dict[str, Any]:
     if not cuda:
         raise SystemExit("enqueue: needs a CUDA device (host time of GPU launches)")
     import triton
+    from support.catalogue import scale_mul_kernel
     from torch_tensorrt.dynamo.conversion.plugins import generate_plugin
     from torch_tensorrt.dynamo.conversion.plugins._registry import PLUGINS
-
-    from support.catalogue import scale_mul_kernel
 
     define_ops(["bench_ours", "bench_upstream"], "cuda")
     generate_plugin("bench_ours::scale_mul")
@@ -226,12 +254,16 @@ def bench_enqueue(args: argparse.Namespace) -> Dict[str, Any]:
         runtime.impl_function = lambda *a, **k: seen.update(args=a, kwargs=k)
         runtime.enqueue(*call)
         runtime.impl_function = impl
-        impl_results[ns] = _median_us(lambda: impl(*seen["args"], **seen["kwargs"]), args.repeats, args.inner)
+        impl_results[ns] = _median_us(
+            lambda: impl(*seen["args"], **seen["kwargs"]), args.repeats, args.inner
+        )
         torch.cuda.synchronize()
     z = torch.empty_like(x)
 
     def raw() -> None:
-        scale_mul_kernel[(triton.cdiv(x.numel(), 1024),)](x, y, z, 2, 0.5, x.numel(), BLOCK_SIZE=1024)
+        scale_mul_kernel[(triton.cdiv(x.numel(), 1024),)](
+            x, y, z, 2, 0.5, x.numel(), BLOCK_SIZE=1024
+        )
 
     raw()
     results["raw_triton"] = _median_us(raw, args.repeats, args.inner)
@@ -240,14 +272,29 @@ def bench_enqueue(args: argparse.Namespace) -> Dict[str, Any]:
     raw_us = results["raw_triton"]
     print("| path (seed op, 64x64 fp32) | host us per call | vs raw Triton launch |")
     print("|---|---|---|")
-    print(f"| raw Triton launch from Python, kernel[grid](...) (baseline) | {raw_us:.1f} | 1.00x |")
-    print(f"| ours: plugin impl (what QDP calls per enqueue) | {impl_results['bench_ours']:.1f} | {impl_results['bench_ours'] / raw_us:.2f}x |")
-    print(f"| upstream: plugin impl | {impl_results['bench_upstream']:.1f} | {impl_results['bench_upstream'] / raw_us:.2f}x |")
-    print(f"| ours: QDP enqueue end to end (NVIDIA's Python + impl) | {results['bench_ours']:.1f} | {results['bench_ours'] / raw_us:.2f}x |")
-    print(f"| upstream: QDP enqueue end to end | {results['bench_upstream']:.1f} | {results['bench_upstream'] / raw_us:.2f}x |")
+    print(
+        f"| raw Triton launch from Python, kernel[grid](...) (baseline) | {raw_us:.1f} | 1.00x |"
+    )
+    print(
+        f"| ours: plugin impl (what QDP calls per enqueue) | {impl_results['bench_ours']:.1f} | {impl_results['bench_ours'] / raw_us:.2f}x |"
+    )
+    print(
+        f"| upstream: plugin impl | {impl_results['bench_upstream']:.1f} | {impl_results['bench_upstream'] / raw_us:.2f}x |"
+    )
+    print(
+        f"| ours: QDP enqueue end to end (NVIDIA's Python + impl) | {results['bench_ours']:.1f} | {results['bench_ours'] / raw_us:.2f}x |"
+    )
+    print(
+        f"| upstream: QDP enqueue end to end | {results['bench_upstream']:.1f} | {results['bench_upstream'] / raw_us:.2f}x |"
+    )
     print(f"\nmax abs error vs eager: {checks}; our strategy: {strategies}")
-    return {"enqueue_us": results, "impl_us": impl_results, "errors": checks, "strategies": sorted(strategies),
-            "device": _device_name(torch)}
+    return {
+        "enqueue_us": results,
+        "impl_us": impl_results,
+        "errors": checks,
+        "strategies": sorted(strategies),
+        "device": _device_name(torch),
+    }
 
 
 def bench_aot(args: argparse.Namespace) -> Dict[str, Any]:
@@ -257,12 +304,15 @@ def bench_aot(args: argparse.Namespace) -> Dict[str, Any]:
     import tensorrt as trt
     import tensorrt.plugin as trtp
     import triton
-    from torch_tensorrt.dynamo.conversion.plugins import _aot, _attributes, generate_plugin
+    from support.catalogue import scale_mul_kernel
+    from torch_tensorrt.dynamo.conversion.plugins import (
+        _aot,
+        _attributes,
+        generate_plugin,
+    )
     from torch_tensorrt.dynamo.conversion.plugins._registry import PLUGINS
     from trt_standin import cuda_launch
     from trt_standin.host import InputSpec, PluginHost
-
-    from support.catalogue import scale_mul_kernel
 
     define_ops(["bench_ours", "bench_upstream"], "cuda")
     generate_plugin("bench_ours::scale_mul")
@@ -274,7 +324,11 @@ def bench_aot(args: argparse.Namespace) -> Dict[str, Any]:
     attrs = _attributes.encode_all(variant.attributes, {"b": 0.5, "a": 2})
     n_big = args.elements
     spec = InputSpec.dynamic(trt.float32, (1,), (4096,), (n_big,))
-    built_aot = PluginHost().build(getattr(trtp.op.bench_ours, aot.plugin_name)(*its, **attrs), [spec, spec], aot=True)
+    built_aot = PluginHost().build(
+        getattr(trtp.op.bench_ours, aot.plugin_name)(*its, **attrs),
+        [spec, spec],
+        aot=True,
+    )
     kernel = built_aot.aot
 
     def events_ms(fn: Callable[[], None], repeats: int) -> float:
@@ -282,7 +336,9 @@ def bench_aot(args: argparse.Namespace) -> Dict[str, Any]:
         torch.cuda.synchronize()
         times = []
         for _ in range(repeats):
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(
+                enable_timing=True
+            )
             start.record()
             fn()
             end.record()
@@ -300,15 +356,21 @@ def bench_aot(args: argparse.Namespace) -> Dict[str, Any]:
 
     def aot_launch() -> None:
         cuda_launch.launch_ptx(
-            kernel.ptx, kernel.name,
+            kernel.ptx,
+            kernel.name,
             grid=(config["grid_x"], config["grid_y"], config["grid_z"]),
             block=(config["block_x"], config["block_y"], config["block_z"]),
-            shared_mem=config["shared_mem"], pointers_before=[x.data_ptr(), y.data_ptr()],
-            int32_args=config["extra_args"], pointers_after=[z_aot.data_ptr()], stream=stream,
+            shared_mem=config["shared_mem"],
+            pointers_before=[x.data_ptr(), y.data_ptr()],
+            int32_args=config["extra_args"],
+            pointers_after=[z_aot.data_ptr()],
+            stream=stream,
         )
 
     def triton_launch() -> None:
-        scale_mul_kernel[(triton.cdiv(n_big, 1024),)](x, y, z_tri, 2, 0.5, n_big, BLOCK_SIZE=1024)
+        scale_mul_kernel[(triton.cdiv(n_big, 1024),)](
+            x, y, z_tri, 2, 0.5, n_big, BLOCK_SIZE=1024
+        )
 
     # The seed's own kernel, unmasked as the seed writes it (right here: 64M is whole blocks),
     # compiled from the seed op for a static (n_big,) input.
@@ -322,31 +384,52 @@ def bench_aot(args: argparse.Namespace) -> Dict[str, Any]:
     seed_its = [trt.ITensor._make(None, n, trt.float32, (n_big,)) for n in ("x", "y")]
     seed_attrs = _attributes.encode_all(seed_variant.attributes, {"b": 0.5, "a": 2})
     seed_spec = InputSpec.static(trt.float32, (n_big,))
-    seed_kernel = PluginHost().build(
-        getattr(trtp.op.torchtrt_ex, seed_aot.plugin_name)(*seed_its, **seed_attrs), [seed_spec, seed_spec], aot=True
-    ).aot
+    seed_kernel = (
+        PluginHost()
+        .build(
+            getattr(trtp.op.torchtrt_ex, seed_aot.plugin_name)(*seed_its, **seed_attrs),
+            [seed_spec, seed_spec],
+            aot=True,
+        )
+        .aot
+    )
     seed_config = seed_kernel.launch_config([(n_big,), (n_big,)])
     z_seed_aot = torch.full_like(x, float("nan"))
     z_seed_tri = torch.empty_like(x)
 
     def seed_aot_launch() -> None:
         cuda_launch.launch_ptx(
-            seed_kernel.ptx, seed_kernel.name,
+            seed_kernel.ptx,
+            seed_kernel.name,
             grid=(seed_config["grid_x"], seed_config["grid_y"], seed_config["grid_z"]),
-            block=(seed_config["block_x"], seed_config["block_y"], seed_config["block_z"]),
-            shared_mem=seed_config["shared_mem"], pointers_before=[x.data_ptr(), y.data_ptr()],
-            int32_args=seed_config["extra_args"], pointers_after=[z_seed_aot.data_ptr()], stream=stream,
+            block=(
+                seed_config["block_x"],
+                seed_config["block_y"],
+                seed_config["block_z"],
+            ),
+            shared_mem=seed_config["shared_mem"],
+            pointers_before=[x.data_ptr(), y.data_ptr()],
+            int32_args=seed_config["extra_args"],
+            pointers_after=[z_seed_aot.data_ptr()],
+            stream=stream,
         )
 
     def seed_triton_launch() -> None:
-        seed.elementwise_scale_mul_kernel[(n_big // 1024,)](x, y, z_seed_tri, 2, 0.5, BLOCK_SIZE=1024)
+        seed.elementwise_scale_mul_kernel[(n_big // 1024,)](
+            x, y, z_seed_tri, 2, 0.5, BLOCK_SIZE=1024
+        )
 
     def copy() -> None:
         copy_dst.copy_(x)
 
     # Interleave the three so clocks and caches treat them alike.
-    launches = {"aot": aot_launch, "triton": triton_launch, "seed_aot": seed_aot_launch,
-                "seed_triton": seed_triton_launch, "copy": copy}
+    launches = {
+        "aot": aot_launch,
+        "triton": triton_launch,
+        "seed_aot": seed_aot_launch,
+        "seed_triton": seed_triton_launch,
+        "copy": copy,
+    }
     rounds: Dict[str, List[float]] = {k: [] for k in launches}
     for _ in range(args.rounds):
         for k, fn in launches.items():
@@ -357,7 +440,10 @@ def bench_aot(args: argparse.Namespace) -> Dict[str, Any]:
     seed_err = float((z_seed_aot.double() - reference).abs().max())
     bytes_kernel = 3 * 4 * n_big
     bytes_copy = 2 * 4 * n_big
-    bw = {k: (bytes_copy if k == "copy" else bytes_kernel) / v / 1e6 for k, v in ms.items()}
+    bw = {
+        k: (bytes_copy if k == "copy" else bytes_kernel) / v / 1e6
+        for k, v in ms.items()
+    }
 
     # Host cost per enqueue at 64x64: AOT (driver launch) vs our JIT vs upstream-style JIT.
     small_x = torch.randn(64, 64, device="cuda")
@@ -368,12 +454,20 @@ def bench_aot(args: argparse.Namespace) -> Dict[str, Any]:
 
     def aot_small() -> None:
         cuda_launch.launch_ptx(
-            kernel.ptx, kernel.name, grid=(small_cfg["grid_x"], 1, 1), block=(small_cfg["block_x"], 1, 1),
-            shared_mem=small_cfg["shared_mem"], pointers_before=[small_x.data_ptr(), small_y.data_ptr()],
-            int32_args=small_cfg["extra_args"], pointers_after=[small_z.data_ptr()], stream=stream,
+            kernel.ptx,
+            kernel.name,
+            grid=(small_cfg["grid_x"], 1, 1),
+            block=(small_cfg["block_x"], 1, 1),
+            shared_mem=small_cfg["shared_mem"],
+            pointers_before=[small_x.data_ptr(), small_y.data_ptr()],
+            int32_args=small_cfg["extra_args"],
+            pointers_after=[small_z.data_ptr()],
+            stream=stream,
         )
 
-    host: Dict[str, float] = {"aot_driver_launch": _median_us(aot_small, args.host_repeats, args.inner)}
+    host: Dict[str, float] = {
+        "aot_driver_launch": _median_us(aot_small, args.host_repeats, args.inner)
+    }
     for ns in ("bench_ours", "bench_upstream"):
         built = _build(ns, "scale_mul", (64, 64), False)
         rt = built.runtime()._runtime
@@ -383,20 +477,46 @@ def bench_aot(args: argparse.Namespace) -> Dict[str, Any]:
     torch.cuda.synchronize()
     print(f"| {n_big} fp32 elements | ms (median) | GB/s | ratio |")
     print("|---|---|---|---|")
-    print(f"| device copy x -> y (bandwidth baseline) | {ms['copy']:.4f} | {bw['copy']:.0f} | 1.00 of copy |")
-    print(f"| Triton kernel, launched by Triton | {ms['triton']:.4f} | {bw['triton']:.0f} | {bw['triton'] / bw['copy']:.3f} of copy |")
-    print(f"| AOT kernel, TensorRT order, driver launch | {ms['aot']:.4f} | {bw['aot']:.0f} | {bw['aot'] / bw['copy']:.3f} of copy; AOT/Triton time {ms['aot'] / ms['triton']:.3f} |")
-    print(f"| seed's own kernel (unmasked), launched by Triton | {ms['seed_triton']:.4f} | {bw['seed_triton']:.0f} | {bw['seed_triton'] / bw['copy']:.3f} of copy |")
-    print(f"| seed's own kernel, AOT, TensorRT order, driver launch | {ms['seed_aot']:.4f} | {bw['seed_aot']:.0f} | {bw['seed_aot'] / bw['copy']:.3f} of copy; AOT/Triton time {ms['seed_aot'] / ms['seed_triton']:.3f} |")
+    print(
+        f"| device copy x -> y (bandwidth baseline) | {ms['copy']:.4f} | {bw['copy']:.0f} | 1.00 of copy |"
+    )
+    print(
+        f"| Triton kernel, launched by Triton | {ms['triton']:.4f} | {bw['triton']:.0f} | {bw['triton'] / bw['copy']:.3f} of copy |"
+    )
+    print(
+        f"| AOT kernel, TensorRT order, driver launch | {ms['aot']:.4f} | {bw['aot']:.0f} | {bw['aot'] / bw['copy']:.3f} of copy; AOT/Triton time {ms['aot'] / ms['triton']:.3f} |"
+    )
+    print(
+        f"| seed's own kernel (unmasked), launched by Triton | {ms['seed_triton']:.4f} | {bw['seed_triton']:.0f} | {bw['seed_triton'] / bw['copy']:.3f} of copy |"
+    )
+    print(
+        f"| seed's own kernel, AOT, TensorRT order, driver launch | {ms['seed_aot']:.4f} | {bw['seed_aot']:.0f} | {bw['seed_aot'] / bw['copy']:.3f} of copy; AOT/Triton time {ms['seed_aot'] / ms['seed_triton']:.3f} |"
+    )
     print(f"\nmax abs error vs float64: masked AOT {err:.2e}, seed AOT {seed_err:.2e}")
     print("\n| 64x64 enqueue path | host us | vs AOT |")
     print("|---|---|---|")
-    for key, label in (("aot_driver_launch", "AOT: stand-in driver launch (cuLaunchKernel via cuda-python; no plugin Python)"),
-                       ("bench_ours", "JIT: this project's enqueue"), ("bench_upstream", "JIT: upstream generate_plugin enqueue")):
-        print(f"| {label} | {host[key]:.1f} | {host[key] / host['aot_driver_launch']:.2f}x |")
-    return {"ms": ms, "bandwidth_GBps": bw, "aot_over_triton": ms["aot"] / ms["triton"],
-            "seed_aot_over_triton": ms["seed_aot"] / ms["seed_triton"], "error": err, "seed_error": seed_err, "host_us": host,
-            "kernel": {"name": kernel.name, "ptx_params": kernel.ptx.count(b".param")}, "device": _device_name(torch)}
+    for key, label in (
+        (
+            "aot_driver_launch",
+            "AOT: stand-in driver launch (cuLaunchKernel via cuda-python; no plugin Python)",
+        ),
+        ("bench_ours", "JIT: this project's enqueue"),
+        ("bench_upstream", "JIT: upstream generate_plugin enqueue"),
+    ):
+        print(
+            f"| {label} | {host[key]:.1f} | {host[key] / host['aot_driver_launch']:.2f}x |"
+        )
+    return {
+        "ms": ms,
+        "bandwidth_GBps": bw,
+        "aot_over_triton": ms["aot"] / ms["triton"],
+        "seed_aot_over_triton": ms["seed_aot"] / ms["seed_triton"],
+        "error": err,
+        "seed_error": seed_err,
+        "host_us": host,
+        "kernel": {"name": kernel.name, "ptx_params": kernel.ptx.count(b".param")},
+        "device": _device_name(torch),
+    }
 
 
 def main() -> None:
@@ -409,7 +529,9 @@ def main() -> None:
     parser.add_argument("--elements", type=int, default=64 * 1024 * 1024)
     parser.add_argument("--json", help="write raw numbers here")
     args = parser.parse_args()
-    fn = {"shape-query": bench_shape_query, "enqueue": bench_enqueue, "aot": bench_aot}[args.which]
+    fn = {"shape-query": bench_shape_query, "enqueue": bench_enqueue, "aot": bench_aot}[
+        args.which
+    ]
     result = fn(args)
     result["command"] = " ".join(sys.argv)
     result["date"] = time.strftime("%Y-%m-%d")

@@ -187,5 +187,7 @@ ASSUMPTIONS: Dict[str, Assumption] = {a.key: a for a in _ENTRIES}
 def assumed(key: str) -> str:
     """Mark a code site that implements assumption ``key`` (raises KeyError for unknown keys)."""
     if key not in ASSUMPTIONS:
-        raise KeyError(f"stand-in assumption {key!r} is not in trt_standin.assumptions.ASSUMPTIONS")
+        raise KeyError(
+            f"stand-in assumption {key!r} is not in trt_standin.assumptions.ASSUMPTIONS"
+        )
     return key

@@ -80,8 +80,15 @@ def prepare(cache: Path = DEFAULT_CACHE) -> None:
             continue
         found = sorted(wheels.glob(f"tensorrt_cu13_bindings-{version}-*.whl"))
         if not found:
-            _pip("download", "-q", "--no-deps", "--only-binary=:all:", "--dest", str(wheels),
-                 f"tensorrt-cu13-bindings=={version}")
+            _pip(
+                "download",
+                "-q",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--dest",
+                str(wheels),
+                f"tensorrt-cu13-bindings=={version}",
+            )
             found = sorted(wheels.glob(f"tensorrt_cu13_bindings-{version}-*.whl"))
         with zipfile.ZipFile(found[0]) as whl:
             members = [m for m in whl.namelist() if m.startswith("tensorrt_bindings/")]
@@ -89,10 +96,14 @@ def prepare(cache: Path = DEFAULT_CACHE) -> None:
     old_numpy = _old_numpy_version()
     target = numpy_dir(old_numpy, cache)
     if not (target / "numpy" / "__init__.py").exists():
-        _pip("install", "-q", "--no-deps", "--target", str(target), f"numpy=={old_numpy}")
+        _pip(
+            "install", "-q", "--no-deps", "--target", str(target), f"numpy=={old_numpy}"
+        )
 
 
-def mount_env(version: str, cache: Path = DEFAULT_CACHE, *, supported_numpy: bool = True) -> Optional[Dict[str, str]]:
+def mount_env(
+    version: str, cache: Path = DEFAULT_CACHE, *, supported_numpy: bool = True
+) -> Optional[Dict[str, str]]:
     """Environment for a child interpreter that uses bindings ``version``; None if not prepared.
 
     ``supported_numpy=False`` keeps the environment's numpy even where the release needs <= 2.3
@@ -107,13 +118,16 @@ def mount_env(version: str, cache: Path = DEFAULT_CACHE, *, supported_numpy: boo
         if not (np_folder / "numpy").is_dir():
             return None
         env["PYTHONPATH"] = os.pathsep.join(
-            [str(np_folder)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+            [str(np_folder)]
+            + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
         )
     return env
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    parser = argparse.ArgumentParser(description="other tensorrt_bindings releases for the tests")
+    parser = argparse.ArgumentParser(
+        description="other tensorrt_bindings releases for the tests"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("prepare", help="download and unpack the extra releases")
     p.add_argument("--cache", type=Path, default=DEFAULT_CACHE)

@@ -99,16 +99,18 @@ def _device_properties(device: Any = None) -> Any:
     )
 
 
-def _patch_function_everywhere(module_name: str, name: str, replacement: Callable[..., Any], why: str) -> None:
+def _patch_function_everywhere(
+    module_name: str, name: str, replacement: Callable[..., Any], why: str
+) -> None:
     """Replace a function in its module and in every loaded torch_tensorrt module that imported it."""
     import importlib
     import sys
 
     original = getattr(importlib.import_module(module_name), name)
     for mod_name, mod in list(sys.modules.items()):
-        if (mod_name == "torch_tensorrt" or mod_name.startswith("torch_tensorrt.")) and getattr(
-            mod, name, None
-        ) is original:
+        if (
+            mod_name == "torch_tensorrt" or mod_name.startswith("torch_tensorrt.")
+        ) and getattr(mod, name, None) is original:
             _patch(mod, name, replacement, why)
 
 
@@ -133,17 +135,22 @@ class _TorchAllocatingOnCpu:
 
 def _allocate_on_cpu_in(module_name: str) -> None:
     """Runtime modules allocate with ``device=torch.cuda.current_device()``: make that the CPU there
-    only (globally current_device() stays 0, which engines serialise as the device id)."""
+    only (globally current_device() stays 0, which engines serialise as the device id).
+    """
     import importlib
 
     module = importlib.import_module(module_name)
-    _patch(module, "torch", _TorchAllocatingOnCpu(), "allocations on device=torch.cuda.current_device()")
+    _patch(
+        module,
+        "torch",
+        _TorchAllocatingOnCpu(),
+        "allocations on device=torch.cuda.current_device()",
+    )
 
 
 def apply_torch_tensorrt() -> None:
     """Patch the released torch_tensorrt's CUDA-only helpers (imports torch_tensorrt)."""
     import torch_tensorrt  # noqa: F401
-
     from torch_tensorrt._Device import Device
 
     original_to = Device.to
@@ -151,12 +158,22 @@ def apply_torch_tensorrt() -> None:
     def device_to(self: Any, t: type) -> Any:
         return torch.device("cpu") if t == torch.device else original_to(self, t)
 
-    _patch(Device, "to", device_to, "tracer / lowering / runtime turn Device(gpu_id) into torch.device")
+    _patch(
+        Device,
+        "to",
+        device_to,
+        "tracer / lowering / runtime turn Device(gpu_id) into torch.device",
+    )
     from torch_tensorrt.dynamo.runtime import _TorchTensorRTModule as module_file
 
     module_class = module_file.TorchTensorRTModule
     if hasattr(module_class, "_resolve_target_device"):  # 2.13
-        _patch(module_class, "_resolve_target_device", lambda self: torch.device("cpu"), "engine target device")
+        _patch(
+            module_class,
+            "_resolve_target_device",
+            lambda self: torch.device("cpu"),
+            "engine target device",
+        )
     for name in (
         "torch_tensorrt.dynamo.runtime._TRTEngine",  # 2.13
         "torch_tensorrt.dynamo.runtime._PythonTorchTensorRTModule",  # 2.11
@@ -180,7 +197,12 @@ _NOT_ON_CUDA = _NotOnCudaFilter()
 
 
 def _host_tensor_from_buffer(
-    address: int, shape: Any, strides: Any, dtype: torch.dtype, device: Any, stream: int = 0
+    address: int,
+    shape: Any,
+    strides: Any,
+    dtype: torch.dtype,
+    device: Any,
+    stream: int = 0,
 ) -> torch.Tensor:
     """The plugin package's buffer wrapper for host pointers (the stand-in's buffers on a CPU)."""
     import ctypes
@@ -193,7 +215,9 @@ def _host_tensor_from_buffer(
     if elements == 0:
         return torch.empty(shape_t, dtype=dtype)
     nbytes = elements * torch.empty(0, dtype=dtype).element_size()
-    raw = torch.frombuffer((ctypes.c_uint8 * nbytes).from_address(int(address)), dtype=torch.uint8)
+    raw = torch.frombuffer(
+        (ctypes.c_uint8 * nbytes).from_address(int(address)), dtype=torch.uint8
+    )
     return raw.view(dtype).as_strided(shape_t, strides_t)
 
 
@@ -203,8 +227,18 @@ def apply_plugins_package() -> None:
         from torch_tensorrt.dynamo.conversion.plugins import _buffers
     except ImportError:
         return
-    _patch(_buffers, "trt_device", lambda: torch.device("cpu"), "TensorRT's buffers are host memory here")
-    _patch(_buffers, "tensor_from_buffer", _host_tensor_from_buffer, "wrap host pointers instead of CUDA pointers")
+    _patch(
+        _buffers,
+        "trt_device",
+        lambda: torch.device("cpu"),
+        "TensorRT's buffers are host memory here",
+    )
+    _patch(
+        _buffers,
+        "tensor_from_buffer",
+        _host_tensor_from_buffer,
+        "wrap host pointers instead of CUDA pointers",
+    )
 
 
 def apply() -> Dict[str, str]:
@@ -216,22 +250,59 @@ def apply() -> Dict[str, str]:
     cuda = torch.cuda
     why_cap = "Torch-TensorRT asks the device capability at import (is_thor, is_tegra)"
     _patch(cuda, "get_device_capability", lambda device=None: (9, 0), why_cap)
-    _patch(cuda, "get_device_properties", _device_properties, "device info for engines / settings")
-    _patch(cuda, "get_device_name", lambda device=None: "CPU (TensorRT stand-in)", "device info")
+    _patch(
+        cuda,
+        "get_device_properties",
+        _device_properties,
+        "device info for engines / settings",
+    )
+    _patch(
+        cuda,
+        "get_device_name",
+        lambda device=None: "CPU (TensorRT stand-in)",
+        "device info",
+    )
     _patch(cuda, "current_device", lambda: 0, "default device in settings and runtime")
     _patch(cuda, "device_count", lambda: 1, "device checks in the runtime")
     _patch(cuda, "set_device", lambda device: None, "runtime selects its device")
-    _patch(cuda, "mem_get_info", lambda device=None: (8 << 30, 16 << 30), "memory check before compile")
-    _patch(cuda, "synchronize", lambda device=None: None, "runtime synchronises streams")
-    _patch(cuda, "current_stream", lambda device=None: _FakeStream(), "runtime takes the caller stream")
-    _patch(cuda, "default_stream", lambda device=None: _FakeStream(), "runtime compares with default")
+    _patch(
+        cuda,
+        "mem_get_info",
+        lambda device=None: (8 << 30, 16 << 30),
+        "memory check before compile",
+    )
+    _patch(
+        cuda, "synchronize", lambda device=None: None, "runtime synchronises streams"
+    )
+    _patch(
+        cuda,
+        "current_stream",
+        lambda device=None: _FakeStream(),
+        "runtime takes the caller stream",
+    )
+    _patch(
+        cuda,
+        "default_stream",
+        lambda device=None: _FakeStream(),
+        "runtime compares with default",
+    )
     _patch(cuda, "Stream", _FakeStream, "runtime creates its own stream")
     _patch(cuda, "ExternalStream", _FakeStream, "runtime wraps stream handles")
     _patch(cuda, "Event", _FakeEvent, "runtime records events")
     _patch(cuda, "stream", _stream_context, "runtime enters a stream context")
-    _patch(torch.Tensor, "cuda", lambda self, *a, **k: self, "runtime moves inputs with .cuda()")
+    _patch(
+        torch.Tensor,
+        "cuda",
+        lambda self, *a, **k: self,
+        "runtime moves inputs with .cuda()",
+    )
     if not hasattr(torch._C, "_CudaDeviceProperties"):
-        _patch(torch._C, "_CudaDeviceProperties", type(_device_properties()), "annotation in runtime/_utils")
+        _patch(
+            torch._C,
+            "_CudaDeviceProperties",
+            type(_device_properties()),
+            "annotation in runtime/_utils",
+        )
     apply_torch_tensorrt()
     apply_plugins_package()
     return dict(PATCHED)

@@ -33,7 +33,9 @@ def _check(result: Any, what: str) -> Any:
     err = result[0] if isinstance(result, tuple) else result
     if err != driver.CUresult.CUDA_SUCCESS:
         _, text = driver.cuGetErrorString(err)
-        raise CudaDriverError(f"{what} failed: {err} ({text.decode() if text else '?'})")
+        raise CudaDriverError(
+            f"{what} failed: {err} ({text.decode() if text else '?'})"
+        )
     if isinstance(result, tuple):
         return result[1] if len(result) == 2 else result[1:]
     return None
@@ -50,7 +52,10 @@ def load_function(ptx: bytes, name: str) -> Any:
     if key not in _MODULES:
         data = ptx if ptx.endswith(b"\0") else ptx + b"\0"
         module = _check(driver.cuModuleLoadData(data), "cuModuleLoadData")
-        function = _check(driver.cuModuleGetFunction(module, name.encode()), f"cuModuleGetFunction({name})")
+        function = _check(
+            driver.cuModuleGetFunction(module, name.encode()),
+            f"cuModuleGetFunction({name})",
+        )
         _MODULES[key] = (module, function)
     return _MODULES[key][1]
 
@@ -79,8 +84,10 @@ def launch_ptx(
             ),
             "cuFuncSetAttribute",
         )
-    values = tuple(int(p) for p in pointers_before) + tuple(int(v) for v in int32_args) + tuple(
-        int(p) for p in pointers_after
+    values = (
+        tuple(int(p) for p in pointers_before)
+        + tuple(int(v) for v in int32_args)
+        + tuple(int(p) for p in pointers_after)
     )
     types = (
         (ctypes.c_void_p,) * len(pointers_before)
@@ -93,8 +100,12 @@ def launch_ptx(
     _check(
         driver.cuLaunchKernel(
             function,
-            int(grid[0]), int(grid[1]), int(grid[2]),
-            int(block[0]), int(block[1]), int(block[2]),
+            int(grid[0]),
+            int(grid[1]),
+            int(grid[2]),
+            int(block[0]),
+            int(block[1]),
+            int(block[2]),
             int(shared_mem),
             driver.CUstream(int(stream)),
             (values, types),

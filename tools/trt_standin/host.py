@@ -22,8 +22,8 @@ import torch
 from . import core
 from .assumptions import assumed
 from .core import _expr
-from .core._native import native_entry, python_callback
 from .core._dims import IDimensionExpr
+from .core._native import native_entry, python_callback
 from .core._network import TORCH_OF, TRT_OF
 
 Shape = Tuple[int, ...]
@@ -40,7 +40,8 @@ class PluginHostError(RuntimeError):
 @dataclass(frozen=True)
 class InputSpec:
     """One plugin input as the builder sees it: dtype and shape, -1 for dynamic dimensions,
-    with the optimisation profile's min/opt/max (equal to the shape where it is static)."""
+    with the optimisation profile's min/opt/max (equal to the shape where it is static).
+    """
 
     dtype: Any
     shape: Shape
@@ -80,7 +81,9 @@ class AOTKernel:
     def launch_config(self, input_shapes: Sequence[Sequence[int]]) -> Dict[str, Any]:
         """Grid, block, shared memory and int extras for concrete input shapes."""
         values = {k: _expr.evaluate(v, input_shapes) for k, v in self.launch.items()}
-        values["extra_args"] = [_expr.evaluate(n, input_shapes) for n, _ in self.extra_args]
+        values["extra_args"] = [
+            _expr.evaluate(n, input_shapes) for n, _ in self.extra_args
+        ]
         return values
 
 
@@ -100,7 +103,9 @@ class BuiltPlugin:
     output_shapes: List[List[_expr.Node]]
     aliased_inputs: List[int]
     tactic: int
-    fields: List[Tuple[str, Any, int, bytes]] = field(default_factory=list)  # name, type, size, bytes
+    fields: List[Tuple[str, Any, int, bytes]] = field(
+        default_factory=list
+    )  # name, type, size, bytes
     aot: Optional[AOTKernel] = None
     # The build-phase plugin object (not part of the engine; for inspection in tests).
     build_plugin: Any = field(default=None, compare=False, repr=False)
@@ -112,10 +117,13 @@ class BuiltPlugin:
     def output_shape_strings(self) -> List[List[str]]:
         return [[_expr.to_str(n) for n in out] for out in self.output_shapes]
 
-    def evaluate_output_shapes(self, input_shapes: Sequence[Sequence[int]]) -> List[Shape]:
+    def evaluate_output_shapes(
+        self, input_shapes: Sequence[Sequence[int]]
+    ) -> List[Shape]:
         assumed("shape-inference-runs-plugins-shape-functions")
         return [
-            tuple(_expr.evaluate(n, input_shapes) for n in out) for out in self.output_shapes
+            tuple(_expr.evaluate(n, input_shapes) for n in out)
+            for out in self.output_shapes
         ]
 
     def runtime(self) -> "RuntimePlugin":
@@ -123,7 +131,9 @@ class BuiltPlugin:
         if self.kind == "aot":
             return RuntimePlugin(self, None)
         assumed("runtime-recreation")
-        creator = core.get_plugin_registry().get_creator(self.name, self.version, self.namespace)
+        creator = core.get_plugin_registry().get_creator(
+            self.name, self.version, self.namespace
+        )
         if creator is None:
             raise PluginHostError(
                 f"Cannot deserialize plugin {self.namespace}::{self.name} (version {self.version}): "
@@ -131,10 +141,15 @@ class BuiltPlugin:
                 "Python code that registers it imported in the process that loads the engine."
             )
         fc = core.PluginFieldCollection_(
-            core.PluginFieldCollection([_field_from_engine(n, t, size, raw) for n, t, size, raw in self.fields])
+            core.PluginFieldCollection(
+                [_field_from_engine(n, t, size, raw) for n, t, size, raw in self.fields]
+            )
         )
         plugin = creator.create_plugin(
-            self.name, self.namespace, fc, core.TensorRTPhase.RUNTIME,
+            self.name,
+            self.namespace,
+            fc,
+            core.TensorRTPhase.RUNTIME,
             core.QuickPluginCreationRequest.STRICT_JIT,
         )
         runtime = plugin.get_capability_interface(core.PluginCapabilityType.RUNTIME)
@@ -153,8 +168,14 @@ def _field_from_engine(name: str, ftype: Any, size: int, raw: bytes) -> Any:
     from .core._plugin import _ITEMSIZE
 
     itemsize = _ITEMSIZE[ftype]
-    storage = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}.get(itemsize, np.uint8)
-    array = np.frombuffer(raw, dtype=storage) if itemsize in (1, 2, 4, 8) else np.frombuffer(raw, np.uint8)
+    storage = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}.get(
+        itemsize, np.uint8
+    )
+    array = (
+        np.frombuffer(raw, dtype=storage)
+        if itemsize in (1, 2, 4, 8)
+        else np.frombuffer(raw, np.uint8)
+    )
     f = core.PluginField(name, array.copy(), ftype)
     f.size = size
     return f
@@ -182,7 +203,9 @@ class RuntimePlugin:
             )
         for i, (t, spec) in enumerate(zip(inputs, built.inputs)):
             _check_input(built, i, t, spec)
-        if torch.cuda.is_available() and not all(t.is_cuda for t in list(inputs) + list(outputs or [])):
+        if torch.cuda.is_available() and not all(
+            t.is_cuda for t in list(inputs) + list(outputs or [])
+        ):
             raise PluginHostError(
                 f"{built.namespace}::{built.name}: TensorRT's buffers are device memory; pass CUDA tensors "
                 "(a plugin given host pointers would make the GPU read them as device addresses)"
@@ -192,7 +215,9 @@ class RuntimePlugin:
             device = inputs[0].device if inputs else torch.device("cpu")
             outputs = [
                 torch.empty(s, dtype=TORCH_DTYPE[dt], device=device)
-                for s, dt in zip(built.evaluate_output_shapes(shapes), built.output_types)
+                for s, dt in zip(
+                    built.evaluate_output_shapes(shapes), built.output_types
+                )
             ]
         contiguous_inputs = [t.contiguous() for t in inputs]
         if stream is None:
@@ -250,15 +275,21 @@ def _jit_enqueue(
     stream: int,
 ) -> None:
     assumed("enqueue-buffers")
-    in_desc = [_desc(t, dt, f) for t, dt, f in zip(inputs, built.input_types, built.input_formats)]
+    in_desc = [
+        _desc(t, dt, f)
+        for t, dt, f in zip(inputs, built.input_types, built.input_formats)
+    ]
     out_desc = [
-        _desc(t, dt, f) for t, dt, f in zip(outputs, built.output_types, built.output_formats)
+        _desc(t, dt, f)
+        for t, dt, f in zip(outputs, built.output_types, built.output_formats)
     ]
     in_ptrs, out_ptrs = [t.data_ptr() for t in inputs], [t.data_ptr() for t in outputs]
     in_strides = [core.Dims(tuple(t.stride())) for t in inputs]
     out_strides = [core.Dims(tuple(t.stride())) for t in outputs]
     with python_callback():
-        runtime.enqueue(in_desc, out_desc, in_ptrs, out_ptrs, in_strides, out_strides, stream)
+        runtime.enqueue(
+            in_desc, out_desc, in_ptrs, out_ptrs, in_strides, out_strides, stream
+        )
 
 
 def aot_launch(
@@ -305,7 +336,9 @@ def aot_launch(
 class PluginHost:
     """Builds plugins the way TensorRT's builder does (see module docstring)."""
 
-    def __init__(self, *, time_tactics: bool = True, device: Optional[torch.device] = None):
+    def __init__(
+        self, *, time_tactics: bool = True, device: Optional[torch.device] = None
+    ):
         self.time_tactics = time_tactics
         self.device = device
         #: Every plugin method call of the last build, in order: (method, detail).
@@ -332,7 +365,11 @@ class PluginHost:
         elif aot is False:
             request = core.QuickPluginCreationRequest.STRICT_JIT
         else:
-            request = prefer if prefer is not None else core.QuickPluginCreationRequest.UNKNOWN
+            request = (
+                prefer
+                if prefer is not None
+                else core.QuickPluginCreationRequest.UNKNOWN
+            )
         self.calls = [("create_plugin", request)]
         created = factory(request)
         if not (isinstance(created, tuple) and len(created) == 3):
@@ -348,16 +385,24 @@ class PluginHost:
     def build_plugin(self, plugin: Any, inputs: Sequence[InputSpec]) -> BuiltPlugin:
         """Run the build-phase queries on an already created plugin object."""
         if not isinstance(plugin, core.IPluginV3):
-            raise PluginHostError(f"create_plugin returned {type(plugin).__name__}, not an IPluginV3")
+            raise PluginHostError(
+                f"create_plugin returned {type(plugin).__name__}, not an IPluginV3"
+            )
         assumed("clone-before-build-queries")
         plugin = self._call(plugin, "clone")
-        core_if = self._call(plugin, "get_capability_interface", core.PluginCapabilityType.CORE)
-        build_if = self._call(plugin, "get_capability_interface", core.PluginCapabilityType.BUILD)
+        core_if = self._call(
+            plugin, "get_capability_interface", core.PluginCapabilityType.CORE
+        )
+        build_if = self._call(
+            plugin, "get_capability_interface", core.PluginCapabilityType.BUILD
+        )
         if core_if is None or build_if is None:
             raise PluginHostError("get_capability_interface(CORE/BUILD) returned None")
         kind = "aot" if isinstance(build_if, core.IPluginV3QuickAOTBuild) else "jit"
         if kind == "jit" and not isinstance(build_if, core.IPluginV3QuickRuntime):
-            raise PluginHostError("a JIT quick plugin must implement IPluginV3QuickRuntime")
+            raise PluginHostError(
+                "a JIT quick plugin must implement IPluginV3QuickRuntime"
+            )
         name = str(core_if.plugin_name)
         namespace = str(core_if.plugin_namespace)
         version = str(core_if.plugin_version)
@@ -367,7 +412,9 @@ class PluginHost:
         n_out = int(self._call(build_if, "get_num_outputs"))
         input_types = [s.dtype for s in inputs]
         output_types = list(
-            self._call(build_if, "get_output_data_types", input_types, [s.rank for s in inputs])
+            self._call(
+                build_if, "get_output_data_types", input_types, [s.rank for s in inputs]
+            )
         )
         if len(output_types) != n_out:
             raise PluginHostError(
@@ -382,7 +429,9 @@ class PluginHost:
 
         builder = core.IExprBuilder()
         in_exprs = [self._input_exprs(i, spec) for i, spec in enumerate(inputs)]
-        out_exprs = list(self._call(build_if, "get_output_shapes", in_exprs, [], builder))
+        out_exprs = list(
+            self._call(build_if, "get_output_shapes", in_exprs, [], builder)
+        )
         if len(out_exprs) != n_out:
             raise PluginHostError(
                 f"{namespace}::{name}: get_output_shapes returned {len(out_exprs)} shapes for "
@@ -394,7 +443,9 @@ class PluginHost:
             self._dynamic_desc_output(nodes, dtype, inputs)
             for nodes, dtype in zip(output_nodes, output_types)
         ]
-        combos = list(self._call(build_if, "get_supported_format_combinations", in_out, n_in))
+        combos = list(
+            self._call(build_if, "get_supported_format_combinations", in_out, n_in)
+        )
         # The binding calls it a second time (getSupportedFormatCombinations) and keeps the first.
         self._call(build_if, "get_supported_format_combinations", in_out, n_in)
         n_io = n_in + n_out
@@ -486,7 +537,10 @@ class PluginHost:
         d = core.DynamicPluginTensorDesc()
         static = [s.shape for s in inputs]
         d.desc.dims = core.Dims(
-            [n[1] if n[0] == "const" else -1 for n in (_expr.bind_inputs(x, static) for x in nodes)]
+            [
+                n[1] if n[0] == "const" else -1
+                for n in (_expr.bind_inputs(x, static) for x in nodes)
+            ]
         )
         d.desc.type = dtype
         d.desc.format = core.TensorFormat.LINEAR
@@ -497,7 +551,11 @@ class PluginHost:
 
     @staticmethod
     def _choose_combination(
-        namespace: str, name: str, combos: Sequence[Any], n_io: int, input_types: Sequence[Any]
+        namespace: str,
+        name: str,
+        combos: Sequence[Any],
+        n_io: int,
+        input_types: Sequence[Any],
     ) -> List[Any]:
         assumed("format-choice")
         n_in = len(input_types)
@@ -508,7 +566,8 @@ class PluginHost:
             ):
                 return combo
         offered = [
-            [str(c.type) for c in combos[s : s + n_io]] for s in range(0, len(combos), n_io)
+            [str(c.type) for c in combos[s : s + n_io]]
+            for s in range(0, len(combos), n_io)
         ]
         raise PluginHostError(
             f"{namespace}::{name}: no supported combination has the network's input types "
@@ -549,12 +608,31 @@ class PluginHost:
         builder = core.IExprBuilder()
         params = core.KernelLaunchParams._make()
         setter = core.ISymExprs._make()
-        self._call(build_if, "get_launch_params", in_exprs, in_out, n_in, params, setter, builder)
+        self._call(
+            build_if,
+            "get_launch_params",
+            in_exprs,
+            in_out,
+            n_in,
+            params,
+            setter,
+            builder,
+        )
         launch: Dict[str, _expr.Node] = {}
-        for key in ("grid_x", "grid_y", "grid_z", "block_x", "block_y", "block_z", "shared_mem"):
+        for key in (
+            "grid_x",
+            "grid_y",
+            "grid_z",
+            "block_x",
+            "block_y",
+            "block_z",
+            "shared_mem",
+        ):
             value = params._expr(key)
-            launch[key] = value._node if value is not None else _expr.const(
-                0 if key == "shared_mem" else 1
+            launch[key] = (
+                value._node
+                if value is not None
+                else _expr.const(0 if key == "shared_mem" else 1)
             )
         extras = []
         for i in range(len(setter)):
@@ -579,7 +657,9 @@ def ptx_entry_param_count(ptx: bytes, name: str) -> int:
     """Number of parameters of ``.entry name(...)`` in PTX text."""
     import re
 
-    m = re.search(rb"\.entry\s+" + re.escape(name.encode()) + rb"\s*\(([^)]*)\)", ptx, re.S)
+    m = re.search(
+        rb"\.entry\s+" + re.escape(name.encode()) + rb"\s*\(([^)]*)\)", ptx, re.S
+    )
     if m is None:
         raise PluginHostError(f"the PTX has no .entry {name}")
     return len([p for p in m.group(1).split(b",") if p.strip()])

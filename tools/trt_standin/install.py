@@ -21,7 +21,9 @@ def pth_path() -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="activate the TensorRT stand-in in this environment")
+    parser = argparse.ArgumentParser(
+        description="activate the TensorRT stand-in in this environment"
+    )
     parser.add_argument("--uninstall", action="store_true")
     args = parser.parse_args()
     target = pth_path()

@@ -26,11 +26,17 @@ def test_plugins_package_comes_from_py() -> None:
 def test_upstream_copy_is_never_imported() -> None:
     import torch_tensorrt
 
-    upstream_dir = pathlib.Path(torch_tensorrt.__file__).parent / "dynamo" / "conversion" / "plugins"
+    upstream_dir = (
+        pathlib.Path(torch_tensorrt.__file__).parent
+        / "dynamo"
+        / "conversion"
+        / "plugins"
+    )
     loaded_from_upstream = [
         name
         for name, mod in list(sys.modules.items())
-        if getattr(mod, "__file__", None) and pathlib.Path(mod.__file__).parent == upstream_dir
+        if getattr(mod, "__file__", None)
+        and pathlib.Path(mod.__file__).parent == upstream_dir
     ]
     assert loaded_from_upstream == []
     for name, mod in list(sys.modules.items()):
@@ -46,7 +52,9 @@ def test_upstream_importers_get_ours() -> None:
     from torch_tensorrt.dynamo.conversion import plugins
 
     if importlib.util.find_spec("torch_tensorrt.kernels") is None:
-        pytest.skip("this Torch-TensorRT release has no torch_tensorrt.kernels (added in 2.13)")
+        pytest.skip(
+            "this Torch-TensorRT release has no torch_tensorrt.kernels (added in 2.13)"
+        )
     register = importlib.import_module("torch_tensorrt.kernels._register")
     assert register.custom_op is plugins.custom_op
 
@@ -59,6 +67,12 @@ def test_overlay_can_be_switched_off() -> None:
         "from torch_tensorrt.dynamo.conversion import plugins; print(plugins.__file__)\n"
     )
     env = dict(os.environ, TORCH_TRT_PLUGINS_OVERLAY="0")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert "site-packages" in result.stdout.strip().splitlines()[-1]

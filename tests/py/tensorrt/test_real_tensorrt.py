@@ -50,11 +50,16 @@ def test_engine_inspector_lists_the_plugin_layer(ops, handles):
 
     x = torch.randn(4, 8, device="cuda")
     compiled = torch_tensorrt.compile(
-        Model().eval(), inputs=[x], min_block_size=1, use_python_runtime=True,
+        Model().eval(),
+        inputs=[x],
+        min_block_size=1,
+        use_python_runtime=True,
         profiling_verbosity=trt.ProfilingVerbosity.DETAILED,
     )
     torch.testing.assert_close(compiled(x), x * 3 + 1)
     engines = [m.engine for m in compiled.modules() if hasattr(m, "engine")]
     inspector = engines[0].create_engine_inspector()
-    layers = json.loads(inspector.get_engine_information(trt.LayerInformationFormat.JSON))["Layers"]
+    layers = json.loads(
+        inspector.get_engine_information(trt.LayerInformationFormat.JSON)
+    )["Layers"]
     assert any("real_trt_2::scale/" in json.dumps(layer) for layer in layers), layers

@@ -13,7 +13,9 @@ REPO = pathlib.Path(__file__).resolve().parents[3]
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location("install_tool", REPO / "tools" / "install_upstream_python_only.py")
+    spec = importlib.util.spec_from_file_location(
+        "install_tool", REPO / "tools" / "install_upstream_python_only.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -22,7 +24,9 @@ def _tool():
 def _cached_wheel() -> pathlib.Path:
     found = sorted((REPO / ".cache" / "wheels").glob("torch_tensorrt-*.whl"))
     if not found:
-        pytest.skip("no torch_tensorrt wheel in .cache/wheels (tools/setup_env.sh downloads it)")
+        pytest.skip(
+            "no torch_tensorrt wheel in .cache/wheels (tools/setup_env.sh downloads it)"
+        )
     return found[0]
 
 
@@ -40,7 +44,9 @@ def test_repack_drops_native_members_and_tensorrt_pins(tmp_path) -> None:
     assert any(n.startswith("torch_tensorrt/lib/") for n in original)
     assert not any(tool.NATIVE_MEMBER.match(n) for n in names)
     assert "torch_tensorrt/dynamo/conversion/plugins/_generate_plugin.py" in names
-    assert "Requires-Dist: tensorrt" not in metadata and "Requires-Dist: torch" in metadata
+    assert (
+        "Requires-Dist: tensorrt" not in metadata and "Requires-Dist: torch" in metadata
+    )
     assert any(d.startswith("METADATA: Requires-Dist: tensorrt") for d in dropped)
     recorded = {line.split(",")[0] for line in record.splitlines() if line}
     assert recorded == names
@@ -50,7 +56,9 @@ def test_release_matches_torch() -> None:
     tool = _tool()
     assert tool.matching_release("2.13.0+cpu") == "2.13.0"
     assert tool.matching_release("2.11.0+cu130") == "2.11.0"
-    with pytest.raises(tool.InstallError, match="No Torch-TensorRT release is known for torch 2.9.1"):
+    with pytest.raises(
+        tool.InstallError, match="No Torch-TensorRT release is known for torch 2.9.1"
+    ):
         tool.matching_release("2.9.1")
 
 
@@ -69,7 +77,10 @@ def test_installed_package_is_python_only() -> None:
 
     root = pathlib.Path(torch_tensorrt.__file__).parent
     assert not (root / "lib").exists() and not list(root.glob("_C*.so"))
-    assert not ENABLED_FEATURES.torch_tensorrt_runtime and not ENABLED_FEATURES.torchscript_frontend
+    assert (
+        not ENABLED_FEATURES.torch_tensorrt_runtime
+        and not ENABLED_FEATURES.torchscript_frontend
+    )
     assert ENABLED_FEATURES.dynamo_frontend
 
 
@@ -79,7 +90,9 @@ def test_a_cached_wheel_for_another_interpreter_is_not_used(tmp_path) -> None:
 
     tool = _tool()
     tag = f"cp{sys.version_info[0]}{sys.version_info[1]}"
-    other = tmp_path / "torch_tensorrt-2.13.0-cp30-cp30-manylinux_2_28_x86_64.whl"  # sorts first
+    other = (
+        tmp_path / "torch_tensorrt-2.13.0-cp30-cp30-manylinux_2_28_x86_64.whl"
+    )  # sorts first
     mine = tmp_path / f"torch_tensorrt-2.13.0-{tag}-{tag}-manylinux_2_28_x86_64.whl"
     other.write_bytes(b"")
     mine.write_bytes(b"")

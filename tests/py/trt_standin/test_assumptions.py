@@ -6,7 +6,6 @@ import pathlib
 import re
 
 import pytest
-
 from trt_standin.assumptions import ASSUMPTIONS, assumed
 
 pytestmark = pytest.mark.standin
@@ -19,7 +18,9 @@ def _keys_used_in_code() -> set:
     for path in STANDIN.rglob("*.py"):
         if path.name == "assumptions.py":
             continue
-        used.update(re.findall(r"""assumed\(\s*["']([\w-]+)["']\s*\)""", path.read_text()))
+        used.update(
+            re.findall(r"""assumed\(\s*["']([\w-]+)["']\s*\)""", path.read_text())
+        )
     return used
 
 
@@ -30,7 +31,9 @@ def test_every_assumption_is_implemented_somewhere() -> None:
 
 def test_every_assumption_used_is_listed() -> None:
     unknown = sorted(_keys_used_in_code() - set(ASSUMPTIONS))
-    assert unknown == [], f"code relies on assumptions missing from the table: {unknown}"
+    assert (
+        unknown == []
+    ), f"code relies on assumptions missing from the table: {unknown}"
 
 
 def test_entries_say_where_they_come_from() -> None:

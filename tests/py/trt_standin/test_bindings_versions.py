@@ -12,7 +12,6 @@ import subprocess
 import sys
 
 import pytest
-
 from trt_standin import bindings
 
 pytestmark = [pytest.mark.standin, pytest.mark.slow]
@@ -25,10 +24,23 @@ SUITE = ["test_host_jit.py", "test_host_aot.py", "test_conformance.py", "test_ex
 def test_release_runs_the_stand_in_suite(version: str) -> None:
     env = bindings.mount_env(version)
     if env is None:
-        pytest.skip(f"bindings {version} not prepared (python -m trt_standin.bindings prepare)")
+        pytest.skip(
+            f"bindings {version} not prepared (python -m trt_standin.bindings prepare)"
+        )
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:xdist", *[str(HERE / f) for f in SUITE]],
-        capture_output=True, text=True, env=env, timeout=900, cwd=str(HERE.parents[2]),
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:xdist",
+            *[str(HERE / f) for f in SUITE],
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+        cwd=str(HERE.parents[2]),
     )
     output = result.stdout + result.stderr
     assert f"tensorrt bindings {version}" in output, output[-3000:]

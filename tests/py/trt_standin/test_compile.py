@@ -9,7 +9,6 @@ import textwrap
 
 import pytest
 import torch
-
 from support.handwritten import define_scale_add_jit
 
 
@@ -43,7 +42,9 @@ def _engine_layers(compiled):
     kinds = []
     for _, sub in compiled.named_modules():
         engine = getattr(sub, "engine", None)
-        cuda_engine = getattr(engine, "cuda_engine", None) or getattr(sub, "engine", None)
+        cuda_engine = getattr(engine, "cuda_engine", None) or getattr(
+            sub, "engine", None
+        )
         ir = getattr(cuda_engine, "_ir", None)
         if ir is not None:
             kinds.extend(layer.kind for layer in ir.layers)
@@ -55,7 +56,9 @@ def test_static_shapes_match_eager(scale_add, device, trt_backend):
 
     model = _model(scale_add.op)
     x, y = torch.randn(4, 8, device=device), torch.randn(4, 8, device=device)
-    compiled = torch_tensorrt.compile(model, ir="dynamo", inputs=[x, y], min_block_size=1)
+    compiled = torch_tensorrt.compile(
+        model, ir="dynamo", inputs=[x, y], min_block_size=1
+    )
     torch.testing.assert_close(compiled(x, y), model(x, y))
     if trt_backend == "standin":
         # One engine holding both the add and the plugin: no graph break.
@@ -67,10 +70,14 @@ def test_dynamic_shapes_match_eager(scale_add, device):
 
     model = _model(scale_add.op)
     inputs = [
-        torch_tensorrt.Input(min_shape=(1, 8), opt_shape=(4, 8), max_shape=(32, 8), dtype=torch.float32)
+        torch_tensorrt.Input(
+            min_shape=(1, 8), opt_shape=(4, 8), max_shape=(32, 8), dtype=torch.float32
+        )
         for _ in range(2)
     ]
-    compiled = torch_tensorrt.compile(model, ir="dynamo", inputs=inputs, min_block_size=1)
+    compiled = torch_tensorrt.compile(
+        model, ir="dynamo", inputs=inputs, min_block_size=1
+    )
     for rows in (1, 5, 32):
         x, y = torch.randn(rows, 8, device=device), torch.randn(rows, 8, device=device)
         torch.testing.assert_close(compiled(x, y), model(x, y))
@@ -82,10 +89,14 @@ def test_save_and_load(scale_add, device, tmp_path):
     _skip_without_python_save()
     model = _model(scale_add.op)
     inputs = [
-        torch_tensorrt.Input(min_shape=(1, 8), opt_shape=(4, 8), max_shape=(16, 8), dtype=torch.float32)
+        torch_tensorrt.Input(
+            min_shape=(1, 8), opt_shape=(4, 8), max_shape=(16, 8), dtype=torch.float32
+        )
         for _ in range(2)
     ]
-    compiled = torch_tensorrt.compile(model, ir="dynamo", inputs=inputs, min_block_size=1)
+    compiled = torch_tensorrt.compile(
+        model, ir="dynamo", inputs=inputs, min_block_size=1
+    )
     path = str(tmp_path / "scale_add.ep")
     torch_tensorrt.save(compiled, path, arg_inputs=inputs, retrace=False)
     loaded = torch_tensorrt.load(path).module()
@@ -101,11 +112,12 @@ def test_engine_with_a_jit_plugin_needs_its_python_code(scale_add, device, tmp_p
     _skip_without_python_save()
     model = _model(scale_add.op)
     x, y = torch.randn(2, 8, device=device), torch.randn(2, 8, device=device)
-    compiled = torch_tensorrt.compile(model, ir="dynamo", inputs=[x, y], min_block_size=1)
+    compiled = torch_tensorrt.compile(
+        model, ir="dynamo", inputs=[x, y], min_block_size=1
+    )
     path = tmp_path / "engine.ep"
     torch_tensorrt.save(compiled, str(path), arg_inputs=[x, y], retrace=False)
-    script = textwrap.dedent(
-        f"""
+    script = textwrap.dedent(f"""
         import os, torch
         os.environ.setdefault("TRITON_INTERPRET", "1")
         if not torch.cuda.is_available():
@@ -125,9 +137,10 @@ def test_engine_with_a_jit_plugin_needs_its_python_code(scale_add, device, tmp_p
             print("LOAD FAILED:", type(e).__name__, e)
         else:
             print("LOADED")
-        """
+        """)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=600
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
     assert "LOAD FAILED" in result.stdout, result.stdout + result.stderr
     assert "no plugin creator is registered" in result.stdout + result.stderr
 
@@ -163,24 +176,34 @@ class _TimesTwoPlusOne(torch.nn.Module):
 
 def test_input_shape_outside_the_profile_raises(trt_backend, device, caplog):
     """TensorRT refuses a shape outside the engine's profile (set_input_shape returns False, the
-    output shape reads -1, enqueue fails); Torch-TensorRT then raises instead of returning data."""
+    output shape reads -1, enqueue fails); Torch-TensorRT then raises instead of returning data.
+    """
     import torch_tensorrt
 
-    spec = torch_tensorrt.Input(min_shape=(2, 8), opt_shape=(4, 8), max_shape=(8, 8), dtype=torch.float32)
-    compiled = torch_tensorrt.compile(_TimesTwoPlusOne().eval(), ir="dynamo", inputs=[spec], min_block_size=1)
+    spec = torch_tensorrt.Input(
+        min_shape=(2, 8), opt_shape=(4, 8), max_shape=(8, 8), dtype=torch.float32
+    )
+    compiled = torch_tensorrt.compile(
+        _TimesTwoPlusOne().eval(), ir="dynamo", inputs=[spec], min_block_size=1
+    )
     x = torch.randn(5, 8, device=device)
     torch.testing.assert_close(compiled(x), x * 2 + 1)
     with pytest.raises(Exception):
         compiled(torch.randn(9, 8, device=device))
     if trt_backend == "standin":
-        assert any("outside the optimization profile" in r.getMessage() for r in caplog.records)
-    torch.testing.assert_close(compiled(x), x * 2 + 1)  # the context still works afterwards
+        assert any(
+            "outside the optimization profile" in r.getMessage() for r in caplog.records
+        )
+    torch.testing.assert_close(
+        compiled(x), x * 2 + 1
+    )  # the context still works afterwards
 
 
 @pytest.mark.standin
 def test_engine_cache_reuse_refits_a_weight_stripped_engine(device, tmp_path):
     """Torch-TensorRT's engine cache on the stand-in: the cached engine is stored without weights
-    and refitted from the new graph, so a model that differs only in constants gets its own."""
+    and refitted from the new graph, so a model that differs only in constants gets its own.
+    """
     import torch_tensorrt
     from support.engines import skip_without_slow_refit
 
@@ -194,9 +217,16 @@ def test_engine_cache_reuse_refits_a_weight_stripped_engine(device, tmp_path):
         def forward(self, x):
             return x * self.k + 1
 
-    settings = dict(min_block_size=1, immutable_weights=False, cache_built_engines=True, reuse_cached_engines=True,
-                    engine_cache_dir=str(tmp_path))
+    settings = dict(
+        min_block_size=1,
+        immutable_weights=False,
+        cache_built_engines=True,
+        reuse_cached_engines=True,
+        engine_cache_dir=str(tmp_path),
+    )
     x = torch.randn(3, 4, device=device)
     for k in (2.0, 2.0, 7.0):
-        compiled = torch_tensorrt.compile(Scaled(k).eval(), ir="dynamo", inputs=[x], **settings)
+        compiled = torch_tensorrt.compile(
+            Scaled(k).eval(), ir="dynamo", inputs=[x], **settings
+        )
         torch.testing.assert_close(compiled(x), x * k + 1)

@@ -93,9 +93,13 @@ def test_standin_exposes_only_real_names() -> None:
 def test_check_catches_a_made_up_name(monkeypatch: pytest.MonkeyPatch) -> None:
     from trt_standin import core
 
-    monkeypatch.setattr(core.IExprBuilder, "simplify_everything", lambda self: None, raising=False)
+    monkeypatch.setattr(
+        core.IExprBuilder, "simplify_everything", lambda self: None, raising=False
+    )
     monkeypatch.setattr(core, "__all__", core.__all__ + ["ImaginaryLayer"])
-    monkeypatch.setattr(core, "ImaginaryLayer", type("ImaginaryLayer", (), {}), raising=False)
+    monkeypatch.setattr(
+        core, "ImaginaryLayer", type("ImaginaryLayer", (), {}), raising=False
+    )
     missing = missing_names(core, native_core_path())
     assert missing == ["IExprBuilder.simplify_everything", "ImaginaryLayer"]
 
@@ -103,6 +107,11 @@ def test_check_catches_a_made_up_name(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_strings_are_read_from_the_real_binding() -> None:
     present = native_suffixes(native_core_path())
     # Names the QDP layer relies on, and a few that only the real binding has.
-    for name in ("IPluginV3QuickAOTBuild", "declare_size_tensor", "get_launch_params", "IExprBuilder"):
+    for name in (
+        "IPluginV3QuickAOTBuild",
+        "declare_size_tensor",
+        "get_launch_params",
+        "IExprBuilder",
+    ):
         assert name in present
     assert "simplify_everything" not in present

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from trt_standin.core import _expr
 
 pytestmark = pytest.mark.standin
@@ -35,7 +34,6 @@ def test_constants_fold_and_symbols_evaluate(op: int, a: int, b: int) -> None:
 
 def test_builder_surface() -> None:
     import tensorrt as trt
-
     from trt_standin.core._dims import IDimensionExpr
 
     builder = trt.IExprBuilder()
@@ -44,9 +42,13 @@ def test_builder_surface() -> None:
     dim = IDimensionExpr._wrap(_expr.input_dim(0, 0))
     q = builder.operation(trt.DimensionOperation.CEIL_DIV, dim, four)
     assert not q.is_constant()
-    assert q.get_constant_value() == -(2**63)  # NvInferRuntime.h: INT64_MIN for non-constants
+    assert q.get_constant_value() == -(
+        2**63
+    )  # NvInferRuntime.h: INT64_MIN for non-constants
     assert _expr.evaluate(q._node, [(10,)]) == 3
     with pytest.raises(TypeError):
-        builder.operation(trt.DimensionOperation.SUM, dim, 4)  # ints are not expressions
+        builder.operation(
+            trt.DimensionOperation.SUM, dim, 4
+        )  # ints are not expressions
     with pytest.raises(TypeError):
         trt.Dims(0)  # the binding rejects an int (QDP's Shape() relies on it)

@@ -13,7 +13,11 @@ pytestmark = pytest.mark.standin
 
 def _run(code: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, **env}, timeout=300
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=300,
     )
 
 
@@ -23,7 +27,9 @@ def test_standin_is_serving_here(trt_backend: str) -> None:
 
     assert trt_backend == "standin"
     finder = trt_standin._finder.installed_finder()
-    assert finder is not None and finder.real_core_error  # why the real core was not used
+    assert (
+        finder is not None and finder.real_core_error
+    )  # why the real core was not used
     assert "libnv" in finder.real_core_error or "tensorrt.so" in finder.real_core_error
     assert tensorrt.Builder.__module__.startswith("trt_standin.core")
 

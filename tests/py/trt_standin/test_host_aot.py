@@ -4,7 +4,6 @@
 
 import pytest
 import torch
-
 from support.handwritten import define_double_aot, entry_params
 
 pytestmark = pytest.mark.standin
@@ -38,7 +37,12 @@ def test_aot_build_and_launch_parameters(double):
     params = entry_params(kernel.ptx.decode(), kernel.name)
     # TensorRT's order: input pointer, int32 extra, output pointer; nothing after.
     assert [p.split()[1] for p in params] == [".u64", ".u32", ".u64"]
-    for rows in (1, 7, 85, 4096):  # 3 * rows elements: not multiples of 256 except by chance
+    for rows in (
+        1,
+        7,
+        85,
+        4096,
+    ):  # 3 * rows elements: not multiples of 256 except by chance
         config = kernel.launch_config([(rows, 3)])
         n = rows * 3
         assert config["grid_x"] == -(-n // 256)

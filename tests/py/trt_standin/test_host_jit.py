@@ -6,7 +6,6 @@
 import numpy as np
 import pytest
 import torch
-
 from support.handwritten import define_scale_add_jit
 
 pytestmark = pytest.mark.standin
@@ -24,7 +23,12 @@ def _factory(namespace: str, itensors):
 
     plugin = getattr(getattr(trtp.op, namespace), "scale_add")
     return plugin(
-        *itensors, alpha=2.5, repeat=1, negate=False, tag="scale-add", blob=b"\x01\x02",
+        *itensors,
+        alpha=2.5,
+        repeat=1,
+        negate=False,
+        tag="scale-add",
+        blob=b"\x01\x02",
         offset=np.zeros(3, dtype=np.float32),
     )
 
@@ -41,17 +45,32 @@ def test_lifecycle_static_shapes(scale_add, device):
 
     host = PluginHost(device=torch.device(device))
     specs = [InputSpec.static(trt.float32, (3, 5))] * 2
-    built = host.build(_factory(scale_add.namespace, _itensors((3, 5))), specs, aot=False)
+    built = host.build(
+        _factory(scale_add.namespace, _itensors((3, 5))), specs, aot=False
+    )
     assert built.kind == "jit"
     assert built.output_types == [trt.float32]
     assert built.evaluate_output_shapes([(3, 5), (3, 5)]) == [(3, 5)]
     calls = [name for name, _ in host.calls]
     # TensorRT's build order, as the stand-in assumes it (assumption build-call-order).
     assert calls.index("get_output_data_types") < calls.index("get_output_shapes")
-    assert calls.index("get_output_shapes") < calls.index("get_supported_format_combinations")
-    assert calls.index("configure_plugin") < calls.index("enqueue") < calls.index("get_fields_to_serialize")
+    assert calls.index("get_output_shapes") < calls.index(
+        "get_supported_format_combinations"
+    )
+    assert (
+        calls.index("configure_plugin")
+        < calls.index("enqueue")
+        < calls.index("get_fields_to_serialize")
+    )
     # Attributes went through the PluginField serialisation round trip.
-    assert {f[0] for f in built.fields} == {"alpha", "repeat", "negate", "tag", "blob", "offset"}
+    assert {f[0] for f in built.fields} == {
+        "alpha",
+        "repeat",
+        "negate",
+        "tag",
+        "blob",
+        "offset",
+    }
 
     runtime = built.runtime()  # re-created from the fields at RUNTIME phase
     x, y = torch.randn(3, 5, device=device), torch.randn(3, 5, device=device)
@@ -86,7 +105,10 @@ def test_runtime_rejects_shapes_outside_the_profile(scale_add, device):
         _factory(scale_add.namespace, _itensors((-1, 4))), [spec, spec], aot=False
     )
     x = torch.randn(9, 4, device=device)
-    with pytest.raises(PluginHostError, match=r"input 0 dim 0 = 9 is outside the optimisation profile \[1, 8\]"):
+    with pytest.raises(
+        PluginHostError,
+        match=r"input 0 dim 0 = 9 is outside the optimisation profile \[1, 8\]",
+    ):
         built.runtime().enqueue([x, x])
 
 
@@ -96,7 +118,8 @@ def test_deserialising_without_the_python_plugin_fails(scale_add):
     from trt_standin.host import InputSpec, PluginHost, PluginHostError
 
     built = PluginHost(time_tactics=False).build(
-        _factory(scale_add.namespace, _itensors((2, 2))), [InputSpec.static(trt.float32, (2, 2))] * 2,
+        _factory(scale_add.namespace, _itensors((2, 2))),
+        [InputSpec.static(trt.float32, (2, 2))] * 2,
         aot=False,
     )
     registry = trt.get_plugin_registry()
@@ -124,5 +147,8 @@ def test_plugin_errors_name_the_call(fresh_qdp_namespace):
 
     it = trt.ITensor._make(None, "x", trt.float32, (2,))
     factory = getattr(getattr(trtp.op, fresh_qdp_namespace), "broken")(it)
-    with pytest.raises(PluginHostError, match=r"get_output_data_types\(\) raised RuntimeError: shape function exploded"):
+    with pytest.raises(
+        PluginHostError,
+        match=r"get_output_data_types\(\) raised RuntimeError: shape function exploded",
+    ):
         PluginHost().build(factory, [InputSpec.static(trt.float32, (2,))], aot=False)

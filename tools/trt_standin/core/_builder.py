@@ -5,12 +5,10 @@ from __future__ import annotations
 import pickle
 from typing import Any, Dict, List, Optional, Tuple
 
-
-from ._native import native_entry
 from ._dims import Dims, _as_dims
 from ._enums import _Severity
+from ._native import native_entry
 from ._network import INetworkDefinition
-from ._version import TRT10
 from ._network_enums import (
     BuilderFlag,
     DeviceType,
@@ -18,6 +16,7 @@ from ._network_enums import (
     MemoryPoolType,
     ProfilingVerbosity,
 )
+from ._version import TRT10
 
 ENGINE_MAGIC = b"ftrt"
 ENGINE_FORMAT_VERSION = 1
@@ -109,7 +108,9 @@ class IOptimizationProfile:
             raise ValueError(f"set_shape({input!r}): min/opt/max ranks differ")
         for a, b, c in zip(lo, mid, hi):
             if not 0 <= a <= b <= c:
-                raise ValueError(f"set_shape({input!r}): need 0 <= min <= opt <= max, got {lo}, {mid}, {hi}")
+                raise ValueError(
+                    f"set_shape({input!r}): need 0 <= min <= opt <= max, got {lo}, {mid}, {hi}"
+                )
         self._shapes[input] = (lo, mid, hi)
 
     def get_shape(self, input: str) -> List[Dims]:  # noqa: A002
@@ -117,8 +118,12 @@ class IOptimizationProfile:
             return []
         return list(self._shapes[input])
 
-    def set_shape_input(self, input: str, min: Any, opt: Any, max: Any) -> None:  # noqa: A002
-        raise NotImplementedError("shape-tensor inputs are not supported by the TensorRT stand-in")
+    def set_shape_input(
+        self, input: str, min: Any, opt: Any, max: Any
+    ) -> None:  # noqa: A002
+        raise NotImplementedError(
+            "shape-tensor inputs are not supported by the TensorRT stand-in"
+        )
 
     def __bool__(self) -> bool:
         return True
@@ -241,18 +246,26 @@ class Builder:
     def num_DLA_cores(self) -> int:  # noqa: N802 - binding name
         return 0
 
-    def is_network_supported(self, network: INetworkDefinition, config: IBuilderConfig) -> bool:
+    def is_network_supported(
+        self, network: INetworkDefinition, config: IBuilderConfig
+    ) -> bool:
         return True
 
     @native_entry
-    def build_serialized_network(self, network: INetworkDefinition, config: IBuilderConfig) -> Optional[IHostMemory]:
+    def build_serialized_network(
+        self, network: INetworkDefinition, config: IBuilderConfig
+    ) -> Optional[IHostMemory]:
         from ._engine import compile_network
 
         ir = compile_network(network, config, self.logger)
         payload = pickle.dumps(ir, protocol=4)
-        return IHostMemory._make(ENGINE_MAGIC + ENGINE_FORMAT_VERSION.to_bytes(4, "little") + payload)
+        return IHostMemory._make(
+            ENGINE_MAGIC + ENGINE_FORMAT_VERSION.to_bytes(4, "little") + payload
+        )
 
-    def build_engine_with_config(self, network: INetworkDefinition, config: IBuilderConfig) -> Any:
+    def build_engine_with_config(
+        self, network: INetworkDefinition, config: IBuilderConfig
+    ) -> Any:
         from ._engine import ICudaEngine
 
         memory = self.build_serialized_network(network, config)

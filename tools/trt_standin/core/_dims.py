@@ -27,7 +27,9 @@ class Dims:
         else:
             values = [int(v) for v in shape]
         if len(values) > Dims.MAX_DIMS:
-            raise ValueError(f"Input length {len(values)}. Max expected length is {Dims.MAX_DIMS}")
+            raise ValueError(
+                f"Input length {len(values)}. Max expected length is {Dims.MAX_DIMS}"
+            )
         self._values = values
 
     def __len__(self) -> int:
@@ -55,7 +57,9 @@ class Dims:
         # The binding compares with lists and tuples only; Dims == Dims raises TypeError.
         if isinstance(other, (tuple, list)):
             return tuple(self._values) == tuple(other)
-        raise TypeError(f"__eq__(): incompatible function arguments (Dims and {type(other).__name__})")
+        raise TypeError(
+            f"__eq__(): incompatible function arguments (Dims and {type(other).__name__})"
+        )
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -137,11 +141,17 @@ class IExprBuilder:
         self, op: DimensionOperation, first: IDimensionExpr, second: IDimensionExpr
     ) -> IDimensionExpr:
         if not isinstance(op, DimensionOperation):
-            raise TypeError(f"operation(): expected DimensionOperation, got {type(op).__name__}")
+            raise TypeError(
+                f"operation(): expected DimensionOperation, got {type(op).__name__}"
+            )
         if first is None or second is None:
-            raise TypeError("operation(): incompatible function arguments (None is not an IDimensionExpr)")
+            raise TypeError(
+                "operation(): incompatible function arguments (None is not an IDimensionExpr)"
+            )
         self._created += 1
-        return IDimensionExpr._wrap(_expr.operation(op.value, _node_of(first), _node_of(second)))
+        return IDimensionExpr._wrap(
+            _expr.operation(op.value, _node_of(first), _node_of(second))
+        )
 
     def declare_size_tensor(
         self, output_index: int, opt_value: IDimensionExpr, upper_bound: IDimensionExpr
@@ -160,7 +170,9 @@ class DimsExprs:
             self._exprs: List[Optional[IDimensionExpr]] = []
         elif isinstance(arg, int):
             if arg < 0 or arg > Dims.MAX_DIMS:
-                raise ValueError(f"Input length {arg}. Max expected length is {Dims.MAX_DIMS}")
+                raise ValueError(
+                    f"Input length {arg}. Max expected length is {Dims.MAX_DIMS}"
+                )
             self._exprs = [None] * arg
         else:
             self._exprs = list(arg)

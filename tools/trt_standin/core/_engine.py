@@ -16,14 +16,25 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import torch
 
 from ..assumptions import assumed
-from ._native import native_entry
-from ._network_enums import BuilderFlag, SerializationFlag
 from . import _ops
-from ._builder import ENGINE_FORMAT_VERSION, ENGINE_MAGIC, IBuilderConfig, IHostMemory, ILogger
+from ._builder import (
+    ENGINE_FORMAT_VERSION,
+    ENGINE_MAGIC,
+    IBuilderConfig,
+    IHostMemory,
+    ILogger,
+)
 from ._dims import Dims, _as_dims
 from ._enums import DataType, TensorFormat, _Severity
+from ._native import native_entry
 from ._network import TORCH_OF, INetworkDefinition, IPluginV3Layer, ITensor
-from ._network_enums import ExecutionContextAllocationStrategy, TensorIOMode, TensorLocation
+from ._network_enums import (
+    BuilderFlag,
+    ExecutionContextAllocationStrategy,
+    SerializationFlag,
+    TensorIOMode,
+    TensorLocation,
+)
 from ._version import TRT10
 
 
@@ -49,10 +60,15 @@ class EngineIR:
     flags: int = 0
     device_type: str = "cpu"
     layer_info: List[str] = field(default_factory=list)
-    refittable: bool = False  # built with BuilderFlag.REFIT / REFIT_IDENTICAL / REFIT_INDIVIDUAL
+    refittable: bool = (
+        False  # built with BuilderFlag.REFIT / REFIT_IDENTICAL / REFIT_INDIVIDUAL
+    )
 
 
-_REFIT_FLAGS = tuple(getattr(BuilderFlag, n, None) for n in ("REFIT", "REFIT_IDENTICAL", "REFIT_INDIVIDUAL"))
+_REFIT_FLAGS = tuple(
+    getattr(BuilderFlag, n, None)
+    for n in ("REFIT", "REFIT_IDENTICAL", "REFIT_INDIVIDUAL")
+)
 
 
 def _log(logger: Optional[ILogger], severity: Any, msg: str) -> None:
@@ -60,7 +76,9 @@ def _log(logger: Optional[ILogger], severity: Any, msg: str) -> None:
         logger.log(severity, msg)
 
 
-def compile_network(network: INetworkDefinition, config: IBuilderConfig, logger: Optional[ILogger]) -> EngineIR:
+def compile_network(
+    network: INetworkDefinition, config: IBuilderConfig, logger: Optional[ILogger]
+) -> EngineIR:
     """Build phase: check the network, build plugin layers against the profile, describe the engine."""
     from ..host import InputSpec, PluginHost
 
@@ -80,7 +98,12 @@ def compile_network(network: INetworkDefinition, config: IBuilderConfig, logger:
     dynamic_inputs = [t for t in network._inputs if any(d < 0 for d in t.shape)]
     profiles: List[Dict[str, Tuple[Tuple[int, ...], ...]]] = []
     for p in config._profiles:
-        profiles.append({name: tuple(tuple(d) for d in shapes) for name, shapes in p._shapes.items()})
+        profiles.append(
+            {
+                name: tuple(tuple(d) for d in shapes)
+                for name, shapes in p._shapes.items()
+            }
+        )
     if dynamic_inputs and not profiles:
         raise RuntimeError(
             f"Network has dynamic or shape inputs, but no optimization profile has been defined "
@@ -90,14 +113,19 @@ def compile_network(network: INetworkDefinition, config: IBuilderConfig, logger:
         for prof in profiles:
             if t.name not in prof:
                 if any(d < 0 for d in t.shape):
-                    raise RuntimeError(f"optimization profile is missing values for input {t.name!r}")
+                    raise RuntimeError(
+                        f"optimization profile is missing values for input {t.name!r}"
+                    )
                 prof[t.name] = (tuple(t.shape),) * 3
     if not profiles:
         profiles = [{t.name: (tuple(t.shape),) * 3 for t in network._inputs}]
 
     # Shapes of every tensor at the profile's min / opt / max (for plugin inputs).
     profile = profiles[0]
-    shapes_at = {which: _infer_all(network, {n: s[k] for n, s in profile.items()}) for k, which in enumerate(("min", "opt", "max"))}
+    shapes_at = {
+        which: _infer_all(network, {n: s[k] for n, s in profile.items()})
+        for k, which in enumerate(("min", "opt", "max"))
+    }
 
     from ..host import default_device
 
@@ -114,9 +142,19 @@ def compile_network(network: INetworkDefinition, config: IBuilderConfig, logger:
             built = host.build_plugin(layer._plugin, specs)
             built.build_plugin = None
             params = {"built": built}
-            _log(logger, _Severity.VERBOSE, f"built plugin layer {layer.name} ({built.kind})")
+            _log(
+                logger,
+                _Severity.VERBOSE,
+                f"built plugin layer {layer.name} ({built.kind})",
+            )
         layers.append(
-            LayerIR(layer._KIND, layer.name, params, [tid(t) for t in layer._inputs], [tid(t) for t in layer._outputs])
+            LayerIR(
+                layer._KIND,
+                layer.name,
+                params,
+                [tid(t) for t in layer._inputs],
+                [tid(t) for t in layer._outputs],
+            )
         )
     return EngineIR(
         name=network.name,
@@ -126,7 +164,9 @@ def compile_network(network: INetworkDefinition, config: IBuilderConfig, logger:
         input_ids={t.name: tid(t) for t in network._inputs},  # type: ignore[misc]
         output_ids={t.name: tid(t) for t in network._outputs},  # type: ignore[misc]
         layers=layers,
-        profiles=[{n: tuple(tuple(x) for x in s) for n, s in p.items()} for p in profiles],
+        profiles=[
+            {n: tuple(tuple(x) for x in s) for n, s in p.items()} for p in profiles
+        ],
         flags=network._flags,
         device_type=device.type,
         layer_info=[layer.name for layer in network._layers],
@@ -134,11 +174,15 @@ def compile_network(network: INetworkDefinition, config: IBuilderConfig, logger:
     )
 
 
-def _infer_all(network: INetworkDefinition, input_shapes: Dict[str, Sequence[int]]) -> Dict[int, Tuple[int, ...]]:
+def _infer_all(
+    network: INetworkDefinition, input_shapes: Dict[str, Sequence[int]]
+) -> Dict[int, Tuple[int, ...]]:
     """Shape of every tensor for concrete network input shapes (meta-device run)."""
     values: Dict[int, torch.Tensor] = {}
     for t in network._inputs:
-        values[id(t)] = torch.empty(tuple(input_shapes[t.name]), dtype=TORCH_OF[t.dtype], device="meta")
+        values[id(t)] = torch.empty(
+            tuple(input_shapes[t.name]), dtype=TORCH_OF[t.dtype], device="meta"
+        )
     for layer in network._layers:
         ins = [values[id(t)] if t is not None else None for t in layer._inputs]
         outs = _ops.settle(layer._run(ins), ins)
@@ -156,14 +200,20 @@ class Runtime:
         self.engine_host_code_allowed = False
 
     @native_entry
-    def deserialize_cuda_engine(self, serialized_engine: Any) -> Optional["ICudaEngine"]:
+    def deserialize_cuda_engine(
+        self, serialized_engine: Any
+    ) -> Optional["ICudaEngine"]:
         data = bytes(serialized_engine)
         try:
             engine = ICudaEngine._from_bytes(data)
             engine._logger = self.logger
             return engine
         except Exception as e:  # TensorRT logs and returns None
-            _log(self.logger, _Severity.ERROR, f"Error Code 1: deserialize_cuda_engine failed: {e}")
+            _log(
+                self.logger,
+                _Severity.ERROR,
+                f"Error Code 1: deserialize_cuda_engine failed: {e}",
+            )
             return None
 
 
@@ -289,7 +339,9 @@ class ICudaEngine:
         if not config.get_flag(SerializationFlag.EXCLUDE_WEIGHTS):
             return self.serialize()
         if not self.refittable:
-            raise RuntimeError("serialize_with_config: EXCLUDE_WEIGHTS needs an engine built with BuilderFlag.REFIT")
+            raise RuntimeError(
+                "serialize_with_config: EXCLUDE_WEIGHTS needs an engine built with BuilderFlag.REFIT"
+            )
         return IHostMemory._make(_engine_bytes(_replace_constants(self._ir, {})))
 
     def _set_ir(self, ir: EngineIR) -> None:
@@ -305,7 +357,9 @@ class ICudaEngine:
         return IHostMemory._make(self._bytes)
 
     @native_entry
-    def create_execution_context(self, strategy: Any = ExecutionContextAllocationStrategy.STATIC) -> "IExecutionContext":
+    def create_execution_context(
+        self, strategy: Any = ExecutionContextAllocationStrategy.STATIC
+    ) -> "IExecutionContext":
         return IExecutionContext._make(self)
 
     def create_engine_inspector(self) -> "EngineInspector":
@@ -341,7 +395,11 @@ class ISerializationConfig:
 
 
 def _engine_bytes(ir: EngineIR) -> bytes:
-    return ENGINE_MAGIC + ENGINE_FORMAT_VERSION.to_bytes(4, "little") + pickle.dumps(ir, protocol=4)
+    return (
+        ENGINE_MAGIC
+        + ENGINE_FORMAT_VERSION.to_bytes(4, "little")
+        + pickle.dumps(ir, protocol=4)
+    )
 
 
 def weight_names(ir: EngineIR) -> List[str]:
@@ -360,8 +418,18 @@ def _replace_constants(ir: EngineIR, values: Dict[str, torch.Tensor]) -> EngineI
         if layer.kind == "CONSTANT":
             old = layer.params["value"]
             value = values.get(f"{layer.name} CONSTANT")
-            value = torch.zeros_like(old) if value is None else value.reshape(old.shape).to(old.dtype).cpu().clone()
-            layer = LayerIR(layer.kind, layer.name, {**layer.params, "value": value}, layer.inputs, layer.outputs)
+            value = (
+                torch.zeros_like(old)
+                if value is None
+                else value.reshape(old.shape).to(old.dtype).cpu().clone()
+            )
+            layer = LayerIR(
+                layer.kind,
+                layer.name,
+                {**layer.params, "value": value},
+                layer.inputs,
+                layer.outputs,
+            )
         new.layers.append(layer)
     return new
 
@@ -389,10 +457,15 @@ class EngineInspector:
         return json.dumps({"Name": layer.name, "LayerType": layer.kind})
 
 
-_ELEMENT_SIZE = {name: torch.empty(0, dtype=dt).element_size() for name, dt in _ops.TORCH_DTYPE_BY_NAME.items()}
+_ELEMENT_SIZE = {
+    name: torch.empty(0, dtype=dt).element_size()
+    for name, dt in _ops.TORCH_DTYPE_BY_NAME.items()
+}
 
 
-def tensor_at(address: int, shape: Sequence[int], dtype_name: str, device: torch.device) -> torch.Tensor:
+def tensor_at(
+    address: int, shape: Sequence[int], dtype_name: str, device: torch.device
+) -> torch.Tensor:
     """A torch tensor viewing ``numel * itemsize`` bytes at ``address`` on ``device`` (no copy)."""
     dtype = _ops.TORCH_DTYPE_BY_NAME[dtype_name]
     numel = 1
@@ -446,7 +519,9 @@ class IExecutionContext:
         self._output_allocators: Dict[str, Any] = {}
         return self
 
-    def set_optimization_profile_async(self, profile_index: int, stream_handle: int) -> bool:
+    def set_optimization_profile_async(
+        self, profile_index: int, stream_handle: int
+    ) -> bool:
         self.active_optimization_profile = int(profile_index)
         return True
 
@@ -456,14 +531,19 @@ class IExecutionContext:
         prof = self.engine._ir.profiles[self.active_optimization_profile].get(name)
         if prof is not None:
             lo, _, hi = prof
-            if len(shape) != len(lo) or not all(a <= d <= b for a, d, b in zip(lo, shape, hi)):
+            if len(shape) != len(lo) or not all(
+                a <= d <= b for a, d, b in zip(lo, shape, hi)
+            ):
                 assumed("input-shape-outside-profile")
                 _log(
-                    getattr(self.engine, "_logger", None), _Severity.ERROR,
+                    getattr(self.engine, "_logger", None),
+                    _Severity.ERROR,
                     f"IExecutionContext::setInputShape: Error Code 3: API Usage Error (Supplied shape {list(shape)} "
                     f"for input {name!r} is outside the optimization profile's range {list(lo)} to {list(hi)}.)",
                 )
-                self._shapes.pop(name, None)  # the input's shape is now unknown, not the previous one
+                self._shapes.pop(
+                    name, None
+                )  # the input's shape is now unknown, not the previous one
                 self._inferred = None
                 return False
         self._shapes[name] = shape
@@ -528,12 +608,20 @@ class IExecutionContext:
             for name, dt, _ in ir.inputs:
                 if name not in self._shapes:
                     raise RuntimeError(f"input {name!r} has no shape (set_input_shape)")
-                values[ir.input_ids[name]] = torch.empty(self._shapes[name], dtype=_ops.TORCH_DTYPE_BY_NAME[dt], device="meta")
+                values[ir.input_ids[name]] = torch.empty(
+                    self._shapes[name],
+                    dtype=_ops.TORCH_DTYPE_BY_NAME[dt],
+                    device="meta",
+                )
             self._run_layers(values, infer_only=True)
-            self._inferred = {k: tuple(v.shape) for k, v in values.items() if v is not None}
+            self._inferred = {
+                k: tuple(v.shape) for k, v in values.items() if v is not None
+            }
         return self._inferred
 
-    def _run_layers(self, values: Dict[int, Optional[torch.Tensor]], infer_only: bool) -> None:
+    def _run_layers(
+        self, values: Dict[int, Optional[torch.Tensor]], infer_only: bool
+    ) -> None:
         from ..host import PluginHostError
 
         for index, layer in enumerate(self.engine._ir.layers):
@@ -544,11 +632,15 @@ class IExecutionContext:
                     shapes = [tuple(v.shape) for v in ins if v is not None]
                     outs = [
                         torch.empty(s, dtype=TORCH_OF[dt], device="meta")
-                        for s, dt in zip(built.evaluate_output_shapes(shapes), built.output_types)
+                        for s, dt in zip(
+                            built.evaluate_output_shapes(shapes), built.output_types
+                        )
                     ]
                 else:
                     try:
-                        outs = self.engine._runtimes[index].enqueue([v for v in ins if v is not None])
+                        outs = self.engine._runtimes[index].enqueue(
+                            [v for v in ins if v is not None]
+                        )
                     except PluginHostError as e:
                         raise RuntimeError(f"plugin layer {layer.name}: {e}") from e
             else:
@@ -568,14 +660,19 @@ class IExecutionContext:
             raise RuntimeError(f"execute_async_v3: no address set for {missing}")
         if not self.all_binding_shapes_specified:
             assumed("input-shape-outside-profile")
-            _log(getattr(self.engine, "_logger", None), _Severity.ERROR,
-                 "IExecutionContext::enqueueV3: Error Code 3: API Usage Error (not all input shapes are specified or valid.)")
+            _log(
+                getattr(self.engine, "_logger", None),
+                _Severity.ERROR,
+                "IExecutionContext::enqueueV3: Error Code 3: API Usage Error (not all input shapes are specified or valid.)",
+            )
             return False
         device = _device_of(self._addresses[ir.inputs[0][0]] if ir.inputs else 0)
         shapes = self._infer()
         values: Dict[int, Optional[torch.Tensor]] = {}
         for name, dt, _ in ir.inputs:
-            values[ir.input_ids[name]] = tensor_at(self._addresses[name], self._shapes[name], dt, device)
+            values[ir.input_ids[name]] = tensor_at(
+                self._addresses[name], self._shapes[name], dt, device
+            )
         with _on_stream(device, stream_handle):
             self._run_layers(values, infer_only=False)
             for name, dt, _ in ir.outputs:
@@ -602,7 +699,9 @@ def _device_of(address: int) -> torch.device:
             err, mem_type = driver.cuPointerGetAttribute(
                 driver.CUpointer_attribute.CU_POINTER_ATTRIBUTE_MEMORY_TYPE, address
             )
-            if err == driver.CUresult.CUDA_SUCCESS and int(mem_type) == int(driver.CUmemorytype.CU_MEMORYTYPE_DEVICE):
+            if err == driver.CUresult.CUDA_SUCCESS and int(mem_type) == int(
+                driver.CUmemorytype.CU_MEMORYTYPE_DEVICE
+            ):
                 return torch.device("cuda", torch.cuda.current_device())
             if err == driver.CUresult.CUDA_SUCCESS:
                 return torch.device("cpu")
@@ -618,7 +717,11 @@ class _on_stream:
     def __init__(self, device: torch.device, handle: int) -> None:
         self._ctx: Any = None
         if device.type == "cuda":
-            stream = torch.cuda.ExternalStream(int(handle)) if handle else torch.cuda.default_stream()
+            stream = (
+                torch.cuda.ExternalStream(int(handle))
+                if handle
+                else torch.cuda.default_stream()
+            )
             self._ctx = torch.cuda.stream(stream)
 
     def __enter__(self) -> None:

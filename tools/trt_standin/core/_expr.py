@@ -109,11 +109,15 @@ def bind_inputs(node: Node, input_shapes: Sequence[Sequence[Optional[int]]]) -> 
         return node if value is None or value < 0 else const(value)
     if kind == "op":
         return operation(
-            node[1], bind_inputs(node[2], input_shapes), bind_inputs(node[3], input_shapes)
+            node[1],
+            bind_inputs(node[2], input_shapes),
+            bind_inputs(node[3], input_shapes),
         )
     if kind == "size":
         return size_tensor(
-            node[1], bind_inputs(node[2], input_shapes), bind_inputs(node[3], input_shapes)
+            node[1],
+            bind_inputs(node[2], input_shapes),
+            bind_inputs(node[3], input_shapes),
         )
     return node
 

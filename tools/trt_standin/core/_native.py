@@ -16,7 +16,11 @@ import functools
 import threading
 from typing import Any, Callable, Iterator, List, TypeVar, cast
 
-from torch.utils._python_dispatch import _len_torch_dispatch_stack, _pop_mode, _push_mode
+from torch.utils._python_dispatch import (
+    _len_torch_dispatch_stack,
+    _pop_mode,
+    _push_mode,
+)
 
 from ..assumptions import assumed
 
@@ -58,7 +62,6 @@ def python_callback() -> Iterator[None]:
     finally:
         for _ in modes:
             _pop_mode()
-
 
 
 F = TypeVar("F", bound=Callable[..., Any])

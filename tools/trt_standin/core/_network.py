@@ -13,11 +13,10 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 import numpy as np
 import torch
 
-from ._native import native_entry
 from . import _ops
 from ._dims import Dims, _as_dims
 from ._enums import DataType, QuickPluginCreationRequest
-from ._version import TRT10
+from ._native import native_entry
 from ._network_enums import (
     ElementWiseOperation,
     GatherMode,
@@ -27,6 +26,7 @@ from ._network_enums import (
     SampleMode,
     UnaryOperation,
 )
+from ._version import TRT10
 
 # Two sizes that stand for every dynamic dimension during static shape inference.
 _PROBE_SIZES = (7919, 7907)
@@ -103,7 +103,13 @@ class ITensor:
         raise TypeError("tensorrt.ITensor: No constructor defined!")
 
     @classmethod
-    def _make(cls, network: Optional["INetworkDefinition"], name: str, dtype: DataType, shape: Sequence[int]) -> "ITensor":
+    def _make(
+        cls,
+        network: Optional["INetworkDefinition"],
+        name: str,
+        dtype: DataType,
+        shape: Sequence[int],
+    ) -> "ITensor":
         self = object.__new__(cls)
         self._network = network
         self._name = name
@@ -177,7 +183,13 @@ class ILayer:
         raise TypeError(f"tensorrt.{type(self).__name__}: No constructor defined!")
 
     @classmethod
-    def _make(cls, network: "INetworkDefinition", inputs: Sequence[Optional[ITensor]], num_outputs: int, **params: Any) -> Any:
+    def _make(
+        cls,
+        network: "INetworkDefinition",
+        inputs: Sequence[Optional[ITensor]],
+        num_outputs: int,
+        **params: Any,
+    ) -> Any:
         self = object.__new__(cls)
         self._network = network
         self._inputs: List[Optional[ITensor]] = list(inputs)
@@ -260,20 +272,29 @@ class ILayer:
         self._network._probe_cache.clear()
         runs = []
         for probe in _PROBE_SIZES:
-            values = [self._network._probe_value(t, probe) if t is not None else None for t in self._inputs]
+            values = [
+                self._network._probe_value(t, probe) if t is not None else None
+                for t in self._inputs
+            ]
             outs = _ops.settle(self._run(values), values)
             runs.append(outs)
         for i, out in enumerate(self._outputs):
             a, b = runs[0][i], runs[1][i]
             shape = [da if da == db else -1 for da, db in zip(a.shape, b.shape)]
             if len(a.shape) != len(b.shape):
-                raise ValueError(f"{self._name}: output rank depends on dynamic input sizes")
+                raise ValueError(
+                    f"{self._name}: output rank depends on dynamic input sizes"
+                )
             out._shape = Dims(shape)
             out._dtype = self._output_types.get(i, TRT_OF[a.dtype])
         self._network._probe_cache.clear()
 
 
-def _param_property(key: str, convert: Callable[[Any], Any] = lambda v: v, expose: Callable[[Any], Any] = lambda v: v) -> property:
+def _param_property(
+    key: str,
+    convert: Callable[[Any], Any] = lambda v: v,
+    expose: Callable[[Any], Any] = lambda v: v,
+) -> property:
     def getter(self: ILayer) -> Any:
         return expose(self._params.get(key))
 
@@ -344,9 +365,19 @@ class IShapeLayer(ILayer):
 
 class IShuffleLayer(ILayer):
     _KIND = "SHUFFLE"
-    first_transpose = _param_property("first_transpose", _dims_tuple, lambda v: tuple(v) if v is not None else tuple(range(8)))
-    second_transpose = _param_property("second_transpose", _dims_tuple, lambda v: tuple(v) if v is not None else tuple(range(8)))
-    reshape_dims = _param_property("reshape_dims", _dims_tuple, lambda v: Dims(v) if v is not None else Dims())
+    first_transpose = _param_property(
+        "first_transpose",
+        _dims_tuple,
+        lambda v: tuple(v) if v is not None else tuple(range(8)),
+    )
+    second_transpose = _param_property(
+        "second_transpose",
+        _dims_tuple,
+        lambda v: tuple(v) if v is not None else tuple(range(8)),
+    )
+    reshape_dims = _param_property(
+        "reshape_dims", _dims_tuple, lambda v: Dims(v) if v is not None else Dims()
+    )
     zero_is_placeholder = _param_property("zero_is_placeholder", bool)
 
 
@@ -405,7 +436,13 @@ class IPluginV3Layer(ILayer):
     _KIND = "PLUGIN_V3"
 
     @classmethod
-    def _make_plugin(cls, network: "INetworkDefinition", inputs: Sequence[ITensor], plugin: Any, request: Any) -> "IPluginV3Layer":
+    def _make_plugin(
+        cls,
+        network: "INetworkDefinition",
+        inputs: Sequence[ITensor],
+        plugin: Any,
+        request: Any,
+    ) -> "IPluginV3Layer":
         from ..host import PluginHost
 
         self = object.__new__(cls)
@@ -435,7 +472,9 @@ class IPluginV3Layer(ILayer):
             shapes = [tuple(v.shape) for v in values if v is not None]
             return [
                 torch.empty(s, dtype=TORCH_OF[dt], device="meta")
-                for s, dt in zip(built.evaluate_output_shapes(shapes), built.output_types)
+                for s, dt in zip(
+                    built.evaluate_output_shapes(shapes), built.output_types
+                )
             ]
         runtime = self._params.get("runtime")
         if runtime is None:
@@ -450,10 +489,14 @@ class IPluginV3Layer(ILayer):
         values = [self._network._probe_value(t, _PROBE_SIZES[0]) for t in self._inputs]
         meta = [v.to("meta") if v is not None else None for v in values]
         outs_a = self._run(meta)
-        values_b = [self._network._probe_value(t, _PROBE_SIZES[1]) for t in self._inputs]
+        values_b = [
+            self._network._probe_value(t, _PROBE_SIZES[1]) for t in self._inputs
+        ]
         outs_b = self._run([v.to("meta") if v is not None else None for v in values_b])
         for out, a, b in zip(self._outputs, outs_a, outs_b):
-            out._shape = Dims([da if da == db else -1 for da, db in zip(a.shape, b.shape)])
+            out._shape = Dims(
+                [da if da == db else -1 for da, db in zip(a.shape, b.shape)]
+            )
         self._network._probe_cache.clear()
 
 
@@ -535,18 +578,30 @@ class INetworkDefinition:
 
     # -- layers -------------------------------------------------------------------------------
     @native_entry
-    def _add(self, cls: type, inputs: Sequence[Optional[ITensor]], num_outputs: int = 1, **params: Any) -> Any:
+    def _add(
+        self,
+        cls: type,
+        inputs: Sequence[Optional[ITensor]],
+        num_outputs: int = 1,
+        **params: Any,
+    ) -> Any:
         for t in inputs:
             if t is not None and not isinstance(t, ITensor):
-                raise TypeError(f"{cls.__name__}: expected ITensor inputs, got {type(t).__name__}")
+                raise TypeError(
+                    f"{cls.__name__}: expected ITensor inputs, got {type(t).__name__}"
+                )
         layer = cls._make(self, inputs, num_outputs, **params)
         self._layers.append(layer)
         return layer
 
-    def add_elementwise(self, input1: ITensor, input2: ITensor, op: ElementWiseOperation) -> IElementWiseLayer:
+    def add_elementwise(
+        self, input1: ITensor, input2: ITensor, op: ElementWiseOperation
+    ) -> IElementWiseLayer:
         return self._add(IElementWiseLayer, [input1, input2], op=op.name)
 
-    def add_unary(self, input: ITensor, op: UnaryOperation) -> IUnaryLayer:  # noqa: A002
+    def add_unary(
+        self, input: ITensor, op: UnaryOperation
+    ) -> IUnaryLayer:  # noqa: A002
         return self._add(IUnaryLayer, [input], op=op.name)
 
     def add_identity(self, input: ITensor) -> IIdentityLayer:  # noqa: A002
@@ -560,37 +615,83 @@ class INetworkDefinition:
         if not isinstance(weights, Weights):
             weights = Weights(np.asarray(weights))
         dims = _dims_tuple(shape)
-        value = weights._value.reshape(dims) if weights._value.numel() else torch.zeros(dims, dtype=weights._value.dtype)
+        value = (
+            weights._value.reshape(dims)
+            if weights._value.numel()
+            else torch.zeros(dims, dtype=weights._value.dtype)
+        )
         return self._add(IConstantLayer, [], value=value)
 
     def add_shape(self, input: ITensor) -> IShapeLayer:  # noqa: A002
         return self._add(IShapeLayer, [input])
 
     def add_shuffle(self, input: ITensor) -> IShuffleLayer:  # noqa: A002
-        return self._add(IShuffleLayer, [input], first_transpose=None, second_transpose=None, reshape_dims=None, zero_is_placeholder=True)
+        return self._add(
+            IShuffleLayer,
+            [input],
+            first_transpose=None,
+            second_transpose=None,
+            reshape_dims=None,
+            zero_is_placeholder=True,
+        )
 
-    def add_slice(self, input: ITensor, start: Any, shape: Any, stride: Any) -> ISliceLayer:  # noqa: A002
-        return self._add(ISliceLayer, [input], start=_dims_tuple(start), shape=_dims_tuple(shape), stride=_dims_tuple(stride), mode="STRICT_BOUNDS")
+    def add_slice(
+        self, input: ITensor, start: Any, shape: Any, stride: Any
+    ) -> ISliceLayer:  # noqa: A002
+        return self._add(
+            ISliceLayer,
+            [input],
+            start=_dims_tuple(start),
+            shape=_dims_tuple(shape),
+            stride=_dims_tuple(stride),
+            mode="STRICT_BOUNDS",
+        )
 
-    def add_gather(self, input: ITensor, indices: ITensor, axis: int) -> IGatherLayer:  # noqa: A002
-        return self._add(IGatherLayer, [input, indices], axis=int(axis), mode="DEFAULT", num_elementwise_dims=0)
+    def add_gather(
+        self, input: ITensor, indices: ITensor, axis: int
+    ) -> IGatherLayer:  # noqa: A002
+        return self._add(
+            IGatherLayer,
+            [input, indices],
+            axis=int(axis),
+            mode="DEFAULT",
+            num_elementwise_dims=0,
+        )
 
-    def add_gather_v2(self, input: ITensor, indices: ITensor, mode: GatherMode) -> IGatherLayer:  # noqa: A002
-        return self._add(IGatherLayer, [input, indices], axis=0, mode=mode.name, num_elementwise_dims=0)
+    def add_gather_v2(
+        self, input: ITensor, indices: ITensor, mode: GatherMode
+    ) -> IGatherLayer:  # noqa: A002
+        return self._add(
+            IGatherLayer,
+            [input, indices],
+            axis=0,
+            mode=mode.name,
+            num_elementwise_dims=0,
+        )
 
     def add_concatenation(self, inputs: Sequence[ITensor]) -> IConcatenationLayer:
         axis = 0
         return self._add(IConcatenationLayer, list(inputs), axis=axis)
 
-    def add_reduce(self, input: ITensor, op: ReduceOperation, axes: int, keep_dims: bool) -> IReduceLayer:  # noqa: A002
-        return self._add(IReduceLayer, [input], op=op.name, axes=int(axes), keep_dims=bool(keep_dims))
+    def add_reduce(
+        self, input: ITensor, op: ReduceOperation, axes: int, keep_dims: bool
+    ) -> IReduceLayer:  # noqa: A002
+        return self._add(
+            IReduceLayer, [input], op=op.name, axes=int(axes), keep_dims=bool(keep_dims)
+        )
 
-    def add_select(self, condition: ITensor, then_input: ITensor, else_input: ITensor) -> ISelectLayer:
+    def add_select(
+        self, condition: ITensor, then_input: ITensor, else_input: ITensor
+    ) -> ISelectLayer:
         return self._add(ISelectLayer, [condition, then_input, else_input])
 
-    def add_plugin_v3(self, inputs: Sequence[ITensor], shape_inputs: Sequence[ITensor], plugin: Any) -> IPluginV3Layer:
+    def add_plugin_v3(
+        self, inputs: Sequence[ITensor], shape_inputs: Sequence[ITensor], plugin: Any
+    ) -> IPluginV3Layer:
         if list(shape_inputs):
-            raise ValueError("add_plugin_v3: shape inputs are not supported by the stand-in")
+            raise ValueError(
+                "add_plugin_v3: shape inputs are not supported by the stand-in"
+            )
         layer = IPluginV3Layer._make_plugin(self, list(inputs), plugin, None)
         self._layers.append(layer)
         return layer
@@ -600,8 +701,12 @@ class INetworkDefinition:
         from ..assumptions import assumed
 
         assumed("add-plugin-request")
-        prefer_aot = self.get_flag(NetworkDefinitionCreationFlag.PREFER_AOT_PYTHON_PLUGINS)
-        prefer_jit = self.get_flag(NetworkDefinitionCreationFlag.PREFER_JIT_PYTHON_PLUGINS)
+        prefer_aot = self.get_flag(
+            NetworkDefinitionCreationFlag.PREFER_AOT_PYTHON_PLUGINS
+        )
+        prefer_jit = self.get_flag(
+            NetworkDefinitionCreationFlag.PREFER_JIT_PYTHON_PLUGINS
+        )
         if aot is True:
             request = QuickPluginCreationRequest.STRICT_AOT
         elif aot is False:
@@ -622,7 +727,9 @@ class INetworkDefinition:
         else:
             inputs, shape_inputs, plugin = func(request)
         if list(shape_inputs):
-            raise ValueError("add_plugin: shape inputs are not supported by the stand-in")
+            raise ValueError(
+                "add_plugin: shape inputs are not supported by the stand-in"
+            )
         layer = IPluginV3Layer._make_plugin(self, list(inputs), plugin, request)
         self._layers.append(layer)
         return layer
@@ -647,7 +754,10 @@ class INetworkDefinition:
             return cached
         if tensor._producer is not None:
             layer, index = tensor._producer
-            values = [self._probe_value(t, probe) if t is not None else None for t in layer._inputs]
+            values = [
+                self._probe_value(t, probe) if t is not None else None
+                for t in layer._inputs
+            ]
             value = _ops.settle(layer._run(values), values)[index]
         else:
             shape = [d if d >= 0 else probe for d in tensor.shape]
@@ -718,7 +828,9 @@ class Refitter:
 
     def __init__(self, engine: Any, logger: Any) -> None:
         if not getattr(engine, "refittable", False):
-            raise RuntimeError("Refitter: the engine was not built with BuilderFlag.REFIT")
+            raise RuntimeError(
+                "Refitter: the engine was not built with BuilderFlag.REFIT"
+            )
         self._engine = engine
         self._logger = logger
         self._weights: Dict[str, torch.Tensor] = {}
@@ -729,7 +841,9 @@ class Refitter:
         return weight_names(self._engine._ir)
 
     @native_entry
-    def set_named_weights(self, name: str, weights: "Weights", location: Any = None) -> bool:
+    def set_named_weights(
+        self, name: str, weights: "Weights", location: Any = None
+    ) -> bool:
         if name not in self.get_all_weights():
             return False
         self._weights[name] = weights._value.clone()
@@ -743,6 +857,10 @@ class Refitter:
         from ._engine import _replace_constants
 
         engine = self._engine
-        current = {f"{layer.name} CONSTANT": layer.params["value"] for layer in engine._ir.layers if layer.kind == "CONSTANT"}
+        current = {
+            f"{layer.name} CONSTANT": layer.params["value"]
+            for layer in engine._ir.layers
+            if layer.kind == "CONSTANT"
+        }
         engine._set_ir(_replace_constants(engine._ir, {**current, **self._weights}))
         return True

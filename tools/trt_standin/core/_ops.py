@@ -43,16 +43,22 @@ def _align(values: Sequence[Optional[torch.Tensor]]) -> List[Optional[torch.Tens
     return list(values)
 
 
-def on_one_device(values: Sequence[Optional[torch.Tensor]]) -> List[Optional[torch.Tensor]]:
+def on_one_device(
+    values: Sequence[Optional[torch.Tensor]],
+) -> List[Optional[torch.Tensor]]:
     """Host values (constants, shape tensors) next to the device data they meet in a layer.
 
     A TensorRT engine keeps its constants in device memory; here they are built as CPU tensors, so a
     layer that combines one with a CUDA tensor (``x * 2``) gets it on the CUDA tensor's device.
     """
-    device = next((v.device for v in values if v is not None and v.device.type == "cuda"), None)
+    device = next(
+        (v.device for v in values if v is not None and v.device.type == "cuda"), None
+    )
     if device is None:
         return list(values)
-    return [v.to(device) if v is not None and v.device.type == "cpu" else v for v in values]
+    return [
+        v.to(device) if v is not None and v.device.type == "cpu" else v for v in values
+    ]
 
 
 _ELEMENTWISE: Dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
@@ -61,9 +67,11 @@ _ELEMENTWISE: Dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = 
     "MAX": torch.maximum,
     "MIN": torch.minimum,
     "SUB": torch.sub,
-    "DIV": lambda a, b: torch.div(a, b, rounding_mode="trunc")
-    if not a.dtype.is_floating_point
-    else torch.div(a, b),
+    "DIV": lambda a, b: (
+        torch.div(a, b, rounding_mode="trunc")
+        if not a.dtype.is_floating_point
+        else torch.div(a, b)
+    ),
     "POW": torch.pow,
     "FLOOR_DIV": lambda a, b: torch.div(a, b, rounding_mode="floor"),
     "AND": torch.logical_and,
@@ -76,7 +84,9 @@ _ELEMENTWISE: Dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = 
 _BOOL_RESULT = {"AND", "OR", "XOR", "EQUAL", "GREATER", "LESS"}
 
 
-def run_elementwise(params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]) -> List[torch.Tensor]:
+def run_elementwise(
+    params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]
+) -> List[torch.Tensor]:
     a, b = _align(inputs)
     assert a is not None and b is not None
     op = params["op"]
@@ -115,37 +125,49 @@ _UNARY: Dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 }
 
 
-def run_unary(params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]) -> List[torch.Tensor]:
+def run_unary(
+    params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]
+) -> List[torch.Tensor]:
     (x,) = inputs
     assert x is not None
     return [_UNARY[params["op"]](x)]
 
 
-def run_identity(params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]) -> List[torch.Tensor]:
+def run_identity(
+    params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]
+) -> List[torch.Tensor]:
     (x,) = inputs
     assert x is not None
     dtype = params.get("output_type")
     return [x.to(TORCH_DTYPE_BY_NAME[dtype]) if dtype else x.clone()]
 
 
-def run_cast(params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]) -> List[torch.Tensor]:
+def run_cast(
+    params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]
+) -> List[torch.Tensor]:
     (x,) = inputs
     assert x is not None
     return [x.to(TORCH_DTYPE_BY_NAME[params["to_type"]])]
 
 
-def run_constant(params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]) -> List[torch.Tensor]:
+def run_constant(
+    params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]
+) -> List[torch.Tensor]:
     value: torch.Tensor = params["value"]
     return [value.clone()]
 
 
-def run_shape(params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]) -> List[torch.Tensor]:
+def run_shape(
+    params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]
+) -> List[torch.Tensor]:
     (x,) = inputs
     assert x is not None
     return [torch.tensor(list(x.shape), dtype=torch.int64)]
 
 
-def run_shuffle(params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]) -> List[torch.Tensor]:
+def run_shuffle(
+    params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]
+) -> List[torch.Tensor]:
     x = inputs[0]
     assert x is not None
     shape_input = inputs[1] if len(inputs) > 1 else None
@@ -154,7 +176,11 @@ def run_shuffle(params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]) ->
         x = x.permute(*first[: x.dim()]) if x.dim() else x
     reshape = None
     if shape_input is not None:
-        reshape = [int(v) for v in shape_input.to("cpu").tolist()] if not is_meta(shape_input) else None
+        reshape = (
+            [int(v) for v in shape_input.to("cpu").tolist()]
+            if not is_meta(shape_input)
+            else None
+        )
         if reshape is None:
             raise ValueError("reshape dimensions from a shape tensor are not known")
     elif params.get("reshape_dims") is not None:
@@ -175,12 +201,26 @@ def _maybe_concrete(t: Optional[torch.Tensor]) -> Optional[List[int]]:
     return [int(v) for v in t.to("cpu").tolist()]
 
 
-def run_slice(params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]) -> List[torch.Tensor]:
+def run_slice(
+    params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]
+) -> List[torch.Tensor]:
     x = inputs[0]
     assert x is not None
-    start = _maybe_concrete(inputs[1]) if len(inputs) > 1 and inputs[1] is not None else params["start"]
-    size = _maybe_concrete(inputs[2]) if len(inputs) > 2 and inputs[2] is not None else params["shape"]
-    stride = _maybe_concrete(inputs[3]) if len(inputs) > 3 and inputs[3] is not None else params["stride"]
+    start = (
+        _maybe_concrete(inputs[1])
+        if len(inputs) > 1 and inputs[1] is not None
+        else params["start"]
+    )
+    size = (
+        _maybe_concrete(inputs[2])
+        if len(inputs) > 2 and inputs[2] is not None
+        else params["shape"]
+    )
+    stride = (
+        _maybe_concrete(inputs[3])
+        if len(inputs) > 3 and inputs[3] is not None
+        else params["stride"]
+    )
     if start is None or size is None or stride is None:
         raise ValueError("slice parameters from shape tensors are not known")
     if is_meta(x):
@@ -196,18 +236,28 @@ def run_slice(params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]) -> L
         elif mode == "WRAP":
             idx = [(s + i * st) % dim for i in range(n)]
         else:
-            raise NotImplementedError(f"slice mode {mode} is not implemented by the stand-in")
+            raise NotImplementedError(
+                f"slice mode {mode} is not implemented by the stand-in"
+            )
         if idx and (min(idx) < 0 or max(idx) >= dim):
-            raise IndexError(f"slice out of bounds on axis {axis}: {idx[0]}..{idx[-1]} of {dim}")
-        out = out.index_select(axis, torch.tensor(idx, dtype=torch.int64, device=out.device))
+            raise IndexError(
+                f"slice out of bounds on axis {axis}: {idx[0]}..{idx[-1]} of {dim}"
+            )
+        out = out.index_select(
+            axis, torch.tensor(idx, dtype=torch.int64, device=out.device)
+        )
     return [out.contiguous()]
 
 
-def run_gather(params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]) -> List[torch.Tensor]:
+def run_gather(
+    params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]
+) -> List[torch.Tensor]:
     data, indices = _align(inputs)
     assert data is not None and indices is not None
     if params.get("mode", "DEFAULT") != "DEFAULT":
-        raise NotImplementedError("only GatherMode.DEFAULT is implemented by the stand-in")
+        raise NotImplementedError(
+            "only GatherMode.DEFAULT is implemented by the stand-in"
+        )
     axis = params["axis"]
     idx = indices.to(torch.int64)
     if not is_meta(data):
@@ -217,18 +267,28 @@ def run_gather(params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]) -> 
     return [flat.reshape(new_shape)]
 
 
-def run_concatenation(params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]) -> List[torch.Tensor]:
+def run_concatenation(
+    params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]
+) -> List[torch.Tensor]:
     values = [v for v in _align(inputs) if v is not None]
     return [torch.cat(values, dim=params["axis"])]
 
 
-def run_reduce(params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]) -> List[torch.Tensor]:
+def run_reduce(
+    params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]
+) -> List[torch.Tensor]:
     (x,) = inputs
     assert x is not None
     axes = [a for a in range(x.dim()) if params["axes"] >> a & 1]
     op = params["op"]
     keep = params["keep_dims"]
-    fn = {"SUM": torch.sum, "PROD": None, "MAX": torch.amax, "MIN": torch.amin, "AVG": torch.mean}[op]
+    fn = {
+        "SUM": torch.sum,
+        "PROD": None,
+        "MAX": torch.amax,
+        "MIN": torch.amin,
+        "AVG": torch.mean,
+    }[op]
     if fn is None:
         out = x
         for a in sorted(axes, reverse=True):
@@ -237,7 +297,9 @@ def run_reduce(params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]) -> 
     return [fn(x, dim=axes, keepdim=keep)]
 
 
-def run_select(params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]) -> List[torch.Tensor]:
+def run_select(
+    params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]
+) -> List[torch.Tensor]:
     cond, a, b = _align(inputs)
     assert cond is not None and a is not None and b is not None
     return [torch.where(cond, a, b)]
@@ -259,7 +321,9 @@ RUNNERS: Dict[str, Runner] = {
 }
 
 
-def settle(outputs: List[torch.Tensor], inputs: Sequence[Optional[torch.Tensor]]) -> List[torch.Tensor]:
+def settle(
+    outputs: List[torch.Tensor], inputs: Sequence[Optional[torch.Tensor]]
+) -> List[torch.Tensor]:
     """During shape inference: keep small all-concrete results concrete, the rest meta."""
     any_meta = any(is_meta(v) for v in inputs)
     settled = []

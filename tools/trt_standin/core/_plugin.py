@@ -23,19 +23,34 @@ _FIELD_DTYPE: Dict[PluginFieldType, Any] = {
 }
 # Bytes per element of each type (what an engine stores: length * itemsize).
 _ITEMSIZE: Dict[PluginFieldType, int] = {
-    PluginFieldType.FLOAT16: 2, PluginFieldType.FLOAT32: 4, PluginFieldType.FLOAT64: 8,
-    PluginFieldType.INT8: 1, PluginFieldType.INT16: 2, PluginFieldType.INT32: 4,
-    PluginFieldType.CHAR: 1, PluginFieldType.DIMS: 72, PluginFieldType.UNKNOWN: 1,
-    PluginFieldType.BF16: 2, PluginFieldType.INT64: 8, PluginFieldType.FP8: 1,
-    PluginFieldType.INT4: 1, PluginFieldType.FP4: 1,
+    PluginFieldType.FLOAT16: 2,
+    PluginFieldType.FLOAT32: 4,
+    PluginFieldType.FLOAT64: 8,
+    PluginFieldType.INT8: 1,
+    PluginFieldType.INT16: 2,
+    PluginFieldType.INT32: 4,
+    PluginFieldType.CHAR: 1,
+    PluginFieldType.DIMS: 72,
+    PluginFieldType.UNKNOWN: 1,
+    PluginFieldType.BF16: 2,
+    PluginFieldType.INT64: 8,
+    PluginFieldType.FP8: 1,
+    PluginFieldType.INT4: 1,
+    PluginFieldType.FP4: 1,
 }
 
 
 def _buffer_bytes_and_count(data: Any) -> Tuple[bytes, int]:
     if isinstance(data, np.ndarray):
         # The binding keeps a raw pointer and reads it contiguously, ignoring strides.
-        flat = np.ascontiguousarray(data).reshape(-1) if data.flags.c_contiguous else data
-        raw = np.lib.stride_tricks.as_strided(flat, (flat.size,), (flat.itemsize,)) if not data.flags.c_contiguous else flat
+        flat = (
+            np.ascontiguousarray(data).reshape(-1) if data.flags.c_contiguous else data
+        )
+        raw = (
+            np.lib.stride_tricks.as_strided(flat, (flat.size,), (flat.itemsize,))
+            if not data.flags.c_contiguous
+            else flat
+        )
         return np.ascontiguousarray(raw).tobytes(), int(data.size)
     view = memoryview(data)
     return view.tobytes(), int(view.nbytes // max(view.itemsize, 1))
@@ -49,10 +64,19 @@ class PluginField:
     dtype is ignored (QDP sends fp16 arrays as ``tobytes()`` for that reason).
     """
 
-    def __init__(self, name: str = "", data: Any = None, type: PluginFieldType = PluginFieldType.UNKNOWN) -> None:
+    def __init__(
+        self,
+        name: str = "",
+        data: Any = None,
+        type: PluginFieldType = PluginFieldType.UNKNOWN,
+    ) -> None:
         if not isinstance(type, PluginFieldType):
-            raise TypeError(f"PluginField(): type must be a PluginFieldType, got {type!r}")
-        if data is not None and not isinstance(data, (bytes, bytearray, memoryview, np.ndarray)):
+            raise TypeError(
+                f"PluginField(): type must be a PluginFieldType, got {type!r}"
+            )
+        if data is not None and not isinstance(
+            data, (bytes, bytearray, memoryview, np.ndarray)
+        ):
             raise TypeError(
                 "__init__(): incompatible constructor arguments: data must support the buffer "
                 f"protocol, got {type(data).__name__ if False else data.__class__.__name__}"
@@ -67,7 +91,9 @@ class PluginField:
     def data(self) -> np.ndarray:
         dtype = _FIELD_DTYPE.get(self.type)
         if dtype is None:
-            raise AttributeError("No known conversion for returning data from PluginField")
+            raise AttributeError(
+                "No known conversion for returning data from PluginField"
+            )
         nbytes = self.size * np.dtype(dtype).itemsize
         # Reading past the buffer is undefined in the binding; the stand-in reads zeros there.
         raw = self._raw[:nbytes].ljust(nbytes, b"\0")
@@ -86,7 +112,9 @@ class PluginFieldCollection(list):  # type: ignore[type-arg]
         super().__init__(fields or [])
         for f in self:
             if not isinstance(f, PluginField):
-                raise TypeError(f"PluginFieldCollection(): expected PluginField, got {f!r}")
+                raise TypeError(
+                    f"PluginFieldCollection(): expected PluginField, got {f!r}"
+                )
 
 
 class PluginFieldCollection_:  # noqa: N801 - the binding's name
@@ -94,7 +122,9 @@ class PluginFieldCollection_:  # noqa: N801 - the binding's name
 
     def __init__(self, fields: PluginFieldCollection) -> None:
         if not isinstance(fields, PluginFieldCollection):
-            raise TypeError("__init__(): incompatible constructor arguments (expects PluginFieldCollection)")
+            raise TypeError(
+                "__init__(): incompatible constructor arguments (expects PluginFieldCollection)"
+            )
         self._fields = list(fields)
 
     def __len__(self) -> int:
@@ -223,7 +253,15 @@ class ISymExprs:
         return True
 
 
-_LAUNCH_FIELDS = ("grid_x", "grid_y", "grid_z", "block_x", "block_y", "block_z", "shared_mem")
+_LAUNCH_FIELDS = (
+    "grid_x",
+    "grid_y",
+    "grid_z",
+    "block_x",
+    "block_y",
+    "block_z",
+    "shared_mem",
+)
 
 
 class KernelLaunchParams:
@@ -247,7 +285,9 @@ class KernelLaunchParams:
         if name not in _LAUNCH_FIELDS:
             raise AttributeError(f"KernelLaunchParams has no attribute {name!r}")
         if not isinstance(value, ISymExpr):
-            raise TypeError(f"KernelLaunchParams.{name}: expected an ISymExpr, got {value!r}")
+            raise TypeError(
+                f"KernelLaunchParams.{name}: expected an ISymExpr, got {value!r}"
+            )
         self._fields[name] = value
 
     def _expr(self, name: str) -> Optional[IDimensionExpr]:
@@ -288,5 +328,3 @@ _REGISTRY = IPluginRegistry()
 
 def get_plugin_registry() -> IPluginRegistry:
     return _REGISTRY
-
-

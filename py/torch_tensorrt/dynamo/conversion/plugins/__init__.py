@@ -14,7 +14,10 @@ functions) -> ``_runtime`` (enqueue) -> ``_binding`` / ``_converter`` (Torch-Ten
 """
 
 from torch_tensorrt.dynamo.conversion.plugins._custom_op import custom_op
-from torch_tensorrt.dynamo.conversion.plugins._errors import PluginGenerationError, UnsupportedOpError
+from torch_tensorrt.dynamo.conversion.plugins._errors import (
+    PluginGenerationError,
+    UnsupportedOpError,
+)
 from torch_tensorrt.dynamo.conversion.plugins._explain import Explanation, explain
 from torch_tensorrt.dynamo.conversion.plugins._generate_plugin import generate_plugin
 from torch_tensorrt.dynamo.conversion.plugins._generate_plugin_converter import (
@@ -23,7 +26,11 @@ from torch_tensorrt.dynamo.conversion.plugins._generate_plugin_converter import 
 )
 from torch_tensorrt.dynamo.conversion.plugins._registry import RegistrationHandle
 from torch_tensorrt.dynamo.conversion.plugins._runtime import PluginRuntimeError
-from torch_tensorrt.dynamo.conversion.plugins._status import CompileReport, PluginStatus, plugin_status
+from torch_tensorrt.dynamo.conversion.plugins._status import (
+    CompileReport,
+    PluginStatus,
+    plugin_status,
+)
 from torch_tensorrt.dynamo.conversion.plugins._version import __version__
 
 __all__ = [

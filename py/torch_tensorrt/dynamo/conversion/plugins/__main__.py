@@ -20,7 +20,7 @@ def _attribute(text: str) -> Any:
     import torch
 
     if text.startswith("torch."):
-        value = getattr(torch, text[len("torch."):], None)
+        value = getattr(torch, text[len("torch.") :], None)
         if isinstance(value, torch.dtype):
             return value
     try:
@@ -40,17 +40,46 @@ def _pairs(items: List[str], what: str) -> Dict[str, str]:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m torch_tensorrt.dynamo.conversion.plugins")
+    parser = argparse.ArgumentParser(
+        prog="python -m torch_tensorrt.dynamo.conversion.plugins"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    ex = commands.add_parser("explain", help="what the plugin for an op would be, without compiling a model")
-    ex.add_argument("op", help='the op, "namespace::name" or "namespace::name.overload"')
-    ex.add_argument("--import", dest="modules", action="append", default=[], metavar="MODULE",
-                    help="module(s) to import first: the one that defines the op (repeatable)")
-    ex.add_argument("--input", dest="inputs", action="append", default=[], metavar="NAME=DTYPE[DIMS]",
-                    help="a tensor argument, e.g. x=float32[8,1..64] (min..max: a dynamic dimension)")
-    ex.add_argument("--attr", dest="attrs", action="append", default=[], metavar="NAME=VALUE",
-                    help="an attribute value (a Python literal, or torch.<dtype>)")
-    ex.add_argument("--target", type=int, default=90, help="compute capability for the AOT kernel (default 90)")
+    ex = commands.add_parser(
+        "explain", help="what the plugin for an op would be, without compiling a model"
+    )
+    ex.add_argument(
+        "op", help='the op, "namespace::name" or "namespace::name.overload"'
+    )
+    ex.add_argument(
+        "--import",
+        dest="modules",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="module(s) to import first: the one that defines the op (repeatable)",
+    )
+    ex.add_argument(
+        "--input",
+        dest="inputs",
+        action="append",
+        default=[],
+        metavar="NAME=DTYPE[DIMS]",
+        help="a tensor argument, e.g. x=float32[8,1..64] (min..max: a dynamic dimension)",
+    )
+    ex.add_argument(
+        "--attr",
+        dest="attrs",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an attribute value (a Python literal, or torch.<dtype>)",
+    )
+    ex.add_argument(
+        "--target",
+        type=int,
+        default=90,
+        help="compute capability for the AOT kernel (default 90)",
+    )
     args = parser.parse_args(argv)
     for module in args.modules:
         try:
@@ -64,12 +93,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     from ._explain import explain
 
     try:
-        report = explain(args.op, _pairs(args.inputs, "--input"),
-                         {k: _attribute(v) for k, v in _pairs(args.attrs, "--attr").items()}, target=args.target)
+        report = explain(
+            args.op,
+            _pairs(args.inputs, "--input"),
+            {k: _attribute(v) for k, v in _pairs(args.attrs, "--attr").items()},
+            target=args.target,
+        )
     except ValueError as e:
         sys.stderr.write(f"{e}\n")
         return 2
-    sys.stdout.write(f"{report}\n")  # the command's output (the library itself never prints)
+    sys.stdout.write(
+        f"{report}\n"
+    )  # the command's output (the library itself never prints)
     return 0
 
 

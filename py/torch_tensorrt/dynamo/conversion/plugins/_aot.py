@@ -25,7 +25,7 @@ from torch.fx.node import Node
 
 from . import _interpreter, _qdp, _triton_aot
 from ._binding import BoundCall
-from ._capture import CaptureUnavailable, CapturedLaunch
+from ._capture import CapturedLaunch, CaptureUnavailable
 from ._identity import CallKey
 from ._registry import PluginRecord
 from ._shape_program import UnsupportedExpression, compile_expr
@@ -49,7 +49,9 @@ class KernelKey:
 class AOTState:
     """Per plugin family: compiled kernels (with the capture each was made from) and AOT variants."""
 
-    kernels: Dict[KernelKey, Tuple[CapturedLaunch, CompiledKernel]] = field(default_factory=dict)
+    kernels: Dict[KernelKey, Tuple[CapturedLaunch, CompiledKernel]] = field(
+        default_factory=dict
+    )
     variants: Dict[FrozenSet[str], PluginVariant] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
     compiles: int = 0  # kernels compiled or read from the disk cache (tests)
@@ -73,21 +75,31 @@ def target_capability() -> Optional[int]:
     return int(major) * 10 + int(minor)
 
 
-def _compile(record: PluginRecord, key: CallKey, captured: CapturedLaunch) -> CompiledKernel:
+def _compile(
+    record: PluginRecord, key: CallKey, captured: CapturedLaunch
+) -> CompiledKernel:
     target = target_capability()
     if target is None:
-        raise AOTUnavailable(f"{record.display}: no CUDA device to compile the kernel for")
+        raise AOTUnavailable(
+            f"{record.display}: no CUDA device to compile the kernel for"
+        )
     state = state_of(record)
     kernel_key = KernelKey(key, target, _triton_aot.current_driver_version())
     with state.lock:
         found = state.kernels.get(kernel_key)
         if found is not None and found[0] is captured:
             return found[1]
-        program = record.programs.get_or_trace("generate_plugin", record.spec, record.op, key)
+        program = record.programs.get_or_trace(
+            "generate_plugin", record.spec, record.op, key
+        )
         input_dtypes = [t.dtype for t in key.tensors if t is not None]
         kernel = _triton_aot.compile_launch(
-            record.display, captured, input_dtypes, [o.dtype for o in program.outputs],
-            target=target, driver_version=kernel_key.driver,
+            record.display,
+            captured,
+            input_dtypes,
+            [o.dtype for o in program.outputs],
+            target=target,
+            driver_version=kernel_key.driver,
         )
         state.kernels[kernel_key] = (captured, kernel)
         state.compiles += 1
@@ -96,12 +108,16 @@ def _compile(record: PluginRecord, key: CallKey, captured: CapturedLaunch) -> Co
 
 def _check_lowerable(record: PluginRecord, captured: CapturedLaunch) -> None:
     """The grid and int32 extras must be TensorRT shape expressions (else: stays JIT, with the reason)."""
-    exprs = list(captured.grid) + [a.expr for a in captured.args if a.kind == "int" and a.expr is not None]
+    exprs = list(captured.grid) + [
+        a.expr for a in captured.args if a.kind == "int" and a.expr is not None
+    ]
     for expr in exprs:
         try:
             compile_expr(expr)
         except UnsupportedExpression as e:
-            raise AOTUnavailable(f"{record.display}: a launch value cannot be a TensorRT shape expression: {e}") from None
+            raise AOTUnavailable(
+                f"{record.display}: a launch value cannot be a TensorRT shape expression: {e}"
+            ) from None
 
 
 def aot_variant(record: PluginRecord, variant: PluginVariant) -> PluginVariant:
@@ -112,21 +128,34 @@ def aot_variant(record: PluginRecord, variant: PluginVariant) -> PluginVariant:
         existing = state.variants.get(variant.absent)
         if existing is not None:
             return existing
-        aot = PluginVariant(variant.spec, variant.op, variant.absent, variant.programs, aot=True)
+        aot = PluginVariant(
+            variant.spec, variant.op, variant.absent, variant.programs, aot=True
+        )
 
-        def kernel_for(descs: Sequence[Any], attributes: Tuple[Any, ...]) -> Tuple[CompiledKernel, Any]:
+        def kernel_for(
+            descs: Sequence[Any], attributes: Tuple[Any, ...]
+        ) -> Tuple[CompiledKernel, Any]:
             key = aot.call_key([_qdp.signature_of(d) for d in descs], attributes)
-            program = record.programs.get_or_trace("generate_plugin", record.spec, record.op, key)
+            program = record.programs.get_or_trace(
+                "generate_plugin", record.spec, record.op, key
+            )
             captured = record.captures.get(key, program)
             if captured.guards:
-                launch_program = type(program)(program.outputs, captured.symbols, captured.guards)
+                launch_program = type(program)(
+                    program.outputs, captured.symbols, captured.guards
+                )
                 if unproven_guards(launch_program, {}, None):
                     raise AOTUnavailable(
                         f"{aot.plugin_id}: the captured launch holds only under size guards that were not checked"
                     )
             return _compile(record, key, captured), captured.symbols
 
-        _qdp.register(aot, _qdp.make_register_function(aot), None, _qdp.make_aot_impl_function(aot, kernel_for))
+        _qdp.register(
+            aot,
+            _qdp.make_register_function(aot),
+            None,
+            _qdp.make_aot_impl_function(aot, kernel_for),
+        )
         state.variants[variant.absent] = aot
         return aot
 
@@ -143,16 +172,25 @@ def remove(record: PluginRecord) -> None:
 Note = Callable[[str, str, bool], None]
 
 
-def chooser(record: PluginRecord) -> Callable[[Any, PluginVariant, BoundCall, Note], Optional[str]]:
+def chooser(
+    record: PluginRecord,
+) -> Callable[[Any, PluginVariant, BoundCall, Note], Optional[str]]:
     """For the converter: the AOT plugin id to use for a call site, or None for JIT.
 
     The returned function takes (ctx, variant, call, note); ``note(label, reason, unexpected)``
     records why a call site stays JIT (``unexpected``: log at WARNING, not INFO).
     """
     from ._binding import bind
-    from ._converter import _is_fx_constant, _is_fx_tensor, itensor_signature, node_shapes
+    from ._converter import (
+        _is_fx_constant,
+        _is_fx_tensor,
+        itensor_signature,
+        node_shapes,
+    )
 
-    def choose(ctx: Any, variant: PluginVariant, call: BoundCall, note: Note) -> Optional[str]:
+    def choose(
+        ctx: Any, variant: PluginVariant, call: BoundCall, note: Note
+    ) -> Optional[str]:
         node: Optional[Node] = _interpreter.current_node(ctx)
         label = node.name if node is not None else variant.plugin_id
         try:
@@ -160,19 +198,36 @@ def chooser(record: PluginRecord) -> Callable[[Any, PluginVariant, BoundCall, No
             if captured_reason is not None:
                 raise CaptureUnavailable(captured_reason, op_wide=True)
             itensors = [t for t in call.tensors if t is not None]
-            signatures = [itensor_signature(t) if hasattr(t, "shape") and not isinstance(t, torch.Tensor) else None for t in itensors]
+            signatures = [
+                (
+                    itensor_signature(t)
+                    if hasattr(t, "shape") and not isinstance(t, torch.Tensor)
+                    else None
+                )
+                for t in itensors
+            ]
             if any(s is None for s in signatures):
-                raise AOTUnavailable(f"{record.display}: a tensor input is a constant, not a network tensor")
+                raise AOTUnavailable(
+                    f"{record.display}: a tensor input is a constant, not a network tensor"
+                )
             key = variant.call_key(signatures, call.attributes)  # type: ignore[arg-type]
             exprs: Dict[Tuple[int, int], Any] = {}
             hints: Dict[Tuple[int, int], int] = {}
             shape_env = None
             if node is not None:
-                node_call = bind("generate_plugin_converter", record.spec, node.args, node.kwargs,
-                                 is_tensor=_is_fx_tensor, is_constant=_is_fx_constant)
+                node_call = bind(
+                    "generate_plugin_converter",
+                    record.spec,
+                    node.args,
+                    node.kwargs,
+                    is_tensor=_is_fx_tensor,
+                    is_constant=_is_fx_constant,
+                )
                 shapes = node_shapes(node_call)
                 exprs, hints, shape_env = shapes.exprs, shapes.hints, shapes.shape_env
-            program = record.programs.get_or_trace("generate_plugin", record.spec, record.op, key, hints)
+            program = record.programs.get_or_trace(
+                "generate_plugin", record.spec, record.op, key, hints
+            )
             captured = record.captures.get(key, program, hints)
             if captured.guards:
                 if not exprs:
@@ -180,10 +235,14 @@ def chooser(record: PluginRecord) -> Callable[[Any, PluginVariant, BoundCall, No
                         f"{record.display}: the launch holds only under size guards and the graph's "
                         "shape information is not available to check them"
                     )
-                launch_program = type(program)(program.outputs, captured.symbols, captured.guards)
+                launch_program = type(program)(
+                    program.outputs, captured.symbols, captured.guards
+                )
                 unproven = unproven_guards(launch_program, exprs, shape_env)
                 if unproven:
-                    raise AOTUnavailable(f"{record.display}: the captured launch holds only when {' and '.join(unproven)}")
+                    raise AOTUnavailable(
+                        f"{record.display}: the captured launch holds only when {' and '.join(unproven)}"
+                    )
             _check_lowerable(record, captured)
             _compile(record, key, captured)
             return aot_variant(record, variant).plugin_id
@@ -191,7 +250,11 @@ def chooser(record: PluginRecord) -> Callable[[Any, PluginVariant, BoundCall, No
             note(label, str(e), False)
             return None
         except Exception as e:  # e.g. triton.compile failed: the JIT plugin still works
-            note(label, f"{record.display}: AOT compilation failed ({type(e).__name__}: {e})", True)
+            note(
+                label,
+                f"{record.display}: AOT compilation failed ({type(e).__name__}: {e})",
+                True,
+            )
             return None
 
     return choose

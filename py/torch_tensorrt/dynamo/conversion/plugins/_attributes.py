@@ -76,7 +76,11 @@ def canonical(api: str, op: str, arg: ArgSpec, value: Any) -> Any:
         if arg.optional:
             return None
         raise user_error(
-            api, op, f"argument '{arg.name}' is None", got=None, expected=f"a value of type {arg.type_str}",
+            api,
+            op,
+            f"argument '{arg.name}' is None",
+            got=None,
+            expected=f"a value of type {arg.type_str}",
             cls=TypeError,
         )
     kind = arg.kind
@@ -89,36 +93,64 @@ def canonical(api: str, op: str, arg: ArgSpec, value: Any) -> Any:
         if isinstance(value, int) and value in _SCALAR_TYPE_BY_CODE:
             return _SCALAR_TYPE_BY_CODE[value]
         raise user_error(
-            api, op, f"argument '{arg.name}' is not a supported dtype", got=value,
-            expected=f"one of {sorted(str(d) for d in _CODE_BY_SCALAR_TYPE)}", cls=TypeError,
+            api,
+            op,
+            f"argument '{arg.name}' is not a supported dtype",
+            got=value,
+            expected=f"one of {sorted(str(d) for d in _CODE_BY_SCALAR_TYPE)}",
+            cls=TypeError,
         )
     elif kind in (ArgKind.INT_LIST, ArgKind.FLOAT_LIST, ArgKind.BOOL_LIST):
         if isinstance(value, (list, tuple, torch.Size)):
-            element = ArgSpec(arg.name, _ELEMENT[kind], False, False, None, False, arg.schema_index, arg.param_name)
+            element = ArgSpec(
+                arg.name,
+                _ELEMENT[kind],
+                False,
+                False,
+                None,
+                False,
+                arg.schema_index,
+                arg.param_name,
+            )
             return tuple(canonical(api, op, element, v) for v in value)
     elif kind is ArgKind.BOOL:
         if isinstance(value, (bool, np.bool_)):
             return bool(value)
     elif kind is ArgKind.INT:
-        if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        if isinstance(value, (int, np.integer)) and not isinstance(
+            value, (bool, np.bool_)
+        ):
             return int(value)
     elif kind is ArgKind.FLOAT:
-        if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
+        if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+            value, (bool, np.bool_)
+        ):
             return float(value)
     raise user_error(
-        api, op, f"argument '{arg.name}' has the wrong type", got=f"{value!r} ({type(value).__name__})",
-        expected=f"a value of type {arg.type_str}", cls=TypeError,
+        api,
+        op,
+        f"argument '{arg.name}' has the wrong type",
+        got=f"{value!r} ({type(value).__name__})",
+        expected=f"a value of type {arg.type_str}",
+        cls=TypeError,
     )
 
 
-_ELEMENT = {ArgKind.INT_LIST: ArgKind.INT, ArgKind.FLOAT_LIST: ArgKind.FLOAT, ArgKind.BOOL_LIST: ArgKind.BOOL}
+_ELEMENT = {
+    ArgKind.INT_LIST: ArgKind.INT,
+    ArgKind.FLOAT_LIST: ArgKind.FLOAT,
+    ArgKind.BOOL_LIST: ArgKind.BOOL,
+}
 
 
 def _payload(kind: ArgKind, value: Any) -> List[Union[int, float]]:
     if kind is ArgKind.SCALAR_TYPE:
         return [_CODE_BY_SCALAR_TYPE[value]]
     if kind in _ELEMENT:
-        return [len(value), *[int(v) if kind is ArgKind.BOOL_LIST else v for v in value]]
+        return [
+            len(value),
+            *[int(v) if kind is ArgKind.BOOL_LIST else v for v in value],
+        ]
     if kind is ArgKind.BOOL:
         return [int(value)]
     return [value]
@@ -128,7 +160,11 @@ def encode(arg: ArgSpec, value: Any) -> Encoded:
     """Canonical value -> QDP attribute value (see NOTE [Attribute encoding])."""
     if arg.kind is ArgKind.STR:
         return str(value)
-    payload = [0] if value is None else ([1] if arg.optional else []) + _payload(arg.kind, value)
+    payload = (
+        [0]
+        if value is None
+        else ([1] if arg.optional else []) + _payload(arg.kind, value)
+    )
     return np.asarray(payload, dtype=_numpy_dtype(arg))
 
 

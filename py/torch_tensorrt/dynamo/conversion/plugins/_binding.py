@@ -22,7 +22,9 @@ class BoundCall:
     """A call site bound to the schema."""
 
     tensors: Tuple[Any, ...]  # one per tensor argument (schema order); None when absent
-    attributes: Tuple[Any, ...]  # canonical values, one per attribute argument (schema order)
+    attributes: Tuple[
+        Any, ...
+    ]  # canonical values, one per attribute argument (schema order)
 
     @property
     def absent(self) -> Tuple[bool, ...]:
@@ -43,7 +45,10 @@ def bind(
     positional = [a for a in spec.args if not a.kwarg_only]
     if len(args) > len(positional):
         raise user_error(
-            api, op, "too many positional arguments", got=len(args),
+            api,
+            op,
+            "too many positional arguments",
+            got=len(args),
             expected=f"at most {len(positional)} ({', '.join(a.name for a in positional)}); schema {spec.schema}",
             cls=TypeError,
         )
@@ -52,11 +57,21 @@ def bind(
     for name, value in kwargs.items():
         if name not in names:
             raise user_error(
-                api, op, f"unknown keyword argument '{name}'", got=name,
-                expected=f"one of {sorted(names)}", cls=TypeError,
+                api,
+                op,
+                f"unknown keyword argument '{name}'",
+                got=name,
+                expected=f"one of {sorted(names)}",
+                cls=TypeError,
             )
         if name in values:
-            raise user_error(api, op, f"argument '{name}' given both by position and by keyword", got=name, cls=TypeError)
+            raise user_error(
+                api,
+                op,
+                f"argument '{name}' given both by position and by keyword",
+                got=name,
+                cls=TypeError,
+            )
         values[name] = value
     tensors, attributes = [], []
     for arg in spec.args:
@@ -66,22 +81,39 @@ def bind(
             value = arg.default
         else:
             raise user_error(
-                api, op, f"missing required argument '{arg.name}'", expected=f"the schema {spec.schema}",
+                api,
+                op,
+                f"missing required argument '{arg.name}'",
+                expected=f"the schema {spec.schema}",
                 cls=TypeError,
             )
         if arg.is_tensor:
             if value is None and not arg.optional:
-                raise user_error(api, op, f"tensor argument '{arg.name}' is None", got=None, expected="a tensor", cls=TypeError)
+                raise user_error(
+                    api,
+                    op,
+                    f"tensor argument '{arg.name}' is None",
+                    got=None,
+                    expected="a tensor",
+                    cls=TypeError,
+                )
             if value is not None and not is_tensor(value):
                 raise user_error(
-                    api, op, f"argument '{arg.name}' is not a tensor", got=f"{value!r} ({type(value).__name__})",
-                    expected=_a(arg.type_str), cls=TypeError,
+                    api,
+                    op,
+                    f"argument '{arg.name}' is not a tensor",
+                    got=f"{value!r} ({type(value).__name__})",
+                    expected=_a(arg.type_str),
+                    cls=TypeError,
                 )
             tensors.append(value)
             continue
         if not _all_constant(value, is_constant):
             raise user_error(
-                api, op, f"attribute '{arg.name}' is not a compile-time constant", got=repr(value),
+                api,
+                op,
+                f"attribute '{arg.name}' is not a compile-time constant",
+                got=repr(value),
                 expected=f"{_a(arg.type_str)} known when the engine is built (TensorRT plugin attributes are fixed)",
                 fix="Compute the value in Python outside the model, or make it a tensor input of the op",
             )
@@ -100,4 +132,6 @@ def _all_constant(value: Any, is_constant: Callable[[Any], bool]) -> bool:
 
 
 def absent_names(spec: OpSpec, call: BoundCall) -> FrozenSet[str]:
-    return frozenset(a.name for a, t in zip(spec.tensor_args, call.tensors) if t is None)
+    return frozenset(
+        a.name for a, t in zip(spec.tensor_args, call.tensors) if t is None
+    )

@@ -60,13 +60,19 @@ def tensor_from_buffer(
     elements = extent(shape_t, strides_t)
     if elements == 0:
         return torch.empty(shape_t, dtype=dtype, device=device)
-    raw = torch.as_tensor(_DeviceBytes(int(address), elements * _itemsize(dtype), stream), device=device)
+    raw = torch.as_tensor(
+        _DeviceBytes(int(address), elements * _itemsize(dtype), stream), device=device
+    )
     return raw.view(dtype).as_strided(shape_t, strides_t)
 
 
-def trt_tensor_as_torch(t: Any, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+def trt_tensor_as_torch(
+    t: Any, dtype: torch.dtype, device: torch.device
+) -> torch.Tensor:
     """A ``tensorrt.plugin.Tensor`` (input or output of enqueue) as a torch tensor view."""
-    return tensor_from_buffer(t.data_ptr, tuple(t.shape), tuple(t.strides), dtype, device)
+    return tensor_from_buffer(
+        t.data_ptr, tuple(t.shape), tuple(t.strides), dtype, device
+    )
 
 
 def trt_device() -> torch.device:

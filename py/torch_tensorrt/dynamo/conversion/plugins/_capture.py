@@ -48,7 +48,18 @@ import struct
 import sys
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Set,
+    Tuple,
+)
 
 import sympy
 import torch
@@ -66,18 +77,41 @@ from ._symbolic import _call_arguments, _guards, strict_fake_mode, symbolic_inpu
 _LOGGER = logging.getLogger(__name__)
 
 _ALLOCATIONS = {
-    "aten::empty.memory_format", "aten::empty_like", "aten::new_empty", "aten::empty_strided",
-    "aten::new_empty_strided", "aten::empty_permuted",
+    "aten::empty.memory_format",
+    "aten::empty_like",
+    "aten::new_empty",
+    "aten::empty_strided",
+    "aten::new_empty_strided",
+    "aten::empty_permuted",
 }
 # Metadata queries (x.is_cuda, x.size(), ...): no kernel runs.
 _METADATA = {
-    "prim::device", "prim::layout", "aten::size", "aten::size.int", "aten::sym_size", "aten::sym_size.int",
-    "aten::stride", "aten::stride.int", "aten::sym_stride", "aten::dim", "aten::numel", "aten::sym_numel",
-    "aten::storage_offset", "aten::sym_storage_offset", "aten::is_contiguous", "aten::is_non_overlapping_and_dense",
+    "prim::device",
+    "prim::layout",
+    "aten::size",
+    "aten::size.int",
+    "aten::sym_size",
+    "aten::sym_size.int",
+    "aten::stride",
+    "aten::stride.int",
+    "aten::sym_stride",
+    "aten::dim",
+    "aten::numel",
+    "aten::sym_numel",
+    "aten::storage_offset",
+    "aten::sym_storage_offset",
+    "aten::is_contiguous",
+    "aten::is_non_overlapping_and_dense",
 }
 _VIEWS = {
-    "aten::view", "aten::reshape", "aten::_reshape_alias", "aten::flatten.using_ints",
-    "aten::_unsafe_view", "aten::contiguous", "aten::alias", "aten::detach",
+    "aten::view",
+    "aten::reshape",
+    "aten::_reshape_alias",
+    "aten::flatten.using_ints",
+    "aten::_unsafe_view",
+    "aten::contiguous",
+    "aten::alias",
+    "aten::detach",
 }
 
 
@@ -111,7 +145,9 @@ class KernelBinding:
         return self.namespace.get(self.name, _GONE) is self.target
 
     def describe(self) -> str:
-        label = getattr(self.target, "__name__", None) or getattr(getattr(self.target, "fn", None), "__name__", "?")
+        label = getattr(self.target, "__name__", None) or getattr(
+            getattr(self.target, "fn", None), "__name__", "?"
+        )
         return f"{self.name or '<closure>'} -> {label}"
 
 
@@ -125,7 +161,9 @@ class ArgSource:
     kind: str  # "input" | "output" | "int" | "value"
     index: int = -1  # plugin input / output index for tensors
     expr: Optional[sympy.Expr] = None  # for "int": over the capture's symbols
-    value: Any = None  # for "value": a constant (float, bool, None, str, or an int literal)
+    value: Any = (
+        None  # for "value": a constant (float, bool, None, str, or an int literal)
+    )
 
 
 @dataclass(frozen=True)
@@ -147,7 +185,9 @@ class CapturedLaunch:
         """Whether the body would still reach the same kernel (no binding was redefined)."""
         return all(b.holds() for b in self.bindings)
 
-    def values(self, input_shapes: Sequence[Optional[Sequence[int]]]) -> Dict[sympy.Symbol, int]:
+    def values(
+        self, input_shapes: Sequence[Optional[Sequence[int]]]
+    ) -> Dict[sympy.Symbol, int]:
         return {s: int(input_shapes[d.input_index][d.dim]) for s, d in self.symbols}  # type: ignore[index]
 
     def evaluate(self, expr: sympy.Expr, values: Mapping[sympy.Symbol, int]) -> int:
@@ -205,12 +245,13 @@ def _intercept_triton_launches() -> Iterator[List[_Launch]]:
 
     _INTERCEPT.launches = launches
     for cls, original in originals:
-        setattr(cls, "__getitem__", interceptor(original))
+        # setattr: mypy rejects assigning a method on a variable of type `type`.
+        setattr(cls, "__getitem__", interceptor(original))  # noqa: B010
     try:
         yield launches
     finally:
         for cls, original in originals:
-            setattr(cls, "__getitem__", original)
+            setattr(cls, "__getitem__", original)  # noqa: B010
         _INTERCEPT.launches = None
 
 
@@ -219,15 +260,25 @@ class _RecordOps(TorchDispatchMode):  # type: ignore[no-untyped-call]
         super().__init__()  # type: ignore[no-untyped-call]
         self.ops: List[str] = []
 
-    def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
-        self.ops.append(func._schema.name + (f".{func._overloadname}" if func._overloadname != "default" else ""))
+    def __torch_dispatch__(
+        self, func: Any, types: Any, args: Any = (), kwargs: Any = None
+    ) -> Any:
+        self.ops.append(
+            func._schema.name
+            + (f".{func._overloadname}" if func._overloadname != "default" else "")
+        )
         return func(*args, **(kwargs or {}))
 
 
 _LOCK = threading.Lock()
 
 
-def capture(spec: OpSpec, key: CallKey, program: ShapeProgram, hints: Optional[Mapping[Tuple[int, int], int]] = None) -> CapturedLaunch:
+def capture(
+    spec: OpSpec,
+    key: CallKey,
+    program: ShapeProgram,
+    hints: Optional[Mapping[Tuple[int, int], int]] = None,
+) -> CapturedLaunch:
     """Run the op's body on FakeTensors described by ``key`` (twice) and return its single Triton launch.
 
     Raises CaptureUnavailable (see NOTE [Launch capture] and NOTE [Capture without side effects]).
@@ -258,7 +309,11 @@ def capture(spec: OpSpec, key: CallKey, program: ShapeProgram, hints: Optional[M
 
 
 def _capture_once(
-    spec: OpSpec, fn: Callable[..., Any], key: CallKey, program: ShapeProgram, hints: Optional[Mapping[Tuple[int, int], int]]
+    spec: OpSpec,
+    fn: Callable[..., Any],
+    key: CallKey,
+    program: ShapeProgram,
+    hints: Optional[Mapping[Tuple[int, int], int]],
 ) -> CapturedLaunch:
     env = ShapeEnv()
     recorder = _RecordOps()
@@ -287,7 +342,9 @@ def _capture_once(
                 ) from e
         outputs = result if isinstance(result, (tuple, list)) else (result,)
         present = [t for t in inputs if t is not None]
-        return _describe(spec, launches, recorder.ops, present, list(outputs), program, env, symbols)
+        return _describe(
+            spec, launches, recorder.ops, present, list(outputs), program, env, symbols
+        )
 
 
 # -- values that must not change between two captures ---------------------------------------------
@@ -299,7 +356,11 @@ def _exact(value: Any) -> Any:
         return tuple(_exact(v) for v in value)
     if type(value).__name__ == "constexpr":
         return ("constexpr", _exact(getattr(value, "value", value)))
-    return (type(value).__name__, value) if isinstance(value, (int, bool, str, type(None))) else ("object", id(value))
+    return (
+        (type(value).__name__, value)
+        if isinstance(value, (int, bool, str, type(None)))
+        else ("object", id(value))
+    )
 
 
 def _launch_facts(c: CapturedLaunch) -> List[Tuple[str, Any]]:
@@ -321,12 +382,18 @@ def _difference(a: CapturedLaunch, b: CapturedLaunch) -> Optional[str]:
     """The first launch value that differs between two captures, in words (None if none does)."""
     for (name, x), (_, y) in zip(_launch_facts(a), _launch_facts(b)):
         if x != y:
-            return f"kernel argument '{name}'" if not name.startswith(("grid", "option", "kernel")) else name
+            return (
+                f"kernel argument '{name}'"
+                if not name.startswith(("grid", "option", "kernel"))
+                else name
+            )
     return None
 
 
 # -- how the body reaches its kernel ------------------------------------------------------------------
-def kernel_bindings(fn: Callable[..., Any], depth: int = 4) -> Tuple[KernelBinding, ...]:
+def kernel_bindings(
+    fn: Callable[..., Any], depth: int = 4
+) -> Tuple[KernelBinding, ...]:
     """The names (globals, module attributes, closure cells) through which ``fn`` reaches Triton
     kernels and user functions, transitively through the user functions it calls.
 
@@ -365,8 +432,16 @@ _DEVICE_ENTRY_POINTS = (
     ("cuda.core.experimental", "launch", "launches a kernel through cuda.core"),
     ("cuda.core", "launch", "launches a kernel through cuda.core"),
     ("cuda.bindings.driver", "cuLaunchKernel", "launches a kernel through cuda-python"),
-    ("cuda.bindings.driver", "cuLaunchKernelEx", "launches a kernel through cuda-python"),
-    ("triton.compiler.compiler", "CompiledKernel.__getitem__", "launches a precompiled Triton kernel"),
+    (
+        "cuda.bindings.driver",
+        "cuLaunchKernelEx",
+        "launches a kernel through cuda-python",
+    ),
+    (
+        "triton.compiler.compiler",
+        "CompiledKernel.__getitem__",
+        "launches a precompiled Triton kernel",
+    ),
 )
 
 
@@ -427,10 +502,18 @@ def _describe(
 
     op = spec.display
     if len(launches) != 1:
-        raise CaptureUnavailable(f"{op}: the body launches {len(launches)} Triton kernels; a direct launch needs exactly one")
-    other = [name for name in ops if name not in _ALLOCATIONS and name not in _VIEWS and name not in _METADATA]
+        raise CaptureUnavailable(
+            f"{op}: the body launches {len(launches)} Triton kernels; a direct launch needs exactly one"
+        )
+    other = [
+        name
+        for name in ops
+        if name not in _ALLOCATIONS and name not in _VIEWS and name not in _METADATA
+    ]
     if other:
-        raise CaptureUnavailable(f"{op}: the body runs torch ops besides allocating outputs: {sorted(set(other))}")
+        raise CaptureUnavailable(
+            f"{op}: the body runs torch ops besides allocating outputs: {sorted(set(other))}"
+        )
     launch = launches[0]
     kernel = launch.kernel
     interpreted = type(kernel).__name__ == "InterpretedFunction"
@@ -447,26 +530,38 @@ def _describe(
                 f"{shape.dtype} of rank {len(shape.dims)}; fix one of them"
             )
         for d, expected in zip(out.shape, shape.dims):
-            got = env.simplify(d.node.expr) if isinstance(d, torch.SymInt) else sympy.Integer(int(d))
+            got = (
+                env.simplify(d.node.expr)
+                if isinstance(d, torch.SymInt)
+                else sympy.Integer(int(d))
+            )
             if sympy.simplify(got - expected) != 0:
                 raise CaptureUnavailable(
                     f"{op}: the body's output {index} has size {got} where the fake kernel says {expected}"
                 )
         if not out.is_contiguous() or out.storage_offset() != 0:
-            raise CaptureUnavailable(f"{op}: output {index} is not a contiguous tensor of its own")
+            raise CaptureUnavailable(
+                f"{op}: output {index} is not a contiguous tensor of its own"
+            )
 
     arg_names = tuple(kernel.arg_names)
     bound: Dict[str, Any] = dict(zip(arg_names, launch.args))
     options = {k: v for k, v in launch.kwargs.items() if k not in arg_names}
     bound.update({k: v for k, v in launch.kwargs.items() if k in arg_names})
     params = kernel.params if hasattr(kernel, "params") else None
-    constexpr_names = tuple(p.name for p in params if p.is_constexpr) if params is not None else _constexprs_of(kernel)
+    constexpr_names = (
+        tuple(p.name for p in params if p.is_constexpr)
+        if params is not None
+        else _constexprs_of(kernel)
+    )
     for p in params or ():
         if p.name not in bound and p.has_default:
             bound[p.name] = p.default
     missing = [n for n in arg_names if n not in bound]
     if missing:
-        raise CaptureUnavailable(f"{op}: the launch leaves kernel parameters {missing} unset")
+        raise CaptureUnavailable(
+            f"{op}: the launch leaves kernel parameters {missing} unset"
+        )
 
     input_storages = {_storage_id(t): i for i, t in enumerate(inputs)}
     output_storages = {_storage_id(t): i for i, t in enumerate(outputs)}
@@ -475,7 +570,9 @@ def _describe(
         value = bound[name]
         if isinstance(value, torch.Tensor):
             if value.storage_offset() != 0 or not value.is_contiguous():
-                raise CaptureUnavailable(f"{op}: kernel argument '{name}' is a view that does not start at its tensor's address")
+                raise CaptureUnavailable(
+                    f"{op}: kernel argument '{name}' is a view that does not start at its tensor's address"
+                )
             sid = _storage_id(value)
             if sid in input_storages:
                 sources.append(ArgSource("input", input_storages[sid]))
@@ -488,14 +585,22 @@ def _describe(
         elif isinstance(value, torch.SymInt):
             sources.append(ArgSource("int", expr=env.simplify(value.node.expr)))
         elif isinstance(value, (torch.SymFloat, torch.SymBool)):
-            raise CaptureUnavailable(f"{op}: kernel argument '{name}' is a symbolic {type(value).__name__}")
-        elif isinstance(value, int) and not isinstance(value, bool) and name not in constexpr_names:
+            raise CaptureUnavailable(
+                f"{op}: kernel argument '{name}' is a symbolic {type(value).__name__}"
+            )
+        elif (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and name not in constexpr_names
+        ):
             sources.append(ArgSource("int", expr=sympy.Integer(value)))
         else:
             sources.append(ArgSource("value", value=value))
     grid = launch.grid(bound) if callable(launch.grid) else launch.grid
     if not isinstance(grid, (tuple, list)) or not 1 <= len(grid) <= 3:
-        raise CaptureUnavailable(f"{op}: the grid is {grid!r}, not a tuple of 1 to 3 sizes")
+        raise CaptureUnavailable(
+            f"{op}: the grid is {grid!r}, not a tuple of 1 to 3 sizes"
+        )
     grid_exprs = []
     for g in grid:
         if isinstance(g, torch.SymInt):
@@ -507,7 +612,9 @@ def _describe(
     for expr in grid_exprs + [s.expr for s in sources if s.kind == "int"]:
         unknown = [s for s in expr.free_symbols if s not in symbols]
         if unknown:
-            raise CaptureUnavailable(f"{op}: launch value {expr} depends on data, not on input sizes")
+            raise CaptureUnavailable(
+                f"{op}: launch value {expr} depends on data, not on input sizes"
+            )
     return CapturedLaunch(
         kernel=kernel,
         arg_names=arg_names,
@@ -543,13 +650,20 @@ class CaptureCache:
 
     def __init__(self, spec: OpSpec) -> None:
         self.spec = spec
-        self._entries: "collections.OrderedDict[CallKey, Any]" = collections.OrderedDict()
+        self._entries: "collections.OrderedDict[CallKey, Any]" = (
+            collections.OrderedDict()
+        )
         self._lock = threading.Lock()
         #: Set when a capture showed that no call of this op can be captured (message).
         self.op_reason: Optional[str] = None
         self.runs = 0  # how many captures ran (tests)
 
-    def get(self, key: CallKey, program: ShapeProgram, hints: Optional[Mapping[Tuple[int, int], int]] = None) -> CapturedLaunch:
+    def get(
+        self,
+        key: CallKey,
+        program: ShapeProgram,
+        hints: Optional[Mapping[Tuple[int, int], int]] = None,
+    ) -> CapturedLaunch:
         """The capture for ``key`` (made now if there is none or it went stale); CaptureUnavailable otherwise."""
         found = self._lookup(key)
         if found is not None:

@@ -59,11 +59,15 @@ def compile_of(node: Optional[Node]) -> int:
 
 def _targets(gm: torch.fx.GraphModule) -> Iterator[Node]:
     for node in gm.graph.nodes:
-        if node.op == "call_function" and isinstance(node.target, torch._ops.OpOverload):
+        if node.op == "call_function" and isinstance(
+            node.target, torch._ops.OpOverload
+        ):
             yield node
 
 
-def observe_graph(gm: torch.fx.GraphModule, settings: Any = None) -> torch.fx.GraphModule:
+def observe_graph(
+    gm: torch.fx.GraphModule, settings: Any = None
+) -> torch.fx.GraphModule:
     """The lowering pass (see the module docstring); returns ``gm`` unchanged."""
     from . import _engine_cache, _registry
 
@@ -84,13 +88,15 @@ def observe_graph(gm: torch.fx.GraphModule, settings: Any = None) -> torch.fx.Gr
         record = _registry.PLUGINS[key]
         reason = (
             f"{record.display} was redefined after its plugin was generated (at {record.source}); Torch-TensorRT has no "
-            f"converter for the new definition, so these nodes run in PyTorch. Call custom_op(\"{record.display}\") "
+            f'converter for the new definition, so these nodes run in PyTorch. Call custom_op("{record.display}") '
             "(or generate_plugin and generate_plugin_converter) again to convert it"
         )
         report = record.report(number)
         for name in nodes:
             report.not_converted[name] = reason
-        _LOGGER.warning("%s: nodes %s stay in PyTorch: %s", record.display, nodes, reason)
+        _LOGGER.warning(
+            "%s: nodes %s stay in PyTorch: %s", record.display, nodes, reason
+        )
     if settings is not None and digests:
         _engine_cache.check_graph(gm, settings, digests)
     else:
@@ -105,10 +111,19 @@ def _node_digest(record: Any, node: Node, settings: Any) -> str:
     from ._converter import _is_fx_constant, _is_fx_tensor, node_shapes
 
     try:
-        call = bind("torch_tensorrt.compile", record.spec, node.args, node.kwargs, is_tensor=_is_fx_tensor, is_constant=_is_fx_constant)
+        call = bind(
+            "torch_tensorrt.compile",
+            record.spec,
+            node.args,
+            node.kwargs,
+            is_tensor=_is_fx_tensor,
+            is_constant=_is_fx_constant,
+        )
         shapes = node_shapes(call, bool(getattr(settings, "truncate_double", False)))
         return _engine_cache.node_digest(record, call.attributes, shapes.signatures)
-    except Exception as e:  # the validator reports it; the digest still changes with the node
+    except (
+        Exception
+    ) as e:  # the validator reports it; the digest still changes with the node
         return f"unbound: {type(e).__name__}: {e}"
 
 
@@ -121,9 +136,13 @@ def install() -> None:
         if _INSTALLED:
             return
         try:
-            from torch_tensorrt.dynamo.lowering.passes._aten_lowering_pass import ATEN_POST_LOWERING_PASSES
+            from torch_tensorrt.dynamo.lowering.passes._aten_lowering_pass import (
+                ATEN_POST_LOWERING_PASSES,
+            )
         except ImportError:  # pragma: no cover - every supported Torch-TensorRT has it
-            _LOGGER.debug("Torch-TensorRT has no post-lowering pass list; compiles are not numbered")
+            _LOGGER.debug(
+                "Torch-TensorRT has no post-lowering pass list; compiles are not numbered"
+            )
             _INSTALLED = True
             return
         ATEN_POST_LOWERING_PASSES.add_pass_with_index(observe_graph, None)

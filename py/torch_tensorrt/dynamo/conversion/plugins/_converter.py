@@ -27,7 +27,16 @@ import sympy
 import torch
 from torch.fx.node import Node
 
-from . import _attributes, _compiles, _dtypes, _engine_cache, _handwritten, _interpreter, _qdp, _registry
+from . import (
+    _attributes,
+    _compiles,
+    _dtypes,
+    _engine_cache,
+    _handwritten,
+    _interpreter,
+    _qdp,
+    _registry,
+)
 from ._binding import BoundCall, absent_names, bind
 from ._errors import PluginGenerationError, format_message, user_error
 from ._identity import TensorSignature
@@ -44,11 +53,17 @@ Validator = Callable[[Node, Any], bool]
 
 
 def _is_fx_tensor(value: Any) -> bool:
-    return isinstance(value, Node) and isinstance(value.meta.get("val"), torch.Tensor) or isinstance(value, torch.Tensor)
+    return (
+        isinstance(value, Node)
+        and isinstance(value.meta.get("val"), torch.Tensor)
+        or isinstance(value, torch.Tensor)
+    )
 
 
 def _is_fx_constant(value: Any) -> bool:
-    return not isinstance(value, (Node, torch.SymInt, torch.SymFloat, torch.SymBool, torch.Tensor))
+    return not isinstance(
+        value, (Node, torch.SymInt, torch.SymFloat, torch.SymBool, torch.Tensor)
+    )
 
 
 def _is_trt_tensor(value: Any) -> bool:
@@ -60,7 +75,10 @@ def _is_trt_tensor(value: Any) -> bool:
 def _is_trt_constant(value: Any) -> bool:
     import tensorrt as trt
 
-    return not isinstance(value, (trt.ITensor, torch.SymInt, torch.SymFloat, torch.SymBool, torch.Tensor, Node))
+    return not isinstance(
+        value,
+        (trt.ITensor, torch.SymInt, torch.SymFloat, torch.SymBool, torch.Tensor, Node),
+    )
 
 
 # -- node metadata -> call identity ---------------------------------------------------------------
@@ -69,7 +87,9 @@ class NodeShapes:
     """What the exported graph knows about a node's tensor inputs."""
 
     signatures: Tuple[TensorSignature, ...]  # present inputs, plugin order
-    exprs: Dict[Tuple[int, int], Union[int, sympy.Expr]]  # (tensor arg index, dim) -> size
+    exprs: Dict[
+        Tuple[int, int], Union[int, sympy.Expr]
+    ]  # (tensor arg index, dim) -> size
     hints: Dict[Tuple[int, int], int]
     shape_env: Any
 
@@ -85,7 +105,9 @@ def _size_hint(d: torch.SymInt) -> Optional[int]:
     try:
         if optimization_hint is not None:
             return int(optimization_hint(node.expr))
-        value = node.expr.xreplace(getattr(env, "backed_var_to_val", None) or env.var_to_val)
+        value = node.expr.xreplace(
+            getattr(env, "backed_var_to_val", None) or env.var_to_val
+        )
         return int(value) if value.is_number else None
     except Exception:
         return None
@@ -120,7 +142,9 @@ def node_shapes(call: BoundCall, truncate_double: bool = False) -> NodeShapes:
             else:
                 dims.append(int(d))
                 exprs[(i, j)] = int(d)
-        signatures.append(TensorSignature(_truncated(fake.dtype, truncate_double), tuple(dims)))
+        signatures.append(
+            TensorSignature(_truncated(fake.dtype, truncate_double), tuple(dims))
+        )
     return NodeShapes(tuple(signatures), exprs, hints, shape_env)
 
 
@@ -139,7 +163,14 @@ def check_node(record: PluginRecord, node: Node, settings: Any = None) -> Option
     spec = record.spec
     try:
         record.require_live(API)
-        call = bind(API, spec, node.args, node.kwargs, is_tensor=_is_fx_tensor, is_constant=_is_fx_constant)
+        call = bind(
+            API,
+            spec,
+            node.args,
+            node.kwargs,
+            is_tensor=_is_fx_tensor,
+            is_constant=_is_fx_constant,
+        )
         truncate = _truncate_double(settings)
         shapes = node_shapes(call, truncate)
         for signature in shapes.signatures:
@@ -153,7 +184,8 @@ def check_node(record: PluginRecord, node: Node, settings: Any = None) -> Option
         unproven = unproven_guards(program, shapes.exprs, shapes.shape_env)
         if unproven:
             return format_message(
-                API, spec.display,
+                API,
+                spec.display,
                 f"node {node.name} stays in PyTorch: the fake kernel's output shapes hold only when "
                 f"{' and '.join(unproven)}, which the exported graph does not guarantee",
                 got=key.describe(spec),
@@ -163,7 +195,9 @@ def check_node(record: PluginRecord, node: Node, settings: Any = None) -> Option
             )
     except UnsupportedExpression as e:
         return format_message(
-            API, spec.display, f"node {node.name} stays in PyTorch: an output size is not a TensorRT shape expression",
+            API,
+            spec.display,
+            f"node {node.name} stays in PyTorch: an output size is not a TensorRT shape expression",
             got=str(e),
             fix="Compute output sizes with +, -, *, // (floor), math.ceil of a division, min and max in the fake kernel",
         )
@@ -172,19 +206,31 @@ def check_node(record: PluginRecord, node: Node, settings: Any = None) -> Option
     return None
 
 
-def make_validator(key: str, display: str, user_validator: Optional[Validator]) -> Validator:
+def make_validator(
+    key: str, display: str, user_validator: Optional[Validator]
+) -> Validator:
     def validator(node: Node, settings: Any = None) -> bool:
         record = _registry.PLUGINS.get(key)
         if record is None:
-            _LOGGER.warning("%s: node %s stays in PyTorch: its generated plugin was removed", display, node.name)
+            _LOGGER.warning(
+                "%s: node %s stays in PyTorch: its generated plugin was removed",
+                display,
+                node.name,
+            )
             return False
         reason = check_node(record, node, settings)
-        if reason is None and user_validator is not None and not user_validator(node, settings):
+        if (
+            reason is None
+            and user_validator is not None
+            and not user_validator(node, settings)
+        ):
             reason = "the capability_validator passed to generate_plugin_converter returned False"
         report = record.report(_compiles.compile_of(node))
         if reason is not None:
             report.not_converted[node.name] = reason
-            _LOGGER.warning("%s: node %s stays in PyTorch: %s", record.display, node.name, reason)
+            _LOGGER.warning(
+                "%s: node %s stays in PyTorch: %s", record.display, node.name, reason
+            )
             return False
         report.not_converted.pop(node.name, None)
         return True
@@ -197,10 +243,14 @@ def _raw_key(encoded: Dict[str, Any]) -> Tuple[Any, ...]:
     return tuple(v.tobytes() if hasattr(v, "tobytes") else v for v in encoded.values())
 
 
-def make_own_converter(key: str, display: str, use_aot_if_available: bool) -> Callable[..., Any]:
+def make_own_converter(
+    key: str, display: str, use_aot_if_available: bool
+) -> Callable[..., Any]:
     """Converter for a plugin generated by this package (looked up by ``key`` at every call)."""
 
-    def converter(ctx: Any, target: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any], name: str) -> Any:
+    def converter(
+        ctx: Any, target: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any], name: str
+    ) -> Any:
         import tensorrt.plugin as trtp
         from torch_tensorrt.dynamo.conversion.converter_utils import get_trt_tensor
 
@@ -208,19 +258,38 @@ def make_own_converter(key: str, display: str, use_aot_if_available: bool) -> Ca
         spec = record.spec
         node = _interpreter.current_node(ctx)
         report = record.report(_compiles.compile_of(node))
-        call = bind(API, spec, args, kwargs, is_tensor=_is_trt_tensor, is_constant=_is_trt_constant)
+        call = bind(
+            API,
+            spec,
+            args,
+            kwargs,
+            is_tensor=_is_trt_tensor,
+            is_constant=_is_trt_constant,
+        )
         variant = record.variant(absent_names(spec, call))
         itensors = [
             get_trt_tensor(ctx, value, f"{spec.display}/{name.lstrip('/')}/in{i}")
             for i, value in enumerate(t for t in call.tensors if t is not None)
         ]
         signatures = [itensor_signature(t) for t in itensors]
-        _ensure_program(record, variant, signatures, call, node, getattr(ctx, "compilation_settings", None))
-        attrs = _attributes.encode_all(variant.attributes, {a.name: v for a, v in zip(variant.attributes, call.attributes)})
+        _ensure_program(
+            record,
+            variant,
+            signatures,
+            call,
+            node,
+            getattr(ctx, "compilation_settings", None),
+        )
+        attrs = _attributes.encode_all(
+            variant.attributes,
+            {a.name: v for a, v in zip(variant.attributes, call.attributes)},
+        )
 
         def note(label: str, reason: str, unexpected: bool) -> None:
             if report.aot_unavailable.get(label) != reason:
-                (_LOGGER.warning if unexpected else _LOGGER.info)("%s: %s stays JIT: %s", display, label, reason)
+                (_LOGGER.warning if unexpected else _LOGGER.info)(
+                    "%s: %s stays JIT: %s", display, label, reason
+                )
             report.aot_unavailable[label] = reason
 
         plugin_id, aot, implementation = _choose_implementation(
@@ -230,7 +299,9 @@ def make_own_converter(key: str, display: str, use_aot_if_available: bool) -> Ca
         plugin = getattr(getattr(trtp.op, namespace), plugin_name)
         layer = ctx.net.add_plugin(plugin(*itensors, **attrs), aot=aot)
         if layer is None:
-            raise RuntimeError(f"{plugin_id}: TensorRT returned no plugin layer for node {name}")
+            raise RuntimeError(
+                f"{plugin_id}: TensorRT returned no plugin layer for node {name}"
+            )
         layer.name = f"{spec.display}/{name.lstrip('/')}"
         label = node.name if node is not None else name.lstrip("/")
         report.implementations[label] = implementation
@@ -239,7 +310,14 @@ def make_own_converter(key: str, display: str, use_aot_if_available: bool) -> Ca
             if layer.name not in layers:
                 layers.append(layer.name)
         _engine_cache.layer_converted()
-        _LOGGER.debug("%s: node %s -> %s layer %s (%s)", display, name, implementation, layer.name, plugin_id)
+        _LOGGER.debug(
+            "%s: node %s -> %s layer %s (%s)",
+            display,
+            name,
+            implementation,
+            layer.name,
+            plugin_id,
+        )
         return _outputs(layer, spec.num_outputs, layer.name)
 
     return converter
@@ -262,7 +340,10 @@ def _choose_implementation(
     label = node.name if node is not None else variant.plugin_id
     if _qdp.handwritten_aot_impl(variant.plugin_id) is not None:
         reason = _handwritten.probe(
-            record.display, variant.plugin_id, [(s.dtype, len(s.dims)) for s in signatures], list(attrs.values())
+            record.display,
+            variant.plugin_id,
+            [(s.dtype, len(s.dims)) for s in signatures],
+            list(attrs.values()),
         )
         if reason is None:
             _handwritten.install(record.display, variant.plugin_id)
@@ -278,7 +359,12 @@ def _choose_implementation(
 
 
 def _ensure_program(
-    record: PluginRecord, variant: Any, signatures: Sequence[TensorSignature], call: BoundCall, node: Optional[Node], settings: Any
+    record: PluginRecord,
+    variant: Any,
+    signatures: Sequence[TensorSignature],
+    call: BoundCall,
+    node: Optional[Node],
+    settings: Any,
 ) -> None:
     """Trace for this layer's key now (with the node's hints) if the validator has not."""
     key = variant.call_key(signatures, call.attributes)
@@ -287,7 +373,14 @@ def _ensure_program(
     hints: Dict[Tuple[int, int], int] = {}
     if node is not None:
         try:
-            node_call = bind(API, record.spec, node.args, node.kwargs, is_tensor=_is_fx_tensor, is_constant=_is_fx_constant)
+            node_call = bind(
+                API,
+                record.spec,
+                node.args,
+                node.kwargs,
+                is_tensor=_is_fx_tensor,
+                is_constant=_is_fx_constant,
+            )
             hints = node_shapes(node_call, _truncate_double(settings)).hints
         except Exception:
             hints = {}
@@ -302,7 +395,9 @@ def _outputs(layer: Any, num_outputs: int, prefix: str) -> Any:
 
 
 # -- plugins registered by hand ---------------------------------------------------------------------
-def make_foreign_validator(spec: OpSpec, plugin_def: Any, use_aot: bool, user_validator: Optional[Validator]) -> Validator:
+def make_foreign_validator(
+    spec: OpSpec, plugin_def: Any, use_aot: bool, user_validator: Optional[Validator]
+) -> Validator:
     """Capability check for a hand-written plugin: an AOT-only plugin whose PTX TensorRT cannot
     launch keeps the node in PyTorch (see NOTE [Hand-written PTX parameters])."""
 
@@ -312,56 +407,117 @@ def make_foreign_validator(spec: OpSpec, plugin_def: Any, use_aot: bool, user_va
         if not use_aot or plugin_def.impl_func is not None:
             return True  # a JIT implementation can always take over
         try:
-            call = bind(API, spec, node.args, node.kwargs, is_tensor=_is_fx_tensor, is_constant=_is_fx_constant)
+            call = bind(
+                API,
+                spec,
+                node.args,
+                node.kwargs,
+                is_tensor=_is_fx_tensor,
+                is_constant=_is_fx_constant,
+            )
             shapes = node_shapes(call, _truncate_double(settings))
         except (PluginGenerationError, TypeError) as e:
-            _LOGGER.warning("%s: node %s stays in PyTorch: %s", spec.display, node.name, e)
+            _LOGGER.warning(
+                "%s: node %s stays in PyTorch: %s", spec.display, node.name, e
+            )
             return False
         values = {a.name: v for a, v in zip(spec.attribute_args, call.attributes)}
-        attrs = [_foreign_attribute(spec, n, values[n], ann) for n, ann in dict(plugin_def.input_attrs).items()]
-        reason = _handwritten.probe(spec.display, plugin_def.plugin_id, [(s.dtype, len(s.dims)) for s in shapes.signatures], attrs)
+        attrs = [
+            _foreign_attribute(spec, n, values[n], ann)
+            for n, ann in dict(plugin_def.input_attrs).items()
+        ]
+        reason = _handwritten.probe(
+            spec.display,
+            plugin_def.plugin_id,
+            [(s.dtype, len(s.dims)) for s in shapes.signatures],
+            attrs,
+        )
         if reason is not None:
-            _LOGGER.warning("%s: node %s stays in PyTorch: %s (the plugin has no JIT implementation)", spec.display, node.name, reason)
+            _LOGGER.warning(
+                "%s: node %s stays in PyTorch: %s (the plugin has no JIT implementation)",
+                spec.display,
+                node.name,
+                reason,
+            )
             return False
         return True
 
     return validator
 
 
-def make_foreign_converter(spec: OpSpec, plugin_def: Any, use_aot: bool) -> Callable[..., Any]:
+def make_foreign_converter(
+    spec: OpSpec, plugin_def: Any, use_aot: bool
+) -> Callable[..., Any]:
     """Converter for a hand-written QDP plugin registered under the op's name."""
     tensor_names = list(plugin_def.input_tensor_names)
     attr_annotations = dict(plugin_def.input_attrs)
     op_tensor_names = [a.name for a in spec.tensor_args]
-    if sorted(tensor_names) != sorted(op_tensor_names) and len(tensor_names) != len(op_tensor_names):
+    if sorted(tensor_names) != sorted(op_tensor_names) and len(tensor_names) != len(
+        op_tensor_names
+    ):
         raise user_error(
-            API, spec.display, "the registered TensorRT plugin's inputs do not match the op's tensors",
-            got=tensor_names, expected=f"the op's tensor arguments {op_tensor_names}",
+            API,
+            spec.display,
+            "the registered TensorRT plugin's inputs do not match the op's tensors",
+            got=tensor_names,
+            expected=f"the op's tensor arguments {op_tensor_names}",
         )
-    missing = [n for n in attr_annotations if n not in {a.name for a in spec.attribute_args}]
+    missing = [
+        n for n in attr_annotations if n not in {a.name for a in spec.attribute_args}
+    ]
     if missing:
         raise user_error(
-            API, spec.display, "the registered TensorRT plugin has attributes the op does not have",
-            got=missing, expected=f"a subset of {[a.name for a in spec.attribute_args]}",
+            API,
+            spec.display,
+            "the registered TensorRT plugin has attributes the op does not have",
+            got=missing,
+            expected=f"a subset of {[a.name for a in spec.attribute_args]}",
         )
 
-    def converter(ctx: Any, target: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any], name: str) -> Any:
+    def converter(
+        ctx: Any, target: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any], name: str
+    ) -> Any:
         import tensorrt.plugin as trtp
         from torch_tensorrt.dynamo.conversion.converter_utils import get_trt_tensor
 
-        call = bind(API, spec, args, kwargs, is_tensor=_is_trt_tensor, is_constant=_is_trt_constant)
+        call = bind(
+            API,
+            spec,
+            args,
+            kwargs,
+            is_tensor=_is_trt_tensor,
+            is_constant=_is_trt_constant,
+        )
         by_name = {a.name: t for a, t in zip(spec.tensor_args, call.tensors)}
-        ordered = [by_name[n] for n in tensor_names] if set(tensor_names) <= set(by_name) else list(call.tensors)
-        itensors = [get_trt_tensor(ctx, v, f"{spec.display}/{name.lstrip('/')}/in{i}") for i, v in enumerate(ordered)]
+        ordered = (
+            [by_name[n] for n in tensor_names]
+            if set(tensor_names) <= set(by_name)
+            else list(call.tensors)
+        )
+        itensors = [
+            get_trt_tensor(ctx, v, f"{spec.display}/{name.lstrip('/')}/in{i}")
+            for i, v in enumerate(ordered)
+        ]
         values = {a.name: v for a, v in zip(spec.attribute_args, call.attributes)}
-        attrs = {n: _foreign_attribute(spec, n, values[n], ann) for n, ann in attr_annotations.items()}
+        attrs = {
+            n: _foreign_attribute(spec, n, values[n], ann)
+            for n, ann in attr_annotations.items()
+        }
         aot = use_aot
         if aot:
             reason = _handwritten.probe(
-                spec.display, plugin_def.plugin_id, [(itensor_signature(t).dtype, len(t.shape)) for t in itensors], list(attrs.values())
+                spec.display,
+                plugin_def.plugin_id,
+                [(itensor_signature(t).dtype, len(t.shape)) for t in itensors],
+                list(attrs.values()),
             )
             if reason is not None and plugin_def.impl_func is not None:
-                _LOGGER.info("%s: node %s uses the plugin's JIT implementation: %s", spec.display, name, reason)
+                _LOGGER.info(
+                    "%s: node %s uses the plugin's JIT implementation: %s",
+                    spec.display,
+                    name,
+                    reason,
+                )
                 aot = False
             else:
                 _handwritten.install(spec.display, plugin_def.plugin_id)
@@ -376,7 +532,11 @@ def make_foreign_converter(spec: OpSpec, plugin_def: Any, use_aot: bool) -> Call
 def _foreign_attribute(spec: OpSpec, name: str, value: Any, annotation: Any) -> Any:
     """An attribute value in the Python or numpy type a hand-written register function declares."""
     origin = getattr(annotation, "__origin__", None)
-    if annotation is np.ndarray or origin is np.ndarray or typing.get_origin(annotation) is np.ndarray:
+    if (
+        annotation is np.ndarray
+        or origin is np.ndarray
+        or typing.get_origin(annotation) is np.ndarray
+    ):
         args = typing.get_args(annotation) or getattr(annotation, "__args__", ())
         dtype_args = typing.get_args(args[1]) if len(args) >= 2 else ()
         dtype = dtype_args[0] if dtype_args else None
@@ -386,4 +546,9 @@ def _foreign_attribute(spec: OpSpec, name: str, value: Any, annotation: Any) -> 
         return annotation(value)
     if annotation is bytes:
         return bytes(value) if not isinstance(value, str) else value.encode()
-    raise user_error(API, spec.display, f"cannot pass attribute '{name}' to the plugin", got=str(annotation))
+    raise user_error(
+        API,
+        spec.display,
+        f"cannot pass attribute '{name}' to the plugin",
+        got=str(annotation),
+    )

@@ -15,7 +15,6 @@ from ._qdp import qdp_required
 from ._registry import PluginRecord, RegistrationHandle
 from ._schema import parse_qualname
 
-
 API = "custom_op"
 
 #: "ns::name.overload" -> (plugin record, converter handle, the handle custom_op returned).
@@ -93,7 +92,12 @@ def custom_op(
             record.handle.remove()
         raise
     previous = _REGISTRATIONS.get(record.key)
-    if previous is not None and previous[0] is record and previous[1] is converter and previous[2].active:
+    if (
+        previous is not None
+        and previous[0] is record
+        and previous[1] is converter
+        and previous[2].active
+    ):
         return previous[2]
 
     def undo() -> None:
@@ -102,6 +106,10 @@ def custom_op(
         if _REGISTRATIONS.get(record.key, (None,))[0] is record:
             del _REGISTRATIONS[record.key]
 
-    handle = RegistrationHandle(f"custom_op {record.display}", undo, is_active=lambda: record.live and converter.active)
+    handle = RegistrationHandle(
+        f"custom_op {record.display}",
+        undo,
+        is_active=lambda: record.live and converter.active,
+    )
     _REGISTRATIONS[record.key] = (record, converter, handle)
     return handle

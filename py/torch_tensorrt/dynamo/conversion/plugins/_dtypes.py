@@ -38,8 +38,12 @@ def to_trt(dtype: torch.dtype, *, api: str = "generate_plugin", op: str = "?") -
     name = TRT_NAME_BY_TORCH.get(dtype)
     if name is None:
         raise user_error(
-            api, op, "a tensor has a dtype TensorRT plugins cannot carry", got=str(dtype),
-            expected=f"one of {sorted(str(d) for d in TRT_NAME_BY_TORCH)}", cls=UnsupportedOpError,
+            api,
+            op,
+            "a tensor has a dtype TensorRT plugins cannot carry",
+            got=str(dtype),
+            expected=f"one of {sorted(str(d) for d in TRT_NAME_BY_TORCH)}",
+            cls=UnsupportedOpError,
         )
     value = _TRT_CACHE[dtype] = getattr(trt.DataType, name)
     return value

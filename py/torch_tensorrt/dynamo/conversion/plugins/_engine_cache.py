@@ -42,7 +42,9 @@ from ._fingerprint import code_fingerprint
 _LOGGER = logging.getLogger(__name__)
 
 _LOCK = threading.Lock()
-_CURRENT = threading.local()  # the compile in progress on this thread: its GraphIdentity
+_CURRENT = (
+    threading.local()
+)  # the compile in progress on this thread: its GraphIdentity
 
 
 @dataclass(frozen=True)
@@ -71,33 +73,54 @@ def graph_key(gm: torch.fx.GraphModule, settings: Any) -> str:
     for node in gm.graph.nodes:
         if node.op == "placeholder":
             val = node.meta.get("val")
-            parts.append(f"placeholder {getattr(val, 'dtype', None)} {tuple(getattr(val, 'shape', ()))}")
+            parts.append(
+                f"placeholder {getattr(val, 'dtype', None)} {tuple(getattr(val, 'shape', ()))}"
+            )
         else:
             parts.append(f"{node.op} {node.target}")
-    return hashlib.sha256(("\n".join(parts) + "\n" + _settings_text(settings)).encode()).hexdigest()
+    return hashlib.sha256(
+        ("\n".join(parts) + "\n" + _settings_text(settings)).encode()
+    ).hexdigest()
 
 
-def node_digest(record: Any, attributes: Sequence[Any], signatures: Sequence[Any]) -> str:
+def node_digest(
+    record: Any, attributes: Sequence[Any], signatures: Sequence[Any]
+) -> str:
     """Content digest of one plugin node (stable across processes): see NOTE [Engine cache]."""
     from . import _attributes
 
     definition = record.definition
-    encoded = [_attributes.encode(a, v) for a, v in zip(record.spec.attribute_args, attributes)]
+    encoded = [
+        _attributes.encode(a, v) for a, v in zip(record.spec.attribute_args, attributes)
+    ]
     parts = {
         "schema": record.spec.schema,
-        "fake": code_fingerprint(definition.fake) if definition.fake is not None else None,
-        "body": code_fingerprint(definition.body) if definition.body is not None else None,
-        "attributes": [e if isinstance(e, str) else bytes(e.tobytes()).hex() for e in encoded],
+        "fake": (
+            code_fingerprint(definition.fake) if definition.fake is not None else None
+        ),
+        "body": (
+            code_fingerprint(definition.body) if definition.body is not None else None
+        ),
+        "attributes": [
+            e if isinstance(e, str) else bytes(e.tobytes()).hex() for e in encoded
+        ],
         "inputs": [[str(s.dtype), list(s.dims)] for s in signatures],
     }
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(parts, sort_keys=True, default=str).encode()
+    ).hexdigest()
 
 
 # -- the ledger ----------------------------------------------------------------------------------------
 def _path(kind: str, name: str) -> str:
     from ._triton_aot import cache_dir
 
-    return os.path.join(cache_dir(), "engine_ledger", kind, hashlib.sha256(name.encode()).hexdigest() + ".json")
+    return os.path.join(
+        cache_dir(),
+        "engine_ledger",
+        kind,
+        hashlib.sha256(name.encode()).hexdigest() + ".json",
+    )
 
 
 def _read(kind: str, name: str) -> Optional[Dict[str, Any]]:
@@ -118,13 +141,19 @@ def _write(kind: str, name: str, data: Dict[str, Any]) -> None:
             json.dump({**data, "name": name}, f)
         os.replace(tmp, path)
     except OSError as e:
-        _LOGGER.warning("engine-cache ledger not written (%s): cached engines with plugins will be rebuilt", e)
+        _LOGGER.warning(
+            "engine-cache ledger not written (%s): cached engines with plugins will be rebuilt",
+            e,
+        )
 
 
 # -- before partitioning: may cached engines be reused? ----------------------------------------------------
-def check_graph(gm: torch.fx.GraphModule, settings: Any, digests: Dict[str, str]) -> None:
+def check_graph(
+    gm: torch.fx.GraphModule, settings: Any, digests: Dict[str, str]
+) -> None:
     """Record the compile's graph identity, and turn engine reuse off unless the ledger proves every
-    engine this graph built was built for exactly these plugin nodes (see NOTE [Engine cache])."""
+    engine this graph built was built for exactly these plugin nodes (see NOTE [Engine cache]).
+    """
     identity = GraphIdentity(graph_key(gm, settings), dict(digests))
     _CURRENT.identity = identity
     if not getattr(settings, "reuse_cached_engines", False):
@@ -138,17 +167,22 @@ def check_graph(gm: torch.fx.GraphModule, settings: Any, digests: Dict[str, str]
             changed.append("an engine it built was replaced by another graph's")
             continue
         old: Dict[str, str] = entry.get("digests", {})
-        changed.extend(n for n in sorted(set(old) | set(digests)) if old.get(n) != digests.get(n))
+        changed.extend(
+            n for n in sorted(set(old) | set(digests)) if old.get(n) != digests.get(n)
+        )
     if hashes and not changed:
         return
     settings.reuse_cached_engines = False
     if not hashes:
-        _LOGGER.debug("engine cache reuse off for this compile: no record of engines built for this graph's plugins")
+        _LOGGER.debug(
+            "engine cache reuse off for this compile: no record of engines built for this graph's plugins"
+        )
         return
     _LOGGER.warning(
         "engine cache reuse is off for this compile: generated plugin nodes %s differ from the engines cached for "
         "this graph (op definition or attribute values changed; Torch-TensorRT's cache key cannot see either); "
-        "the engines are rebuilt and replace the cached ones", sorted(set(changed)),
+        "the engines are rebuilt and replace the cached ones",
+        sorted(set(changed)),
     )
 
 
@@ -162,7 +196,11 @@ def _engine_hash(interpreter: Any) -> Optional[str]:
     try:
         from torch_tensorrt.dynamo._engine_cache import BaseEngineCache
 
-        value: str = BaseEngineCache.get_hash(interpreter.module, interpreter.input_specs, interpreter.compilation_settings)
+        value: str = BaseEngineCache.get_hash(
+            interpreter.module,
+            interpreter.input_specs,
+            interpreter.compilation_settings,
+        )
         return value
     except Exception as e:  # an interpreter without these attributes: nothing to key by
         _LOGGER.debug("engine hash unavailable (%s)", e)
@@ -171,13 +209,16 @@ def _engine_hash(interpreter: Any) -> Optional[str]:
 
 def layer_converted() -> None:
     """Called by the converter for every plugin layer: if Torch-TensorRT will cache the engine being
-    built, record it in the ledger as built by the current graph with its plugin digests."""
+    built, record it in the ledger as built by the current graph with its plugin digests.
+    """
     identity: Optional[GraphIdentity] = getattr(_CURRENT, "identity", None)
     interpreter, refit = _interpreter.current()
     if identity is None or interpreter is None or refit:
         return
     settings = interpreter.compilation_settings
-    if getattr(interpreter, "engine_cache", None) is None or not getattr(settings, "cache_built_engines", False):
+    if getattr(interpreter, "engine_cache", None) is None or not getattr(
+        settings, "cache_built_engines", False
+    ):
         return
     engine_hash = _engine_hash(interpreter)
     if engine_hash is None:
@@ -186,8 +227,14 @@ def layer_converted() -> None:
         previous = _read("engines", engine_hash)
         if previous is not None and previous.get("graph") not in (None, identity.key):
             other = _read("graphs", previous["graph"]) or {}
-            _write("graphs", previous["graph"], {"hashes": [h for h in other.get("hashes", []) if h != engine_hash]})
-        _write("engines", engine_hash, {"graph": identity.key, "digests": identity.digests})
+            _write(
+                "graphs",
+                previous["graph"],
+                {"hashes": [h for h in other.get("hashes", []) if h != engine_hash]},
+            )
+        _write(
+            "engines", engine_hash, {"graph": identity.key, "digests": identity.digests}
+        )
         index = _read("graphs", identity.key) or {}
         hashes = list(index.get("hashes", []))
         if engine_hash not in hashes:

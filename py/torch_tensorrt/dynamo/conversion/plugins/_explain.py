@@ -28,10 +28,19 @@ API = "explain"
 Dim = Union[int, Tuple[int, int]]  # a size, or a dynamic (min, max) range
 
 _DTYPES = {
-    "float32": torch.float32, "float": torch.float32, "fp32": torch.float32,
-    "float16": torch.float16, "half": torch.float16, "fp16": torch.float16,
-    "bfloat16": torch.bfloat16, "bf16": torch.bfloat16,
-    "int32": torch.int32, "int64": torch.int64, "int8": torch.int8, "uint8": torch.uint8, "bool": torch.bool,
+    "float32": torch.float32,
+    "float": torch.float32,
+    "fp32": torch.float32,
+    "float16": torch.float16,
+    "half": torch.float16,
+    "fp16": torch.float16,
+    "bfloat16": torch.bfloat16,
+    "bf16": torch.bfloat16,
+    "int32": torch.int32,
+    "int64": torch.int64,
+    "int8": torch.int8,
+    "uint8": torch.uint8,
+    "bool": torch.bool,
 }
 
 
@@ -90,23 +99,40 @@ class Explanation:
     outputs: Tuple[OutputFormula, ...]
     guards: Tuple[Tuple[str, bool], ...]  # (guard, holds over the given ranges)
     jit_strategy: str
-    aot: Dict[str, Any]  # kernel, grid, block, extras, ptx_parameters; or {"unavailable": reason}
+    aot: Dict[
+        str, Any
+    ]  # kernel, grid, block, extras, ptx_parameters; or {"unavailable": reason}
 
     def output_shapes(self, sizes: Mapping[str, int]) -> List[Tuple[int, ...]]:
         """Each output's shape for concrete input dimensions, e.g. ``{"x.size(0)": 5}``."""
         values = {s: sizes[label] for s, label in self.symbols}
-        return [tuple(int(sympy.sympify(d).xreplace(values)) for d in o.dims) for o in self.outputs]
+        return [
+            tuple(int(sympy.sympify(d).xreplace(values)) for d in o.dims)
+            for o in self.outputs
+        ]
 
     def __str__(self) -> str:
-        lines = [f"{self.op}: {self.schema}", f"  JIT plugin: {self.jit_plugin}", f"  AOT plugin: {self.aot_plugin}",
-                 "  plugin parameters (TensorRT order; schema index in brackets):"]
-        lines += [f"    {p.plugin_name}: {p.kind} {p.type_str} (argument {p.argument} [{p.schema_index}])" for p in self.parameters]
+        lines = [
+            f"{self.op}: {self.schema}",
+            f"  JIT plugin: {self.jit_plugin}",
+            f"  AOT plugin: {self.aot_plugin}",
+            "  plugin parameters (TensorRT order; schema index in brackets):",
+        ]
+        lines += [
+            f"    {p.plugin_name}: {p.kind} {p.type_str} (argument {p.argument} [{p.schema_index}])"
+            for p in self.parameters
+        ]
         lines.append("  outputs:")
-        lines += [f"    {i}: {str(o.dtype).replace('torch.', '')}[{', '.join(o.text)}]" for i, o in enumerate(self.outputs)]
+        lines += [
+            f"    {i}: {str(o.dtype).replace('torch.', '')}[{', '.join(o.text)}]"
+            for i, o in enumerate(self.outputs)
+        ]
         if self.guards:
             lines.append("  fake-kernel guards:")
-            lines += [f"    {g}: {'holds over the given ranges' if ok else 'NOT proven for the given ranges (the node stays in PyTorch)'}"
-                      for g, ok in self.guards]
+            lines += [
+                f"    {g}: {'holds over the given ranges' if ok else 'NOT proven for the given ranges (the node stays in PyTorch)'}"
+                for g, ok in self.guards
+            ]
         lines.append(f"  JIT enqueue: {self.jit_strategy}")
         if "unavailable" in self.aot:
             lines.append(f"  AOT: not available: {self.aot['unavailable']}")
@@ -124,12 +150,20 @@ class Explanation:
 def _parameters(spec: OpSpec, absent: Sequence[str]) -> Tuple[Parameter, ...]:
     tensors = [a for a in spec.tensor_args if a.name not in absent]
     return tuple(
-        [Parameter(a.param_name, a.name, "input", a.schema_index, a.type_str) for a in tensors]
-        + [Parameter(a.param_name, a.name, "attribute", a.schema_index, a.type_str) for a in spec.attribute_args]
+        [
+            Parameter(a.param_name, a.name, "input", a.schema_index, a.type_str)
+            for a in tensors
+        ]
+        + [
+            Parameter(a.param_name, a.name, "attribute", a.schema_index, a.type_str)
+            for a in spec.attribute_args
+        ]
     )
 
 
-def _guard_holds(guard: sympy.Basic, symbols: Mapping[sympy.Symbol, Tuple[int, int]]) -> bool:
+def _guard_holds(
+    guard: sympy.Basic, symbols: Mapping[sympy.Symbol, Tuple[int, int]]
+) -> bool:
     """Whether ``guard`` holds at every corner of the ranges (exact for the linear conditions that
     size guards are; ranges of one value are a single point)."""
     import itertools
@@ -174,35 +208,67 @@ def explain(
 
     op = resolve_op(API, op_name)
     spec = spec_from_op(API, op)
-    descs = {name: InputDesc.parse(d) if isinstance(d, str) else d for name, d in inputs.items()}
+    descs = {
+        name: InputDesc.parse(d) if isinstance(d, str) else d
+        for name, d in inputs.items()
+    }
     unknown = sorted(set(descs) - {a.name for a in spec.tensor_args})
     if unknown:
-        raise user_error(API, spec.display, f"unknown tensor arguments {unknown}",
-                         expected=f"some of {[a.name for a in spec.tensor_args]}", cls=ValueError)
-    missing = [a.name for a in spec.tensor_args if a.name not in descs and not a.optional]
+        raise user_error(
+            API,
+            spec.display,
+            f"unknown tensor arguments {unknown}",
+            expected=f"some of {[a.name for a in spec.tensor_args]}",
+            cls=ValueError,
+        )
+    missing = [
+        a.name for a in spec.tensor_args if a.name not in descs and not a.optional
+    ]
     if missing:
-        raise user_error(API, spec.display, f"no description for the tensor arguments {missing}",
-                         expected='dtype[dims] per tensor, e.g. --input x=float32[8,1..64]',
-                         fix="Describe every non-optional tensor argument", cls=ValueError)
+        raise user_error(
+            API,
+            spec.display,
+            f"no description for the tensor arguments {missing}",
+            expected="dtype[dims] per tensor, e.g. --input x=float32[8,1..64]",
+            fix="Describe every non-optional tensor argument",
+            cls=ValueError,
+        )
     values = dict(attributes or {})
     unknown_attrs = sorted(set(values) - {a.name for a in spec.attribute_args})
     if unknown_attrs:
-        raise user_error(API, spec.display, f"unknown attributes {unknown_attrs}",
-                         expected=f"some of {[a.name for a in spec.attribute_args]}", cls=ValueError)
+        raise user_error(
+            API,
+            spec.display,
+            f"unknown attributes {unknown_attrs}",
+            expected=f"some of {[a.name for a in spec.attribute_args]}",
+            cls=ValueError,
+        )
     canonical = []
     for arg in spec.attribute_args:
         if arg.name in values:
-            canonical.append(_attributes.canonical(API, spec.display, arg, values[arg.name]))
+            canonical.append(
+                _attributes.canonical(API, spec.display, arg, values[arg.name])
+            )
         elif arg.has_default:
             canonical.append(_attributes.canonical(API, spec.display, arg, arg.default))
         else:
-            raise user_error(API, spec.display, f"no value for the attribute '{arg.name}'",
-                             fix=f"Pass --attr {arg.name}=<{arg.type_str}>", cls=ValueError)
+            raise user_error(
+                API,
+                spec.display,
+                f"no value for the attribute '{arg.name}'",
+                fix=f"Pass --attr {arg.name}=<{arg.type_str}>",
+                cls=ValueError,
+            )
     absent = frozenset(a.name for a in spec.tensor_args if a.name not in descs)
     variant = PluginVariant(spec, op, absent, _symbolic.ProgramCache())
     present = [a for a in spec.tensor_args if a.name not in absent]
-    signatures = [TensorSignature(descs[a.name].dtype, tuple(d if isinstance(d, int) else None for d in descs[a.name].dims))
-                  for a in present]
+    signatures = [
+        TensorSignature(
+            descs[a.name].dtype,
+            tuple(d if isinstance(d, int) else None for d in descs[a.name].dims),
+        )
+        for a in present
+    ]
     hints = {}
     ranges: Dict[Tuple[int, int], Tuple[int, int]] = {}
     for i, arg in enumerate(spec.tensor_args):
@@ -215,42 +281,80 @@ def explain(
     key = variant.call_key(signatures, canonical, definition_of(op))
     program: ShapeProgram = variant.programs.get_or_trace(API, spec, op, key, hints)
     labels = {s: d.label for s, d in program.symbols}
-    outputs = tuple(OutputFormula(o.dtype, o.dims, tuple(program.render(d) for d in o.dims)) for o in program.outputs)
+    outputs = tuple(
+        OutputFormula(o.dtype, o.dims, tuple(program.render(d) for d in o.dims))
+        for o in program.outputs
+    )
     lowering = ""
     try:
         program.check_lowerable()
     except UnsupportedExpression as e:
         lowering = f"none: an output size is not a TensorRT shape expression ({e}), so the node stays in PyTorch"
-    symbol_ranges = {s: ranges[(d.input_index, d.dim)] for s, d in program.symbols if (d.input_index, d.dim) in ranges}
-    guards = tuple((program.render(g), _guard_holds(g, symbol_ranges)) for g in program.guards)
+    symbol_ranges = {
+        s: ranges[(d.input_index, d.dim)]
+        for s, d in program.symbols
+        if (d.input_index, d.dim) in ranges
+    }
+    guards = tuple(
+        (program.render(g), _guard_holds(g, symbol_ranges)) for g in program.guards
+    )
 
-    jit, aot = _strategies(spec, variant, key, program, hints, target, _capture, _runtime, _triton_aot)
+    jit, aot = _strategies(
+        spec, variant, key, program, hints, target, _capture, _runtime, _triton_aot
+    )
     return Explanation(
-        op=spec.display, schema=spec.schema, jit_plugin=spec.plugin_id(absent), aot_plugin=spec.plugin_id(absent, aot=True),
-        parameters=_parameters(spec, sorted(absent)), symbols=tuple(labels.items()), outputs=outputs, guards=guards,
-        jit_strategy=lowering or jit, aot=aot,
+        op=spec.display,
+        schema=spec.schema,
+        jit_plugin=spec.plugin_id(absent),
+        aot_plugin=spec.plugin_id(absent, aot=True),
+        parameters=_parameters(spec, sorted(absent)),
+        symbols=tuple(labels.items()),
+        outputs=outputs,
+        guards=guards,
+        jit_strategy=lowering or jit,
+        aot=aot,
     )
 
 
 def _strategies(
-    spec: OpSpec, variant: Any, key: Any, program: ShapeProgram, hints: Mapping[Tuple[int, int], int], target: int,
-    _capture: Any, _runtime: Any, _triton_aot: Any,
+    spec: OpSpec,
+    variant: Any,
+    key: Any,
+    program: ShapeProgram,
+    hints: Mapping[Tuple[int, int], int],
+    target: int,
+    _capture: Any,
+    _runtime: Any,
+    _triton_aot: Any,
 ) -> Tuple[str, Dict[str, Any]]:
     try:
         captured = _capture.capture(spec, key, program, hints)
     except _capture.CaptureUnavailable as e:
         reason = str(e)
-        fallback = "the op's out= overload into TensorRT's buffer" if _runtime.out_overload_for(variant) is not None else (
-            "run the op and copy its outputs into TensorRT's buffers")
-        return f"{fallback} (no direct Triton launch: {reason})", {"unavailable": f"no capturable launch: {reason}"}
+        fallback = (
+            "the op's out= overload into TensorRT's buffer"
+            if _runtime.out_overload_for(variant) is not None
+            else ("run the op and copy its outputs into TensorRT's buffers")
+        )
+        return f"{fallback} (no direct Triton launch: {reason})", {
+            "unavailable": f"no capturable launch: {reason}"
+        }
     labels = {s: sympy.Symbol(d.label) for s, d in captured.symbols}
-    jit = (f"launch {getattr(captured.kernel, '__name__', captured.kernel)} directly into TensorRT's buffers, grid "
-           f"({', '.join(str(g.xreplace(labels)) for g in captured.grid)})")
+    jit = (
+        f"launch {getattr(captured.kernel, '__name__', captured.kernel)} directly into TensorRT's buffers, grid "
+        f"({', '.join(str(g.xreplace(labels)) for g in captured.grid)})"
+    )
     if captured.guards:
         jit += f" (holds when {' and '.join(str(g.xreplace(labels)) for g in captured.guards)})"
     try:
         input_dtypes = [t.dtype for t in key.tensors if t is not None]
-        kernel = _triton_aot.compile_launch(spec.display, captured, input_dtypes, [o.dtype for o in program.outputs], target=target)
+        kernel = _triton_aot.compile_launch(
+            spec.display,
+            captured,
+            input_dtypes,
+            [o.dtype for o in program.outputs],
+            target=target,
+        )
     except Exception as e:  # AOTUnavailable, or Triton refusing to compile
         return jit, {"unavailable": str(e)}
     return jit, {

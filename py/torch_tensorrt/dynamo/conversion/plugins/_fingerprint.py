@@ -12,7 +12,17 @@ import inspect
 from typing import Any, Callable, Iterator, List, Optional, Set, Tuple
 
 #: Modules whose functions are library code, not the user's (never followed, never hashed).
-LIBRARY_MODULES = ("torch", "triton", "numpy", "builtins", "math", "functools", "typing", "sympy", "tensorrt")
+LIBRARY_MODULES = (
+    "torch",
+    "triton",
+    "numpy",
+    "builtins",
+    "math",
+    "functools",
+    "typing",
+    "sympy",
+    "tensorrt",
+)
 
 
 def code_names(code: Any) -> List[str]:
@@ -58,9 +68,14 @@ def is_kernel(value: Any) -> bool:
     """A Triton kernel object (``@triton.jit``, an autotuner or heuristics wrapper, or interpreted)."""
     try:
         from triton.runtime.jit import KernelInterface
-    except ImportError:  # pragma: no cover - Triton is a requirement of the kernels we handle
+    except (
+        ImportError
+    ):  # pragma: no cover - Triton is a requirement of the kernels we handle
         return False
-    return isinstance(value, KernelInterface) or type(value).__name__ == "InterpretedFunction"
+    return (
+        isinstance(value, KernelInterface)
+        or type(value).__name__ == "InterpretedFunction"
+    )
 
 
 def is_user_function(value: Any) -> bool:
@@ -70,7 +85,10 @@ def is_user_function(value: Any) -> bool:
 
 
 def _is_plain_constant(value: Any) -> bool:
-    return isinstance(value, (bool, int, float, str)) or type(value).__name__ == "constexpr"
+    return (
+        isinstance(value, (bool, int, float, str))
+        or type(value).__name__ == "constexpr"
+    )
 
 
 def code_fingerprint(fn: Callable[..., Any], depth: int = 6) -> str:
@@ -90,12 +108,16 @@ def code_fingerprint(fn: Callable[..., Any], depth: int = 6) -> str:
         try:
             source = inspect.getsource(f)
         except (OSError, TypeError):
-            source = getattr(getattr(f, "__code__", None), "co_code", b"").hex() or repr(f)
+            source = getattr(
+                getattr(f, "__code__", None), "co_code", b""
+            ).hex() or repr(f)
         digest.update(f"{label}\0{source}\0".encode())
         for _, name, value in references(f):
             ref = name or "<closure>"
             inner = value
-            while is_kernel(inner):  # @triton.jit, and autotune / heuristics wrappers around it
+            while is_kernel(
+                inner
+            ):  # @triton.jit, and autotune / heuristics wrappers around it
                 inner = getattr(inner, "fn", None)
             if inner is not value and inspect.isfunction(inner):
                 visit(inner, ref, level + 1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from . import _compiles, _registry
 from ._qdp import qdp_required
 from ._registry import PluginRecord, RegistrationHandle
@@ -56,7 +55,9 @@ def generate_plugin(plugin_name: str) -> RegistrationHandle:
     return _generate_plugin(plugin_name).handle
 
 
-def _generate_plugin(plugin_name: str, *, api: str = API, verify: bool = False) -> PluginRecord:
+def _generate_plugin(
+    plugin_name: str, *, api: str = API, verify: bool = False
+) -> PluginRecord:
     """generate_plugin without the QDP availability check; ``api`` names the caller in errors.
 
     Returns the live record (its ``handle`` is what generate_plugin returns).

@@ -30,7 +30,11 @@ class ConverterHandle(RegistrationHandle):
     """Handle of a generated converter; calling it calls the converter (upstream returned the function)."""
 
     def __init__(
-        self, description: str, undo: Callable[[], None], converter: Callable[..., Any], is_active: Callable[[], bool]
+        self,
+        description: str,
+        undo: Callable[[], None],
+        converter: Callable[..., Any],
+        is_active: Callable[[], bool],
     ) -> None:
         super().__init__(description, undo, is_active=is_active)
         self.converter = converter
@@ -53,15 +57,28 @@ class ConverterOptions:
 class ConverterRecord:
     """One registered converter: for which op object, with which options, from where."""
 
-    def __init__(self, spec: OpSpec, op: torch._ops.OpOverload, options: ConverterOptions, own: bool) -> None:
+    def __init__(
+        self,
+        spec: OpSpec,
+        op: torch._ops.OpOverload,
+        options: ConverterOptions,
+        own: bool,
+    ) -> None:
         self.spec = spec
         self.op = op
         self.options = options
-        self.own = own  # converts this package's generated plugin (else a hand-written one)
+        self.own = (
+            own  # converts this package's generated plugin (else a hand-written one)
+        )
         self.source = caller_location()
         self.converter: Callable[..., Any] = lambda *a, **k: None
         self.live = True
-        self.handle = ConverterHandle(f"converter {spec.display}", lambda: _remove(self), self._call, lambda: self.live)
+        self.handle = ConverterHandle(
+            f"converter {spec.display}",
+            lambda: _remove(self),
+            self._call,
+            lambda: self.live,
+        )
 
     def _call(self, *args: Any, **kwargs: Any) -> Any:
         return self.converter(*args, **kwargs)
@@ -76,7 +93,11 @@ def _remove(record: ConverterRecord) -> None:
         return
     record.live = False
     supports = DYNAMO_ATEN_CONVERTERS.get(record.op, [])
-    remaining = [s for s in supports if getattr(s, "converter_implementation", None) is not record.converter]
+    remaining = [
+        s
+        for s in supports
+        if getattr(s, "converter_implementation", None) is not record.converter
+    ]
     if remaining:
         DYNAMO_ATEN_CONVERTERS[record.op] = remaining
     else:
@@ -113,15 +134,26 @@ def _generate_plugin_converter(
     for the same op overload replaces it (logged).
     """
     API = _api  # noqa: N806 - the name every message below uses
-    qualname = f"{namespace}::{op_name}" + (f".{overload}" if overload and overload != "default" else "")
+    qualname = f"{namespace}::{op_name}" + (
+        f".{overload}" if overload and overload != "default" else ""
+    )
     op = resolve_op(API, qualname)
     spec = spec_from_op(API, op)
     options = ConverterOptions(
-        capability_validator, priority, supports_dynamic_shapes, requires_output_allocator, use_aot_if_available
+        capability_validator,
+        priority,
+        supports_dynamic_shapes,
+        requires_output_allocator,
+        use_aot_if_available,
     )
     own = _registry.PLUGINS.get(spec.key)
     existing = CONVERTERS.get(spec.key)
-    if existing is not None and existing.op is op and existing.options == options and existing.own == (own is not None):
+    if (
+        existing is not None
+        and existing.op is op
+        and existing.options == options
+        and existing.own == (own is not None)
+    ):
         return existing.handle
     plugin_def = None
     if own is None:
@@ -130,22 +162,38 @@ def _generate_plugin_converter(
         plugin_def = QDP_REGISTRY.get(spec.plugin_id())
         if plugin_def is None:
             raise user_error(
-                API, spec.display, "no TensorRT plugin is registered for this op",
+                API,
+                spec.display,
+                "no TensorRT plugin is registered for this op",
                 expected=f"a plugin made by generate_plugin (or a hand-written tensorrt.plugin.register named {spec.plugin_id()!r})",
                 fix=f'Call generate_plugin("{spec.display}") first, or use custom_op("{spec.display}") for both',
             )
     record = ConverterRecord(spec, op, options, own is not None)
     if own is not None:
-        converter = _converter.make_own_converter(spec.key, spec.display, use_aot_if_available)
-        validator: Optional[Callable[[Node, Any], bool]] = _converter.make_validator(spec.key, spec.display, capability_validator)
+        converter = _converter.make_own_converter(
+            spec.key, spec.display, use_aot_if_available
+        )
+        validator: Optional[Callable[[Node, Any], bool]] = _converter.make_validator(
+            spec.key, spec.display, capability_validator
+        )
         dynamic = True if supports_dynamic_shapes is None else supports_dynamic_shapes
     else:
-        use_aot = bool(use_aot_if_available and getattr(plugin_def, "aot_impl_func", None) is not None)
+        use_aot = bool(
+            use_aot_if_available
+            and getattr(plugin_def, "aot_impl_func", None) is not None
+        )
         converter = _converter.make_foreign_converter(spec, plugin_def, use_aot)
-        validator = _converter.make_foreign_validator(spec, plugin_def, use_aot, capability_validator)
+        validator = _converter.make_foreign_validator(
+            spec, plugin_def, use_aot, capability_validator
+        )
         dynamic = bool(supports_dynamic_shapes)
     if existing is not None:
-        _LOGGER.info("%s: %s replaces the converter generated at %s", spec.display, API, existing.source)
+        _LOGGER.info(
+            "%s: %s replaces the converter generated at %s",
+            spec.display,
+            API,
+            existing.source,
+        )
         _remove(existing)
     record.converter = converter
     dynamo_tensorrt_converter(

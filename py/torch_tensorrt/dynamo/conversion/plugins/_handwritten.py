@@ -51,7 +51,12 @@ def _fixed(op: str, plugin_id: str, result: Any, n_inputs: int, n_outputs: int) 
     if removed:
         _LOGGER.info(
             "%s: removed the unused trailing PTX parameters %s of %s's kernel %s (TensorRT passes %d: "
-            "inputs, int32 extras, outputs)", op, removed, plugin_id, text_name, expected,
+            "inputs, int32 extras, outputs)",
+            op,
+            removed,
+            plugin_id,
+            text_name,
+            expected,
         )
         return name, fixed.encode() if isinstance(ptx, bytes) else fixed, launch, extras
     return result
@@ -63,7 +68,11 @@ def install(op: str, plugin_id: str) -> None:
 
     plugin_def = QDP_REGISTRY.get(plugin_id)
     fn = getattr(plugin_def, "aot_impl_func", None)
-    if fn is None or getattr(fn, _WRAPPED, False) or getattr(fn, "generated_by_torch_tensorrt", False):
+    if (
+        fn is None
+        or getattr(fn, _WRAPPED, False)
+        or getattr(fn, "generated_by_torch_tensorrt", False)
+    ):
         return
 
     @functools.wraps(fn)
@@ -82,7 +91,12 @@ def original(fn: Callable[..., Any]) -> Callable[..., Any]:
     return getattr(fn, "__wrapped__", fn) if getattr(fn, _WRAPPED, False) else fn
 
 
-def probe(op: str, plugin_id: str, inputs: Sequence[Tuple[torch.dtype, int]], attributes: Sequence[Any]) -> Optional[str]:
+def probe(
+    op: str,
+    plugin_id: str,
+    inputs: Sequence[Tuple[torch.dtype, int]],
+    attributes: Sequence[Any],
+) -> Optional[str]:
     """Why ``plugin_id``'s hand-written aot_impl cannot serve this call site (None when it can or
     when that cannot be told before the build). ``inputs``: (dtype, rank) per plugin input;
     ``attributes``: the values QDP will pass, in registration order."""
@@ -111,5 +125,11 @@ def probe(op: str, plugin_id: str, inputs: Sequence[Tuple[torch.dtype, int]], at
     except AOTUnavailable as e:
         return f"{op}: the hand-written aot_impl of {plugin_id} cannot be launched by TensorRT: {e}"
     except Exception as e:  # needs real sizes or a GPU: the build decides
-        _LOGGER.debug("%s: could not probe the aot_impl of %s before the build (%s: %s)", op, plugin_id, type(e).__name__, e)
+        _LOGGER.debug(
+            "%s: could not probe the aot_impl of %s before the build (%s: %s)",
+            op,
+            plugin_id,
+            type(e).__name__,
+            e,
+        )
     return None

@@ -48,7 +48,9 @@ class AttributeKey:
         return AttributeKey(arg.type_str, data)
 
 
-def attribute_keys(args: Sequence[ArgSpec], values: Sequence[Any]) -> Tuple[AttributeKey, ...]:
+def attribute_keys(
+    args: Sequence[ArgSpec], values: Sequence[Any]
+) -> Tuple[AttributeKey, ...]:
     """Exact keys of canonical attribute values, one per attribute argument (schema order)."""
     return tuple(AttributeKey.of(a, v) for a, v in zip(args, values))
 
@@ -151,7 +153,9 @@ class CallKey:
 
     op: str  # "ns::name.overload"
     definition: Definition
-    tensors: Tuple[Optional[TensorSignature], ...]  # tensor arguments in schema order; None = absent
+    tensors: Tuple[
+        Optional[TensorSignature], ...
+    ]  # tensor arguments in schema order; None = absent
     attribute_keys: Tuple[AttributeKey, ...]
     attributes: Tuple[Any, ...] = field(compare=False)  # canonical values, schema order
     _hash: int = field(init=False, compare=False, repr=False)
@@ -160,10 +164,18 @@ class CallKey:
     sizeless: Tuple[Any, ...] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_hash", hash((self.op, self.definition, self.tensors, self.attribute_keys)))
+        object.__setattr__(
+            self,
+            "_hash",
+            hash((self.op, self.definition, self.tensors, self.attribute_keys)),
+        )
         dtypes = tuple(None if t is None else t.dtype for t in self.tensors)
         ranks = tuple(None if t is None else len(t.dims) for t in self.tensors)
-        object.__setattr__(self, "sizeless", (self.op, self.definition, self.attribute_keys, dtypes, ranks))
+        object.__setattr__(
+            self,
+            "sizeless",
+            (self.op, self.definition, self.attribute_keys, dtypes, ranks),
+        )
 
     def __hash__(self) -> int:
         return self._hash
@@ -177,7 +189,13 @@ class CallKey:
     ) -> "CallKey":
         """The key of a call: tensors one per tensor argument (None = absent), canonical attributes."""
         values = tuple(attributes)
-        return CallKey(spec.key, definition, tuple(tensors), attribute_keys(spec.attribute_args, values), values)
+        return CallKey(
+            spec.key,
+            definition,
+            tuple(tensors),
+            attribute_keys(spec.attribute_args, values),
+            values,
+        )
 
     @property
     def dtypes(self) -> Tuple[Optional[torch.dtype], ...]:
@@ -189,7 +207,13 @@ class CallKey:
 
     def with_tensors(self, tensors: Sequence[Optional[TensorSignature]]) -> "CallKey":
         """The same op, definition and attributes for other tensor signatures."""
-        return CallKey(self.op, self.definition, tuple(tensors), self.attribute_keys, self.attributes)
+        return CallKey(
+            self.op,
+            self.definition,
+            tuple(tensors),
+            self.attribute_keys,
+            self.attributes,
+        )
 
     def describe(self, spec: Optional[OpSpec] = None) -> str:
         """Human-readable key; with the spec, inputs and attributes are named."""
@@ -202,8 +226,12 @@ class CallKey:
 
         if spec is None:
             return f"inputs ({', '.join(one(t) for t in self.tensors)}), attributes {self.attributes}"
-        tensors = ", ".join(f"{a.name}: {one(t)}" for a, t in zip(spec.tensor_args, self.tensors))
-        attrs = ", ".join(f"{a.name}={v!r}" for a, v in zip(spec.attribute_args, self.attributes))
+        tensors = ", ".join(
+            f"{a.name}: {one(t)}" for a, t in zip(spec.tensor_args, self.tensors)
+        )
+        attrs = ", ".join(
+            f"{a.name}={v!r}" for a, v in zip(spec.attribute_args, self.attributes)
+        )
         return f"inputs ({tensors})" + (f", attributes ({attrs})" if attrs else "")
 
 
@@ -226,5 +254,8 @@ class DefinitionWatch:
         opdef = self._opdef
         if opdef is not None:
             body = opdef._backend_fns.get("cuda") or opdef._init_fn
-            return bool(opdef._abstract_fn is self.definition.fake and body is self.definition.body)
+            return bool(
+                opdef._abstract_fn is self.definition.fake
+                and body is self.definition.body
+            )
         return fake_kernel(self._name) is self.definition.fake

@@ -24,7 +24,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
-from ._capture import CaptureCache, CaptureUnavailable, CapturedLaunch
+from ._capture import CaptureCache, CapturedLaunch, CaptureUnavailable
 from ._identity import CallKey, TensorSignature
 from ._variant import PluginVariant
 
@@ -62,10 +62,16 @@ class LaunchPlan:
         return type(self.captured.kernel).__name__ == "InterpretedFunction"
 
     def strategy(self, runtime: Any) -> Strategy:
-        return _interpreted_strategy(self, runtime) if self.interpreted else _compiled_strategy(self, runtime)
+        return (
+            _interpreted_strategy(self, runtime)
+            if self.interpreted
+            else _compiled_strategy(self, runtime)
+        )
 
 
-def plan_for(captured: CapturedLaunch, shapes: Sequence[Optional[Sequence[int]]]) -> LaunchPlan:
+def plan_for(
+    captured: CapturedLaunch, shapes: Sequence[Optional[Sequence[int]]]
+) -> LaunchPlan:
     values = captured.values(shapes)
     grid = [captured.evaluate(g, values) for g in captured.grid] + [1, 1]
     layout: List[Tuple[str, Any]] = []
@@ -76,8 +82,18 @@ def plan_for(captured: CapturedLaunch, shapes: Sequence[Optional[Sequence[int]]]
             layout.append(("value", captured.evaluate(source.expr, values)))
         else:
             layout.append(("value", source.value))
-    constexprs = tuple((n, v) for n, (k, v) in zip(captured.arg_names, layout) if n in captured.constexpr_names)
-    return LaunchPlan(captured, (grid[0], grid[1], grid[2]), tuple(layout), constexprs, captured.options)
+    constexprs = tuple(
+        (n, v)
+        for n, (k, v) in zip(captured.arg_names, layout)
+        if n in captured.constexpr_names
+    )
+    return LaunchPlan(
+        captured,
+        (grid[0], grid[1], grid[2]),
+        tuple(layout),
+        constexprs,
+        captured.options,
+    )
 
 
 def _interpreted_strategy(plan: LaunchPlan, runtime: Any) -> Strategy:
@@ -102,7 +118,9 @@ def _interpreted_strategy(plan: LaunchPlan, runtime: Any) -> Strategy:
 def _compiled_strategy(plan: LaunchPlan, runtime: Any) -> Strategy:
     try:
         from triton import knobs
-    except ImportError:  # Triton < 3.4: another launcher convention, always use JITFunction.run
+    except (
+        ImportError
+    ):  # Triton < 3.4: another launcher convention, always use JITFunction.run
         knobs = None
 
     kernel = plan.captured.kernel
@@ -112,18 +130,40 @@ def _compiled_strategy(plan: LaunchPlan, runtime: Any) -> Strategy:
     g0, g1, g2 = plan.grid
     # Where TensorRT's pointers go in the argument list; everything else is fixed for the plan.
     template = [value if kind == "value" else 0 for kind, value in layout]
-    input_slots = [(position, value) for position, (kind, value) in enumerate(layout) if kind == "input"]
-    output_slots = [(position, value) for position, (kind, value) in enumerate(layout) if kind == "output"]
-    state: Dict[str, Any] = {"compiled": None, "pointers": None, "fast": knobs is not None, "direct": 0, "dispatched": 0}
+    input_slots = [
+        (position, value)
+        for position, (kind, value) in enumerate(layout)
+        if kind == "input"
+    ]
+    output_slots = [
+        (position, value)
+        for position, (kind, value) in enumerate(layout)
+        if kind == "output"
+    ]
+    state: Dict[str, Any] = {
+        "compiled": None,
+        "pointers": None,
+        "fast": knobs is not None,
+        "direct": 0,
+        "dispatched": 0,
+    }
 
-    def slow(inputs: Sequence[Any], outputs: Sequence[Any], stream: int, values: List[Any]) -> Any:
+    def slow(
+        inputs: Sequence[Any], outputs: Sequence[Any], stream: int, values: List[Any]
+    ) -> Any:
         args = list(values)
         for position, index in input_slots:
-            args[position] = _Pointer(values[position], runtime.torch_dtype(inputs[index]))
+            args[position] = _Pointer(
+                values[position], runtime.torch_dtype(inputs[index])
+            )
         for position, index in output_slots:
-            args[position] = _Pointer(values[position], runtime.torch_dtype(outputs[index]))
+            args[position] = _Pointer(
+                values[position], runtime.torch_dtype(outputs[index])
+            )
         with runtime.stream_context(stream):
-            return kernel.run(grid=plan.grid, warmup=False, **dict(zip(names, args)), **options)
+            return kernel.run(
+                grid=plan.grid, warmup=False, **dict(zip(names, args)), **options
+            )
 
     def run(inputs: Sequence[Any], outputs: Sequence[Any], stream: int) -> None:
         values = list(template)
@@ -131,25 +171,42 @@ def _compiled_strategy(plan: LaunchPlan, runtime: Any) -> Strategy:
             values[position] = inputs[index].data_ptr
         for position, index in output_slots:
             values[position] = outputs[index].data_ptr
-        pointers = tuple(values[p] for p, _ in input_slots) + tuple(values[p] for p, _ in output_slots)
+        pointers = tuple(values[p] for p, _ in input_slots) + tuple(
+            values[p] for p, _ in output_slots
+        )
         compiled = state["compiled"]
         if compiled is not None and state["fast"]:
             # Same specialisation as the compiling launch: same pointer alignment (16 bytes).
-            if pointers == state["pointers"] or all((p & 15 == 0) == a for p, a in zip(pointers, state["alignment"])):
+            if pointers == state["pointers"] or all(
+                (p & 15 == 0) == a for p, a in zip(pointers, state["alignment"])
+            ):
                 try:
                     # Exactly the call JITFunction.run makes once it has found the kernel.
                     runtime_knobs = knobs.runtime
                     metadata = compiled.launch_metadata(plan.grid, stream, *values)
                     compiled.run(
-                        g0, g1, g2, stream, compiled.function, compiled.packed_metadata, metadata,
-                        runtime_knobs.launch_enter_hook, runtime_knobs.launch_exit_hook, *values,
+                        g0,
+                        g1,
+                        g2,
+                        stream,
+                        compiled.function,
+                        compiled.packed_metadata,
+                        metadata,
+                        runtime_knobs.launch_enter_hook,
+                        runtime_knobs.launch_exit_hook,
+                        *values,
                     )
                     state["pointers"] = pointers
                     state["direct"] += 1
                     return
-                except TypeError as e:  # another Triton launcher convention: stop trying
+                except (
+                    TypeError
+                ) as e:  # another Triton launcher convention: stop trying
                     state["fast"] = False
-                    _LOGGER.debug("direct Triton launcher call not supported (%s); using JITFunction.run", e)
+                    _LOGGER.debug(
+                        "direct Triton launcher call not supported (%s); using JITFunction.run",
+                        e,
+                    )
         compiled = slow(inputs, outputs, stream, values)
         state["dispatched"] += 1
         if state["compiled"] is None and compiled is not None:
@@ -169,7 +226,13 @@ class LaunchPlans:
         #: Why a direct launch is not used, per plugin id (latest reason).
         self.reasons: Dict[str, str] = {}
 
-    def plan(self, variant: PluginVariant, key: CallKey, program: Any, shapes: Tuple[Tuple[int, ...], ...]) -> Optional[LaunchPlan]:
+    def plan(
+        self,
+        variant: PluginVariant,
+        key: CallKey,
+        program: Any,
+        shapes: Tuple[Tuple[int, ...], ...],
+    ) -> Optional[LaunchPlan]:
         """The launch for these concrete shapes, from the capture of the key they belong to.
 
         The capture is symbolic in the key's dynamic sizes; when its own guards (Python branches on
@@ -183,11 +246,15 @@ class LaunchPlans:
             exact = key.with_tensors(
                 [None if t is None else TensorSignature(t.dtype, tuple(s)) for t, s in zip(key.tensors, all_shapes)]  # type: ignore[arg-type]
             )
-            exact_program = variant.programs.get_or_trace("generate_plugin", variant.spec, variant.op, exact)
+            exact_program = variant.programs.get_or_trace(
+                "generate_plugin", variant.spec, variant.op, exact
+            )
             captured = self._capture(variant, exact, exact_program)
         return None if captured is None else plan_for(captured, all_shapes)
 
-    def _capture(self, variant: PluginVariant, key: CallKey, program: Any) -> Optional[CapturedLaunch]:
+    def _capture(
+        self, variant: PluginVariant, key: CallKey, program: Any
+    ) -> Optional[CapturedLaunch]:
         try:
             return self.captures.get(key, program)
         except CaptureUnavailable as e:

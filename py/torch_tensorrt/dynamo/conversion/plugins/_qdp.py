@@ -18,7 +18,6 @@ import logging
 import typing
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-
 from . import _attributes, _dtypes
 from ._identity import AttributeKey, TensorSignature
 from ._modes import callback_context
@@ -85,22 +84,38 @@ def qdp_algebra() -> Algebra[Any]:
     )
 
 
-def _parameters(variant: PluginVariant, tensor_annotation: type) -> List[inspect.Parameter]:
+def _parameters(
+    variant: PluginVariant, tensor_annotation: type
+) -> List[inspect.Parameter]:
     params = [
-        inspect.Parameter(a.param_name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=tensor_annotation)
+        inspect.Parameter(
+            a.param_name,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            annotation=tensor_annotation,
+        )
         for a in variant.inputs
     ]
     params += [
-        inspect.Parameter(a.param_name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=_attributes.annotation(a))
+        inspect.Parameter(
+            a.param_name,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            annotation=_attributes.annotation(a),
+        )
         for a in variant.attributes
     ]
     return params
 
 
-def _with_signature(fn: Callable[..., Any], name: str, signature: inspect.Signature) -> Callable[..., Any]:
+def _with_signature(
+    fn: Callable[..., Any], name: str, signature: inspect.Signature
+) -> Callable[..., Any]:
     fn.__name__ = fn.__qualname__ = name
     fn.__signature__ = signature  # type: ignore[attr-defined]
-    annotations = {p.name: p.annotation for p in signature.parameters.values() if p.annotation is not inspect.Parameter.empty}
+    annotations = {
+        p.name: p.annotation
+        for p in signature.parameters.values()
+        if p.annotation is not inspect.Parameter.empty
+    }
     if signature.return_annotation is not inspect.Signature.empty:
         annotations["return"] = signature.return_annotation
     fn.__annotations__ = annotations
@@ -108,7 +123,11 @@ def _with_signature(fn: Callable[..., Any], name: str, signature: inspect.Signat
 
 
 def _split(
-    variant: PluginVariant, signature: inspect.Signature, args: Tuple[Any, ...], kwargs: Dict[str, Any], extra: int
+    variant: PluginVariant,
+    signature: inspect.Signature,
+    args: Tuple[Any, ...],
+    kwargs: Dict[str, Any],
+    extra: int,
 ) -> Tuple[Tuple[Any, ...], Tuple[Any, ...], Tuple[Any, ...]]:
     """(tensors, raw attributes, trailing) from a call laid out as ``signature``."""
     n_in, n_attr = len(variant.inputs), len(variant.attributes)
@@ -122,7 +141,11 @@ def _split(
             pass
     bound = signature.bind(*args, **kwargs)
     values = list(bound.arguments.values())
-    return tuple(values[:n_in]), tuple(values[n_in : n_in + n_attr]), tuple(values[n_in + n_attr :])
+    return (
+        tuple(values[:n_in]),
+        tuple(values[n_in : n_in + n_attr]),
+        tuple(values[n_in + n_attr :]),
+    )
 
 
 def signature_of(desc: Any) -> TensorSignature:
@@ -140,7 +163,9 @@ def make_register_function(variant: PluginVariant) -> Callable[..., Any]:
         return_annotation=typing.Tuple[(trtp.TensorDesc,) * n_out],
     )
 
-    decoded: Dict[Tuple[Any, ...], Tuple[Tuple[Any, ...], Tuple[AttributeKey, ...]]] = {}
+    decoded: Dict[Tuple[Any, ...], Tuple[Tuple[Any, ...], Tuple[AttributeKey, ...]]] = (
+        {}
+    )
 
     def register_function(*args: Any, **kwargs: Any) -> Tuple[Any, ...]:
         with callback_context():
@@ -153,7 +178,10 @@ def make_register_function(variant: PluginVariant) -> Callable[..., Any]:
         if found is None:
             found = decoded[raw_key] = (
                 _attributes.decode_all(variant.attributes, raw_attrs),
-                tuple(AttributeKey.from_encoded(a, r) for a, r in zip(variant.attributes, raw_attrs)),
+                tuple(
+                    AttributeKey.from_encoded(a, r)
+                    for a, r in zip(variant.attributes, raw_attrs)
+                ),
             )
         attributes, attribute_keys = found
         fake = any(e.is_fake for d in descs for e in d.shape_expr)
@@ -161,10 +189,14 @@ def make_register_function(variant: PluginVariant) -> Callable[..., Any]:
             # get_output_data_types: only dtypes (and ranks) are asked for.
             program = _program_for_types(variant, descs, attributes, attribute_keys)
             return tuple(
-                trtp.from_shape_expr(tuple(trtp.ShapeExpr() for _ in out.dims), _dtypes.to_trt(out.dtype))
+                trtp.from_shape_expr(
+                    tuple(trtp.ShapeExpr() for _ in out.dims), _dtypes.to_trt(out.dtype)
+                )
                 for out in program.outputs
             )
-        key = variant.call_key([signature_of(d) for d in descs], attributes, attribute_keys=attribute_keys)
+        key = variant.call_key(
+            [signature_of(d) for d in descs], attributes, attribute_keys=attribute_keys
+        )
         # The layer's own program (the converter traces it first); else one traced for every size
         # (by the dtype query) whose formula holds for these sizes too; else a trace for them.
         program = (
@@ -181,16 +213,23 @@ def make_register_function(variant: PluginVariant) -> Callable[..., Any]:
             for dims, out in zip(shapes, program.outputs)
         )
 
-    return _with_signature(register_function, f"{variant.plugin_name}_shapes", signature)
+    return _with_signature(
+        register_function, f"{variant.plugin_name}_shapes", signature
+    )
 
 
 def _program_for_types(
-    variant: PluginVariant, descs: Sequence[Any], attributes: Tuple[Any, ...], attribute_keys: Tuple[AttributeKey, ...]
+    variant: PluginVariant,
+    descs: Sequence[Any],
+    attributes: Tuple[Any, ...],
+    attribute_keys: Tuple[AttributeKey, ...],
 ) -> ShapeProgram:
     dtypes = [_dtypes.to_torch(d.dtype) for d in descs]
     ranks = [len(d.shape_expr) for d in descs]
     key = variant.call_key(
-        [TensorSignature(dt, (None,) * r) for dt, r in zip(dtypes, ranks)], attributes, attribute_keys=attribute_keys
+        [TensorSignature(dt, (None,) * r) for dt, r in zip(dtypes, ranks)],
+        attributes,
+        attribute_keys=attribute_keys,
     )
     program = variant.programs.any_with(key)
     if program is not None:
@@ -198,13 +237,26 @@ def _program_for_types(
     return variant.programs.get_or_trace(API, variant.spec, variant.op, key)
 
 
-def make_impl_function(variant: PluginVariant, run: Callable[[Sequence[Any], Tuple[Any, ...], Sequence[Any], int], None]) -> Callable[..., None]:
+def make_impl_function(
+    variant: PluginVariant,
+    run: Callable[[Sequence[Any], Tuple[Any, ...], Sequence[Any], int], None],
+) -> Callable[..., None]:
     """QDP ``impl`` function forwarding (inputs, raw attributes, outputs, stream) to ``run``."""
     trtp = _trtp()
     n_out = variant.spec.num_outputs
     params = _parameters(variant, trtp.Tensor)
-    params.append(inspect.Parameter("outputs", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typing.Tuple[(trtp.Tensor,) * n_out]))
-    params.append(inspect.Parameter("stream", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=int))
+    params.append(
+        inspect.Parameter(
+            "outputs",
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            annotation=typing.Tuple[(trtp.Tensor,) * n_out],
+        )
+    )
+    params.append(
+        inspect.Parameter(
+            "stream", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=int
+        )
+    )
     signature = inspect.Signature(params, return_annotation=None)
     n_in, n_attr = len(variant.inputs), len(variant.attributes)
 
@@ -213,13 +265,17 @@ def make_impl_function(variant: PluginVariant, run: Callable[[Sequence[Any], Tup
         if len(args) == n_in + n_attr + 1 and len(kwargs) == 1 and "stream" in kwargs:
             run(args[:n_in], args[n_in : n_in + n_attr], args[-1], kwargs["stream"])
             return
-        tensors, raw_attrs, (outputs, stream) = _split(variant, signature, args, kwargs, 2)
+        tensors, raw_attrs, (outputs, stream) = _split(
+            variant, signature, args, kwargs, 2
+        )
         run(tensors, raw_attrs, outputs, stream)
 
     return _with_signature(impl_function, f"{variant.plugin_name}_impl", signature)
 
 
-def make_aot_impl_function(variant: PluginVariant, kernel_for: Callable[[Sequence[Any], Tuple[Any, ...]], Any]) -> Callable[..., Any]:
+def make_aot_impl_function(
+    variant: PluginVariant, kernel_for: Callable[[Sequence[Any], Tuple[Any, ...]], Any]
+) -> Callable[..., Any]:
     """QDP ``aot_impl`` function: kernel name, PTX, launch parameters and int32 extras.
 
     ``kernel_for(input_descs, attributes)`` returns the ``_triton_aot.CompiledKernel`` and the
@@ -230,11 +286,23 @@ def make_aot_impl_function(variant: PluginVariant, kernel_for: Callable[[Sequenc
     trtp = _trtp()
     n_out = variant.spec.num_outputs
     params = _parameters(variant, trtp.TensorDesc)
-    params.append(inspect.Parameter("outputs", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typing.Tuple[(trtp.TensorDesc,) * n_out]))
-    params.append(inspect.Parameter("tactic", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=int))
+    params.append(
+        inspect.Parameter(
+            "outputs",
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            annotation=typing.Tuple[(trtp.TensorDesc,) * n_out],
+        )
+    )
+    params.append(
+        inspect.Parameter(
+            "tactic", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=int
+        )
+    )
     signature = inspect.Signature(
         params,
-        return_annotation=typing.Tuple[str, str, trtp.KernelLaunchParams, trtp.SymIntExprs],
+        return_annotation=typing.Tuple[
+            str, str, trtp.KernelLaunchParams, trtp.SymIntExprs
+        ],
     )
 
     def aot_impl_function(*args: Any, **kwargs: Any) -> Tuple[str, str, Any, Any]:
@@ -268,7 +336,9 @@ def make_aot_impl_function(variant: PluginVariant, kernel_for: Callable[[Sequenc
         return kernel.name, kernel.ptx, launch, extras
 
     aot_impl_function.generated_by_torch_tensorrt = True  # type: ignore[attr-defined]
-    return _with_signature(aot_impl_function, f"{variant.plugin_name}_aot_impl", signature)
+    return _with_signature(
+        aot_impl_function, f"{variant.plugin_name}_aot_impl", signature
+    )
 
 
 #: Every QDP plugin id this package registered and has not unregistered: id -> owner (op key).
@@ -284,7 +354,9 @@ def registered_elsewhere(plugin_id: str) -> Optional[str]:
         return None
     fn = existing.register_func
     code = getattr(fn, "__code__", None)
-    where = f"{code.co_filename}:{code.co_firstlineno}" if code is not None else repr(fn)
+    where = (
+        f"{code.co_filename}:{code.co_firstlineno}" if code is not None else repr(fn)
+    )
     return f"{getattr(fn, '__qualname__', fn)} at {where}"
 
 
@@ -313,13 +385,24 @@ def reattach_aot_impl(op: str, plugin_id: str, fn: Callable[..., Any]) -> None:
     from tensorrt.plugin._lib import QDP_REGISTRY
 
     if plugin_id not in QDP_REGISTRY:
-        _LOGGER.warning("%s: the hand-written aot_impl of %s was dropped: the new definition has no such plugin", op, plugin_id)
+        _LOGGER.warning(
+            "%s: the hand-written aot_impl of %s was dropped: the new definition has no such plugin",
+            op,
+            plugin_id,
+        )
         return
     try:
         _trtp().aot_impl(plugin_id)(fn)
-        _LOGGER.info("%s: kept the hand-written aot_impl %s for the regenerated plugin %s", op, getattr(fn, "__qualname__", fn), plugin_id)
+        _LOGGER.info(
+            "%s: kept the hand-written aot_impl %s for the regenerated plugin %s",
+            op,
+            getattr(fn, "__qualname__", fn),
+            plugin_id,
+        )
     except Exception as e:  # the new signature no longer fits it
-        _LOGGER.warning("%s: the hand-written aot_impl of %s was dropped: %s", op, plugin_id, e)
+        _LOGGER.warning(
+            "%s: the hand-written aot_impl of %s was dropped: %s", op, plugin_id, e
+        )
 
 
 def register(

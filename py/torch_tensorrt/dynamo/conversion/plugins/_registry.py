@@ -45,7 +45,10 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 def caller_location() -> str:
     """``file:line`` of the first frame outside this package (where the user called us)."""
     frame = sys._getframe(1)
-    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _PACKAGE_DIR:
+    while (
+        frame is not None
+        and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _PACKAGE_DIR
+    ):
         frame = frame.f_back  # type: ignore[assignment]
     if frame is None:
         return "<unknown>"
@@ -55,7 +58,13 @@ def caller_location() -> str:
 class RegistrationHandle:
     """Undoes one registration (``remove()``); also a context manager that removes on exit."""
 
-    def __init__(self, description: str, undo: Callable[[], None], *, is_active: Optional[Callable[[], bool]] = None) -> None:
+    def __init__(
+        self,
+        description: str,
+        undo: Callable[[], None],
+        *,
+        is_active: Optional[Callable[[], bool]] = None,
+    ) -> None:
         self.description = description
         self._undo: Optional[Callable[[], None]] = undo
         self._is_active = is_active
@@ -96,7 +105,14 @@ class PluginRecord:
 
     MAX_REPORTS = 16
 
-    def __init__(self, spec: OpSpec, op: torch._ops.OpOverload, definition: Definition, source: str, verify: bool) -> None:
+    def __init__(
+        self,
+        spec: OpSpec,
+        op: torch._ops.OpOverload,
+        definition: Definition,
+        source: str,
+        verify: bool,
+    ) -> None:
         self.spec = spec
         self.op = op
         self.definition = definition
@@ -113,7 +129,9 @@ class PluginRecord:
         self.layers: Dict[Any, List[str]] = {}
         self.live = True
         self.handle = RegistrationHandle(
-            f"plugin {spec.display}", lambda: remove_plugin(self), is_active=lambda: self.live
+            f"plugin {spec.display}",
+            lambda: remove_plugin(self),
+            is_active=lambda: self.live,
         )
 
     @property
@@ -145,10 +163,15 @@ class PluginRecord:
         if not self.live:
             current = PLUGINS.get(self.key)
             raise user_error(
-                api, self.display,
-                "its generated plugin was removed" + (" and generated again" if current is not None else ""),
-                fix=(f'Call custom_op("{self.display}") (or generate_plugin then generate_plugin_converter) again'
-                     if current is None else "Use the registration returned by the latest generate_plugin call"),
+                api,
+                self.display,
+                "its generated plugin was removed"
+                + (" and generated again" if current is not None else ""),
+                fix=(
+                    f'Call custom_op("{self.display}") (or generate_plugin then generate_plugin_converter) again'
+                    if current is None
+                    else "Use the registration returned by the latest generate_plugin call"
+                ),
             )
 
     def report(self, number: int) -> Any:
@@ -178,7 +201,11 @@ def _register_variant(record: PluginRecord, absent: FrozenSet[str]) -> VariantEn
     variant = PluginVariant(record.spec, record.op, absent, record.programs)
     _refuse_foreign(record, variant.plugin_id)
     runtime = JitRuntime(variant, record)
-    _qdp.register(variant, _qdp.make_register_function(variant), _qdp.make_impl_function(variant, runtime))
+    _qdp.register(
+        variant,
+        _qdp.make_register_function(variant),
+        _qdp.make_impl_function(variant, runtime),
+    )
     return VariantEntry(variant, runtime)
 
 
@@ -186,33 +213,53 @@ def _refuse_foreign(record: PluginRecord, plugin_id: str) -> None:
     existing = _qdp.registered_elsewhere(plugin_id)
     if existing is not None:
         raise user_error(
-            "generate_plugin", record.display,
-            f"a TensorRT plugin named {plugin_id!r} is already registered by other code", got=existing,
+            "generate_plugin",
+            record.display,
+            f"a TensorRT plugin named {plugin_id!r} is already registered by other code",
+            got=existing,
             expected="no other tensorrt.plugin registration under that name",
             fix="Remove the hand-written trtp.register, or use generate_plugin_converter alone to convert with it",
         )
 
 
-def add_plugin(api: str, spec: OpSpec, op: torch._ops.OpOverload, *, verify: bool = False) -> PluginRecord:
+def add_plugin(
+    api: str, spec: OpSpec, op: torch._ops.OpOverload, *, verify: bool = False
+) -> PluginRecord:
     """The live record for ``op``: the existing one when it was made for the same definition,
-    else a new one (replacing a record made for an earlier definition; see NOTE [Lifecycle])."""
+    else a new one (replacing a record made for an earlier definition; see NOTE [Lifecycle]).
+    """
     definition = definition_of(op)
     with _LOCK:
         existing = PLUGINS.get(spec.key)
-        if existing is not None and existing.definition == definition and definition.is_current():
+        if (
+            existing is not None
+            and existing.definition == definition
+            and definition.is_current()
+        ):
             if verify and not existing.verify:
                 existing.verify = True
-            _LOGGER.debug("%s: %s again: returning the live plugin generated at %s", spec.display, api, existing.source)
+            _LOGGER.debug(
+                "%s: %s again: returning the live plugin generated at %s",
+                spec.display,
+                api,
+                existing.source,
+            )
             return existing
         carried: Dict[str, Callable[..., Any]] = {}
         if existing is not None:
             carried = {
                 plugin_id: _handwritten.original(fn)
-                for plugin_id, fn in _qdp.handwritten_aot_impls([e.variant.plugin_id for e in existing.variants.values()]).items()
+                for plugin_id, fn in _qdp.handwritten_aot_impls(
+                    [e.variant.plugin_id for e in existing.variants.values()]
+                ).items()
             }
             _LOGGER.info(
-                "%s: %s replaces the plugin generated at %s: %s", spec.display, api, existing.source,
-                "; ".join(definition.changes_from(existing.definition)) or "the op was redefined",
+                "%s: %s replaces the plugin generated at %s: %s",
+                spec.display,
+                api,
+                existing.source,
+                "; ".join(definition.changes_from(existing.definition))
+                or "the op was redefined",
             )
             _retire(existing)
         record = PluginRecord(spec, op, definition, caller_location(), verify)
@@ -250,7 +297,10 @@ def remove_plugin(record: PluginRecord) -> None:
         _retire(record)
         removed = remove_converters_of(record.key)
         if removed:
-            _LOGGER.info("%s: removed its converter as well (it cannot work without the plugin)", record.display)
+            _LOGGER.info(
+                "%s: removed its converter as well (it cannot work without the plugin)",
+                record.display,
+            )
 
 
 def live_record(api: str, key: str, display: str) -> PluginRecord:
@@ -258,7 +308,9 @@ def live_record(api: str, key: str, display: str) -> PluginRecord:
     record = PLUGINS.get(key)
     if record is None:
         raise user_error(
-            api, display, "the op has a generated converter but no generated plugin any more",
+            api,
+            display,
+            "the op has a generated converter but no generated plugin any more",
             fix=f'Call custom_op("{display}") (or generate_plugin then generate_plugin_converter) again',
         )
     return record
@@ -269,7 +321,9 @@ def require(api: str, name: str) -> PluginRecord:
     record = lookup(api, name)
     if record is None:
         raise user_error(
-            api, name, "no plugin was generated for this op",
+            api,
+            name,
+            "no plugin was generated for this op",
             expected=f"one of {sorted(r.display for r in PLUGINS.values())}",
             fix="Call generate_plugin or custom_op first",
         )

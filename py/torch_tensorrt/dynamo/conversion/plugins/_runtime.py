@@ -67,7 +67,11 @@ def out_overload_for(variant: PluginVariant) -> Optional[torch._ops.OpOverload]:
     """
     spec = variant.spec
     packet = getattr(getattr(torch.ops, spec.namespace), spec.name)
-    if spec.num_outputs != 1 or spec.overload == "out" or "out" not in packet.overloads():
+    if (
+        spec.num_outputs != 1
+        or spec.overload == "out"
+        or "out" not in packet.overloads()
+    ):
         return None
     overload: torch._ops.OpOverload = packet.out
     base = [(a.name, str(a.type), a.kwarg_only) for a in variant.op._schema.arguments]
@@ -85,7 +89,9 @@ def out_overload_for(variant: PluginVariant) -> Optional[torch._ops.OpOverload]:
     if not fits:
         _LOGGER.debug(
             "%s: ignoring %s (expected the default overload's arguments plus '*, Tensor(a!) out'); "
-            "enqueue will copy the op's result instead", variant.plugin_id, overload._schema,
+            "enqueue will copy the op's result instead",
+            variant.plugin_id,
+            overload._schema,
         )
         return None
     return overload
@@ -109,9 +115,13 @@ class JitRuntime:
 
     def __init__(self, variant: PluginVariant, record: Any) -> None:
         self.variant = variant
-        self.record = record  # _registry.PluginRecord: launch plans, verify flag, layer names
+        self.record = (
+            record  # _registry.PluginRecord: launch plans, verify flag, layer names
+        )
         self._decoded: Dict[Tuple[Any, ...], Tuple[Any, ...]] = {}
-        self._last_raw: Optional[Tuple[Tuple[Any, ...], Tuple[Any, ...], Tuple[Any, ...]]] = None
+        self._last_raw: Optional[
+            Tuple[Tuple[Any, ...], Tuple[Any, ...], Tuple[Any, ...]]
+        ] = None
         self._entries: Dict[Tuple[Any, ...], _Entry] = {}
         self._last_hit: Optional[Tuple[Any, Any, Any, _Entry]] = None
         self._streams: Dict[Tuple[int, int], Any] = {}
@@ -122,29 +132,58 @@ class JitRuntime:
         self.chosen: Dict[Tuple[Any, ...], str] = {}
 
     # -- entry point ------------------------------------------------------------------------
-    def __call__(self, inputs: Sequence[Any], raw_attributes: Sequence[Any], outputs: Sequence[Any], stream: int) -> None:
+    def __call__(
+        self,
+        inputs: Sequence[Any],
+        raw_attributes: Sequence[Any],
+        outputs: Sequence[Any],
+        stream: int,
+    ) -> None:
         if _len_dispatch_stack():  # a fake or dispatch mode on this thread (see _modes)
             with callback_context():
                 return self._enqueue(inputs, raw_attributes, outputs, stream)
         return self._enqueue(inputs, raw_attributes, outputs, stream)
 
-    def _enqueue(self, inputs: Sequence[Any], raw_attributes: Sequence[Any], outputs: Sequence[Any], stream: int) -> None:
+    def _enqueue(
+        self,
+        inputs: Sequence[Any],
+        raw_attributes: Sequence[Any],
+        outputs: Sequence[Any],
+        stream: int,
+    ) -> None:
         # The hot path: everything here runs on every TensorRT enqueue.
         last = self._last_raw
-        if last is not None and len(last[0]) == len(raw_attributes) and all(a is b for a, b in zip(last[0], raw_attributes)):
+        if (
+            last is not None
+            and len(last[0]) == len(raw_attributes)
+            and all(a is b for a, b in zip(last[0], raw_attributes))
+        ):
             attribute_key = last[2]
         else:
             attribute_key = self._decode(raw_attributes)[1]
         shapes = tuple([tuple(t.shape) for t in inputs])
         dtypes = tuple([t.dtype for t in inputs])
-        hit = self._last_hit  # a layer enqueued again with what it had last time: no hashing
+        hit = (
+            self._last_hit
+        )  # a layer enqueued again with what it had last time: no hashing
         entry: Optional[_Entry]
-        if hit is not None and hit[0] is attribute_key and hit[1] == shapes and hit[2] == dtypes:
+        if (
+            hit is not None
+            and hit[0] is attribute_key
+            and hit[1] == shapes
+            and hit[2] == dtypes
+        ):
             entry = hit[3]
         else:
             entry = self._entries.get((attribute_key, shapes, dtypes))
         if entry is None or not entry.valid():
-            entry = self._choose((attribute_key, shapes, dtypes), self._decode(raw_attributes)[0], shapes, inputs, outputs)
+            entry = self._choose(
+                (attribute_key, shapes, dtypes),
+                self._decode(raw_attributes)[0],
+                shapes,
+                inputs,
+                outputs,
+            )
         self._last_hit = (attribute_key, shapes, dtypes, entry)
         try:
             entry.run(inputs, outputs, stream)
@@ -153,13 +192,21 @@ class JitRuntime:
         except Exception as e:
             raise self._body_error(e, attribute_key, shapes, inputs) from e
 
-    def _decode(self, raw_attributes: Sequence[Any]) -> Tuple[Tuple[Any, ...], Tuple[Any, ...]]:
+    def _decode(
+        self, raw_attributes: Sequence[Any]
+    ) -> Tuple[Tuple[Any, ...], Tuple[Any, ...]]:
         """(canonical values, exact key) of QDP's attribute objects."""
         # QDP passes the same attribute objects on every enqueue of a plugin: check identity first.
         last = self._last_raw
-        if last is not None and len(last[0]) == len(raw_attributes) and all(a is b for a, b in zip(last[0], raw_attributes)):
+        if (
+            last is not None
+            and len(last[0]) == len(raw_attributes)
+            and all(a is b for a, b in zip(last[0], raw_attributes))
+        ):
             return last[1], last[2]
-        raw_key = tuple(r.tobytes() if hasattr(r, "tobytes") else r for r in raw_attributes)
+        raw_key = tuple(
+            r.tobytes() if hasattr(r, "tobytes") else r for r in raw_attributes
+        )
         decoded = self._decoded.get(raw_key)
         if decoded is None:
             decoded = _attributes.decode_all(self.variant.attributes, raw_attributes)
@@ -169,8 +216,12 @@ class JitRuntime:
 
     # -- choosing a strategy ----------------------------------------------------------------
     def _choose(
-        self, key: Tuple[Any, ...], attributes: Tuple[Any, ...], shapes: Tuple[Tuple[int, ...], ...],
-        inputs: Sequence[Any], outputs: Sequence[Any],
+        self,
+        key: Tuple[Any, ...],
+        attributes: Tuple[Any, ...],
+        shapes: Tuple[Tuple[int, ...], ...],
+        inputs: Sequence[Any],
+        outputs: Sequence[Any],
     ) -> _Entry:
         with self._lock:
             entry = self._entries.get(key)
@@ -179,12 +230,16 @@ class JitRuntime:
             definition = definition_of(self.variant.op)
             watch = DefinitionWatch(definition)
             dtypes = [_dtypes.to_torch(t.dtype) for t in inputs]
-            call_key, program = self._program_for(attributes, shapes, dtypes, definition)
+            call_key, program = self._program_for(
+                attributes, shapes, dtypes, definition
+            )
             self._check_buffers(program, shapes, outputs)
             strategy: Optional[Strategy] = None
             name = "copy"
             bindings: Tuple[Any, ...] = ()
-            plan = self.record.launch_plans.plan(self.variant, call_key, program, shapes)
+            plan = self.record.launch_plans.plan(
+                self.variant, call_key, program, shapes
+            )
             if plan is not None:
                 strategy, name = plan.strategy(self), "launch"
                 bindings = plan.captured.bindings
@@ -197,11 +252,14 @@ class JitRuntime:
                     self._copy_logged = True
                     _LOGGER.info(
                         "%s: TensorRT enqueue runs the op and copies its outputs into TensorRT's buffers "
-                        "(no single captured Triton launch and no out= overload)", self.variant.plugin_id,
+                        "(no single captured Triton launch and no out= overload)",
+                        self.variant.plugin_id,
                     )
             if self.record.verify or verification_requested():
                 strategy = self._verified(strategy, name, attributes, call_key)
-            if len(self._entries) >= self.MAX_STRATEGIES:  # bounded for workloads with many shapes
+            if (
+                len(self._entries) >= self.MAX_STRATEGIES
+            ):  # bounded for workloads with many shapes
                 oldest = next(iter(self._entries))
                 del self._entries[oldest]
                 self.chosen.pop(oldest, None)
@@ -210,18 +268,33 @@ class JitRuntime:
             return entry
 
     def _program_for(
-        self, attributes: Tuple[Any, ...], shapes: Tuple[Tuple[int, ...], ...], dtypes: Sequence[torch.dtype], definition: Any
+        self,
+        attributes: Tuple[Any, ...],
+        shapes: Tuple[Tuple[int, ...], ...],
+        dtypes: Sequence[torch.dtype],
+        definition: Any,
     ) -> Tuple[CallKey, Any]:
         """(call key, program) covering these concrete shapes: a cached one whose static sizes and
-        guards fit (normally the one the engine was built from), else a trace for exactly them."""
-        exact = self.variant.call_key([TensorSignature(dt, tuple(s)) for dt, s in zip(dtypes, shapes)], attributes, definition)
+        guards fit (normally the one the engine was built from), else a trace for exactly them.
+        """
+        exact = self.variant.call_key(
+            [TensorSignature(dt, tuple(s)) for dt, s in zip(dtypes, shapes)],
+            attributes,
+            definition,
+        )
         slots = self.variant.tensor_slots()
-        found = self.variant.programs.matching(exact, [None if s is None else shapes[s] for s in slots])
+        found = self.variant.programs.matching(
+            exact, [None if s is None else shapes[s] for s in slots]
+        )
         if found is not None:
             return found
-        return exact, self.variant.programs.get_or_trace("generate_plugin", self.variant.spec, self.variant.op, exact)
+        return exact, self.variant.programs.get_or_trace(
+            "generate_plugin", self.variant.spec, self.variant.op, exact
+        )
 
-    def _check_buffers(self, program: Any, shapes: Tuple[Tuple[int, ...], ...], outputs: Sequence[Any]) -> None:
+    def _check_buffers(
+        self, program: Any, shapes: Tuple[Tuple[int, ...], ...], outputs: Sequence[Any]
+    ) -> None:
         """TensorRT's output buffers must be what the fake kernel gives for these inputs.
 
         Once per identity: ``program`` covers these shapes (its guards hold for them), so its
@@ -229,9 +302,15 @@ class JitRuntime:
         and dtypes.
         """
         slots = self.variant.tensor_slots()
-        expected_shapes = tuple(program.concrete_shapes([None if s is None else shapes[s] for s in slots]))
-        expected = [(tuple(s), o.dtype) for s, o in zip(expected_shapes, program.outputs)]
-        got = [(tuple(int(d) for d in o.shape), _dtypes.to_torch(o.dtype)) for o in outputs]
+        expected_shapes = tuple(
+            program.concrete_shapes([None if s is None else shapes[s] for s in slots])
+        )
+        expected = [
+            (tuple(s), o.dtype) for s, o in zip(expected_shapes, program.outputs)
+        ]
+        got = [
+            (tuple(int(d) for d in o.shape), _dtypes.to_torch(o.dtype)) for o in outputs
+        ]
         if expected != got:
             raise PluginRuntimeError(
                 f"{self.variant.plugin_id}: TensorRT's output buffers are {_describe(got)} for input shapes "
@@ -263,7 +342,9 @@ class JitRuntime:
             s = self._streams[key] = torch.cuda.ExternalStream(int(stream), device=device)  # type: ignore[no-untyped-call]
         return torch.cuda.stream(s)
 
-    def _call_op(self, attributes: Tuple[Any, ...], inputs: Sequence[Any], **extra: Any) -> Any:
+    def _call_op(
+        self, attributes: Tuple[Any, ...], inputs: Sequence[Any], **extra: Any
+    ) -> Any:
         tensors: List[Optional[torch.Tensor]] = []
         it = iter(inputs)
         for slot in self.variant.tensor_slots():
@@ -281,7 +362,10 @@ class JitRuntime:
                 target = self.as_torch(outputs[0])
                 args, kwargs = self._call_op(attributes, inputs, out=target)
                 result = out_overload(*args, **kwargs)
-                if isinstance(result, torch.Tensor) and result.data_ptr() != target.data_ptr():
+                if (
+                    isinstance(result, torch.Tensor)
+                    and result.data_ptr() != target.data_ptr()
+                ):
                     self._check_results([result], outputs)
                     target.copy_(result)
 
@@ -295,7 +379,11 @@ class JitRuntime:
             with self.stream_context(stream):
                 args, kwargs = self._call_op(attributes, inputs)
                 result = op(*args, **kwargs)
-                results = tuple(result) if n_out > 1 and isinstance(result, (tuple, list)) else (result,)
+                results = (
+                    tuple(result)
+                    if n_out > 1 and isinstance(result, (tuple, list))
+                    else (result,)
+                )
                 self._check_results(results, outputs)
                 for dst, src in zip(outputs, results):
                     self.as_torch(dst).copy_(src)
@@ -305,14 +393,23 @@ class JitRuntime:
     def _check_results(self, results: Sequence[Any], outputs: Sequence[Any]) -> None:
         """What the op returned must be what TensorRT's buffers (i.e. the fake kernel) say: count,
         shapes and dtypes, before anything is copied (see NOTE [Fake and real])."""
-        fake = [(tuple(int(d) for d in o.shape), _dtypes.to_torch(o.dtype)) for o in outputs]
+        fake = [
+            (tuple(int(d) for d in o.shape), _dtypes.to_torch(o.dtype)) for o in outputs
+        ]
         real = [
-            (tuple(r.shape), r.dtype) if isinstance(r, torch.Tensor) else (type(r).__name__, None) for r in results
+            (
+                (tuple(r.shape), r.dtype)
+                if isinstance(r, torch.Tensor)
+                else (type(r).__name__, None)
+            )
+            for r in results
         ]
         if fake == real:
             return
         if len(fake) != len(real):
-            where = f"returned {len(real)} outputs where the fake kernel says {len(fake)}"
+            where = (
+                f"returned {len(real)} outputs where the fake kernel says {len(fake)}"
+            )
         else:
             index = next(i for i, (f, r) in enumerate(zip(fake, real)) if f != r)
             where = f"output {index} is {_describe_one(real[index])} where the fake kernel says {_describe_one(fake[index])}"
@@ -322,7 +419,13 @@ class JitRuntime:
             "Make the fake kernel return what the op returns (shape and dtype) for these inputs."
         )
 
-    def _verified(self, strategy: Strategy, name: str, attributes: Tuple[Any, ...], call_key: CallKey) -> Strategy:
+    def _verified(
+        self,
+        strategy: Strategy,
+        name: str,
+        attributes: Tuple[Any, ...],
+        call_key: CallKey,
+    ) -> Strategy:
         """``strategy``, checked against an eager run of the op on its first call (see NOTE [Fake and real])."""
         state = {"verified": False}
         op = self.variant.op
@@ -335,7 +438,11 @@ class JitRuntime:
             with self.stream_context(stream):
                 args, kwargs = self._call_op(attributes, inputs)
                 result = op(*args, **kwargs)
-                results = tuple(result) if n_out > 1 and isinstance(result, (tuple, list)) else (result,)
+                results = (
+                    tuple(result)
+                    if n_out > 1 and isinstance(result, (tuple, list))
+                    else (result,)
+                )
                 self._check_results(results, outputs)
                 for index, (dst, expected) in enumerate(zip(outputs, results)):
                     got = self.as_torch(dst)
@@ -348,15 +455,29 @@ class JitRuntime:
                             f"{str(e).strip().splitlines()[0]}"
                         ) from None
             state["verified"] = True
-            _LOGGER.info("%s: verified the '%s' enqueue against the op for %s", self.variant.plugin_id, name,
-                         call_key.describe(self.variant.spec))
+            _LOGGER.info(
+                "%s: verified the '%s' enqueue against the op for %s",
+                self.variant.plugin_id,
+                name,
+                call_key.describe(self.variant.spec),
+            )
 
         return run
 
     # -- errors ------------------------------------------------------------------------------
-    def _body_error(self, error: Exception, attribute_key: Tuple[Any, ...], shapes: Any, inputs: Sequence[Any]) -> PluginRuntimeError:
+    def _body_error(
+        self,
+        error: Exception,
+        attribute_key: Tuple[Any, ...],
+        shapes: Any,
+        inputs: Sequence[Any],
+    ) -> PluginRuntimeError:
         layers = self.record.layers.get((self.variant.plugin_id, attribute_key), [])
-        layer = (f"layer {layers[0]}" if len(layers) == 1 else f"one of layers {layers}") if layers else "a layer"
+        layer = (
+            (f"layer {layers[0]}" if len(layers) == 1 else f"one of layers {layers}")
+            if layers
+            else "a layer"
+        )
         dtypes = [str(_dtypes.to_torch(t.dtype)).replace("torch.", "") for t in inputs]
         return PluginRuntimeError(
             f"{self.variant.spec.display}: the op failed in TensorRT's enqueue of {layer} (plugin "
@@ -374,14 +495,19 @@ def _guard(watch: DefinitionWatch, bindings: Sequence[Any]) -> Callable[[], bool
     """
     opdef = watch._opdef
     fake, body = watch.definition.fake, watch.definition.body
-    by_name = tuple((b.namespace, b.name, b.target) for b in bindings if b.name is not None)
+    by_name = tuple(
+        (b.namespace, b.name, b.target) for b in bindings if b.name is not None
+    )
     cells = tuple((b.namespace, b.target) for b in bindings if b.name is None)
     if opdef is None:  # not a custom_op: only its fake kernel can change
         return watch.holds
     missing = object()
 
     def valid() -> bool:
-        if opdef._abstract_fn is not fake or (opdef._backend_fns.get("cuda") or opdef._init_fn) is not body:
+        if (
+            opdef._abstract_fn is not fake
+            or (opdef._backend_fns.get("cuda") or opdef._init_fn) is not body
+        ):
             return False
         for namespace, name, target in by_name:
             if namespace.get(name, missing) is not target:
@@ -399,7 +525,11 @@ def _guard(watch: DefinitionWatch, bindings: Sequence[Any]) -> Callable[[], bool
 
 def _describe_one(output: Tuple[Any, Any]) -> str:
     shape, dtype = output
-    return f"a {shape}" if dtype is None else f"{str(dtype).replace('torch.', '')}{list(shape)}"
+    return (
+        f"a {shape}"
+        if dtype is None
+        else f"{str(dtype).replace('torch.', '')}{list(shape)}"
+    )
 
 
 def _describe(outputs: Sequence[Tuple[Any, Any]]) -> str:

@@ -6,6 +6,7 @@ Pure: no TensorRT import. The spec keeps the schema order (what torch calls) and
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import functools
 import keyword
@@ -17,7 +18,9 @@ import torch
 
 from ._errors import UnsupportedOpError, user_error
 
-_QUALNAME = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)::([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?$")
+_QUALNAME = re.compile(
+    r"^([A-Za-z_][A-Za-z0-9_]*)::([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?$"
+)
 
 #: QDP's own parameter names (impl / aot_impl take ``outputs``, ``stream``, ``tactic``): schema
 #: arguments with these names get another plugin parameter name (see ``_param_names``).
@@ -96,7 +99,11 @@ class OpSpec:
     @property
     def display(self) -> str:
         """How messages name the op: ``"ns::name"``, or ``"ns::name.overload"`` for a named overload."""
-        return self.qualname if self.overload == "default" else f"{self.qualname}.{self.overload}"
+        return (
+            self.qualname
+            if self.overload == "default"
+            else f"{self.qualname}.{self.overload}"
+        )
 
     # (cached_property writes the instance __dict__ directly, so it works on a frozen dataclass and
     # takes no part in equality or hashing; shape queries read these on every call.)
@@ -121,7 +128,9 @@ class OpSpec:
                 return a
         raise KeyError(name)
 
-    def plugin_name(self, absent: FrozenSet[str] = frozenset(), aot: bool = False) -> str:
+    def plugin_name(
+        self, absent: FrozenSet[str] = frozenset(), aot: bool = False
+    ) -> str:
         """QDP plugin name of one variant of this op overload (see NOTE [Plugin names])."""
         parts = [self.name]
         if self.overload != "default":
@@ -152,14 +161,21 @@ def parse_qualname(api: str, qualname: Any) -> Tuple[str, str, str]:
     """Split ``"ns::name"`` or ``"ns::name.overload"`` into (namespace, name, overload)."""
     if not isinstance(qualname, str):
         raise user_error(
-            api, repr(qualname), "the op must be named by a string",
-            got=type(qualname).__name__, expected='"namespace::op_name"',
-            fix='Pass the name the op was defined with, e.g. "my_lib::my_op"', cls=TypeError,
+            api,
+            repr(qualname),
+            "the op must be named by a string",
+            got=type(qualname).__name__,
+            expected='"namespace::op_name"',
+            fix='Pass the name the op was defined with, e.g. "my_lib::my_op"',
+            cls=TypeError,
         )
     m = _QUALNAME.match(qualname)
     if m is None:
         raise user_error(
-            api, qualname, "malformed op name", got=qualname,
+            api,
+            qualname,
+            "malformed op name",
+            got=qualname,
             expected='"namespace::op_name" or "namespace::op_name.overload"',
             fix="Use the name given to torch.library.custom_op / Library.define",
         )
@@ -170,13 +186,14 @@ def resolve_op(api: str, qualname: str) -> torch._ops.OpOverload:
     """The OpOverload named ``qualname``; a clear error if torch does not know it."""
     namespace, name, overload = parse_qualname(api, qualname)
     packet = None
-    try:
+    with contextlib.suppress(AttributeError, RuntimeError):
         packet = getattr(getattr(torch.ops, namespace), name)
-    except (AttributeError, RuntimeError):
-        pass
     if packet is None:
         raise user_error(
-            api, qualname, "no such op is registered with torch", got=qualname,
+            api,
+            qualname,
+            "no such op is registered with torch",
+            got=qualname,
             expected=f"an op defined under torch.ops.{namespace}",
             fix="Import the module that defines the op (torch.library.custom_op) before this call",
         )
@@ -185,7 +202,10 @@ def resolve_op(api: str, qualname: str) -> torch._ops.OpOverload:
         return found
     except AttributeError:
         raise user_error(
-            api, qualname, f"the op has no overload {overload!r}", got=overload,
+            api,
+            qualname,
+            f"the op has no overload {overload!r}",
+            got=overload,
             expected=f"one of {sorted(packet.overloads())}",
         ) from None
 
@@ -238,8 +258,12 @@ def _kind_of(api: str, qualname: str, arg: Any) -> Tuple[ArgKind, bool]:
     else:
         fix = "Change the argument to one of the supported kinds"
     raise user_error(
-        api, qualname, f"argument '{arg.name}' has a kind a TensorRT plugin cannot take",
-        got=str(getattr(arg, "real_type", arg.type)), expected=SUPPORTED_KINDS, fix=fix,
+        api,
+        qualname,
+        f"argument '{arg.name}' has a kind a TensorRT plugin cannot take",
+        got=str(getattr(arg, "real_type", arg.type)),
+        expected=SUPPORTED_KINDS,
+        fix=fix,
         cls=UnsupportedOpError,
     )
 
@@ -256,9 +280,17 @@ def _param_names(names: Sequence[str]) -> Tuple[str, ...]:
     result = []
     for name in names:
         safe = name
-        if keyword.iskeyword(name) or name in RESERVED_PARAMETER_NAMES or not name.isidentifier():
+        if (
+            keyword.iskeyword(name)
+            or name in RESERVED_PARAMETER_NAMES
+            or not name.isidentifier()
+        ):
             safe = name + "_"
-            while safe in taken or keyword.iskeyword(safe) or safe in RESERVED_PARAMETER_NAMES:
+            while (
+                safe in taken
+                or keyword.iskeyword(safe)
+                or safe in RESERVED_PARAMETER_NAMES
+            ):
                 safe += "_"
             taken.add(safe)
         result.append(safe)
@@ -269,15 +301,20 @@ def spec_from_op(api: str, op: torch._ops.OpOverload) -> OpSpec:
     """Parse an OpOverload's schema into an OpSpec (UnsupportedOpError for what cannot be a plugin)."""
     schema = op._schema
     namespace, name = schema.name.split("::", 1)
-    qualname = f"{namespace}::{name}" + (f".{schema.overload_name}" if schema.overload_name else "")
+    qualname = f"{namespace}::{name}" + (
+        f".{schema.overload_name}" if schema.overload_name else ""
+    )
     param_names = _param_names([a.name for a in schema.arguments])
     args = []
     for index, arg in enumerate(schema.arguments):
         alias = arg.alias_info
         if alias is not None and alias.is_write:
             raise user_error(
-                api, qualname, f"argument '{arg.name}' is mutated by the op",
-                got=str(schema), expected="an op with mutates_args=()",
+                api,
+                qualname,
+                f"argument '{arg.name}' is mutated by the op",
+                got=str(schema),
+                expected="an op with mutates_args=()",
                 fix="Return a new tensor instead of writing into an input (in-place ops are not supported yet)",
                 cls=UnsupportedOpError,
             )
@@ -300,20 +337,31 @@ def spec_from_op(api: str, op: torch._ops.OpOverload) -> OpSpec:
         )
     if not schema.returns:
         raise user_error(
-            api, qualname, "the op returns nothing", got=str(schema),
+            api,
+            qualname,
+            "the op returns nothing",
+            got=str(schema),
             expected="an op that returns a Tensor or a tuple of Tensors",
             cls=UnsupportedOpError,
         )
     for i, ret in enumerate(schema.returns):
         if not isinstance(ret.type, torch._C.TensorType):
             raise user_error(
-                api, qualname, f"return {i} is not a Tensor", got=str(ret.type),
-                expected="every return to be a Tensor (a plugin output)", cls=UnsupportedOpError,
+                api,
+                qualname,
+                f"return {i} is not a Tensor",
+                got=str(ret.type),
+                expected="every return to be a Tensor (a plugin output)",
+                cls=UnsupportedOpError,
             )
     if not any(a.is_tensor for a in args):
         raise user_error(
-            api, qualname, "the op takes no tensor", got=str(schema),
-            expected="at least one Tensor argument (a plugin needs an input)", cls=UnsupportedOpError,
+            api,
+            qualname,
+            "the op takes no tensor",
+            got=str(schema),
+            expected="at least one Tensor argument (a plugin needs an input)",
+            cls=UnsupportedOpError,
         )
     return OpSpec(
         namespace=namespace,
@@ -327,9 +375,18 @@ def spec_from_op(api: str, op: torch._ops.OpOverload) -> OpSpec:
 
 #: c10::ScalarType codes (c10/core/ScalarType.h), which schemas use for ScalarType defaults.
 _SCALAR_TYPE_BY_CODE = {
-    0: torch.uint8, 1: torch.int8, 2: torch.int16, 3: torch.int32, 4: torch.int64,
-    5: torch.float16, 6: torch.float32, 7: torch.float64, 11: torch.bool, 15: torch.bfloat16,
-    23: torch.float8_e5m2, 24: torch.float8_e4m3fn,
+    0: torch.uint8,
+    1: torch.int8,
+    2: torch.int16,
+    3: torch.int32,
+    4: torch.int64,
+    5: torch.float16,
+    6: torch.float32,
+    7: torch.float64,
+    11: torch.bool,
+    15: torch.bfloat16,
+    23: torch.float8_e5m2,
+    24: torch.float8_e4m3fn,
 }
 
 

@@ -59,7 +59,9 @@ def _integer(expr: sympy.Basic) -> int:
     raise UnsupportedExpression(f"non-integral constant {expr} in a shape expression")
 
 
-def _lower_add(expr: sympy.Add, rec: Callable[[sympy.Basic], Any], alg: Algebra[Any]) -> Any:
+def _lower_add(
+    expr: sympy.Add, rec: Callable[[sympy.Basic], Any], alg: Algebra[Any]
+) -> Any:
     positive, negative = [], []
     for term in expr.args:
         coeff, rest = term.as_coeff_Mul()
@@ -78,7 +80,9 @@ def _lower_add(expr: sympy.Add, rec: Callable[[sympy.Basic], Any], alg: Algebra[
     return total
 
 
-def _lower_mul(expr: sympy.Mul, rec: Callable[[sympy.Basic], Any], alg: Algebra[Any]) -> Any:
+def _lower_mul(
+    expr: sympy.Mul, rec: Callable[[sympy.Basic], Any], alg: Algebra[Any]
+) -> Any:
     coeff, factors = expr.as_coeff_mul()
     if not coeff.is_Integer:
         raise UnsupportedExpression(f"non-integral coefficient {coeff} in {expr}")
@@ -91,7 +95,9 @@ def _lower_mul(expr: sympy.Mul, rec: Callable[[sympy.Basic], Any], alg: Algebra[
     return total
 
 
-def _lower_pow(expr: sympy.Pow, rec: Callable[[sympy.Basic], Any], alg: Algebra[Any]) -> Any:
+def _lower_pow(
+    expr: sympy.Pow, rec: Callable[[sympy.Basic], Any], alg: Algebra[Any]
+) -> Any:
     base, exponent = expr.args
     if not (exponent.is_Integer and int(exponent) >= 1):
         raise UnsupportedExpression(f"power with a non-natural exponent: {expr}")
@@ -106,8 +112,12 @@ def _lower_mod(a: Any, b: Any, alg: Algebra[Any]) -> Any:
     return alg.sub(a, alg.mul(alg.floordiv(a, b), b))
 
 
-def _binary(fn: Callable[[Algebra[Any]], Callable[[Any, Any], Any]]) -> Callable[..., Any]:
-    def lower(expr: sympy.Basic, rec: Callable[[sympy.Basic], Any], alg: Algebra[Any]) -> Any:
+def _binary(
+    fn: Callable[[Algebra[Any]], Callable[[Any, Any], Any]],
+) -> Callable[..., Any]:
+    def lower(
+        expr: sympy.Basic, rec: Callable[[sympy.Basic], Any], alg: Algebra[Any]
+    ) -> Any:
         args = [rec(a) for a in expr.args]
         total = args[0]
         for a in args[1:]:
@@ -122,19 +132,25 @@ def _to_int(rounding: str) -> Callable[..., Any]:
     two integers (``math.ceil(n / 2)``), which is integer ceil / floor division for the non-negative
     sizes TensorRT shape expressions describe; an integer argument passes through."""
 
-    def lower(expr: sympy.Basic, rec: Callable[[sympy.Basic], Any], alg: Algebra[Any]) -> Any:
+    def lower(
+        expr: sympy.Basic, rec: Callable[[sympy.Basic], Any], alg: Algebra[Any]
+    ) -> Any:
         (arg,) = expr.args
         if isinstance(arg, tsf.IntTrueDiv):
             a, b = (rec(x) for x in arg.args)
             return alg.ceildiv(a, b) if rounding == "ceil" else alg.floordiv(a, b)
         if arg.is_integer:
             return rec(arg)
-        raise UnsupportedExpression(f"{type(expr).__name__}({arg}): only a division of two integer sizes can be rounded")
+        raise UnsupportedExpression(
+            f"{type(expr).__name__}({arg}): only a division of two integer sizes can be rounded"
+        )
 
     return lower
 
 
-def _modular_indexing(expr: sympy.Basic, rec: Callable[[sympy.Basic], Any], alg: Algebra[Any]) -> Any:
+def _modular_indexing(
+    expr: sympy.Basic, rec: Callable[[sympy.Basic], Any], alg: Algebra[Any]
+) -> Any:
     base, divisor, modulus = (rec(a) for a in expr.args)
     return _lower_mod(alg.floordiv(base, divisor), modulus, alg)
 
@@ -159,11 +175,15 @@ _TABLE: Dict[type, Callable[[Any, Callable[[sympy.Basic], Any], Algebra[Any]], A
     tsf.Identity: lambda e, rec, alg: rec(e.args[0]),
     tsf.CeilToInt: _to_int("ceil"),
     tsf.FloorToInt: _to_int("floor"),
-    tsf.TruncToInt: _to_int("floor"),  # truncation equals floor for the non-negative sizes here
+    tsf.TruncToInt: _to_int(
+        "floor"
+    ),  # truncation equals floor for the non-negative sizes here
 }
 
 
-def lower(expr: sympy.Basic, leaf: Callable[[sympy.Symbol], T], algebra: Algebra[T]) -> T:
+def lower(
+    expr: sympy.Basic, leaf: Callable[[sympy.Symbol], T], algebra: Algebra[T]
+) -> T:
     """Build ``expr`` with ``algebra``; ``leaf`` gives the value of each symbol."""
     result: T = compile_expr(expr)(leaf, algebra)
     return result
@@ -254,11 +274,15 @@ class ShapeProgram:
     def symbol_map(self) -> Dict[sympy.Symbol, DimSymbol]:
         return dict(self.symbols)
 
-    def lower_outputs(self, dims: Callable[[DimSymbol], T], algebra: Algebra[T]) -> Tuple[Tuple[T, ...], ...]:
+    def lower_outputs(
+        self, dims: Callable[[DimSymbol], T], algebra: Algebra[T]
+    ) -> Tuple[Tuple[T, ...], ...]:
         """Every output's dimensions built with ``algebra``; ``dims`` gives input dimensions."""
         compiled = self._compiled.get("outputs")
         if compiled is None:
-            compiled = self._compiled["outputs"] = tuple(tuple(compile_expr(d) for d in out.dims) for out in self.outputs)
+            compiled = self._compiled["outputs"] = tuple(
+                tuple(compile_expr(d) for d in out.dims) for out in self.outputs
+            )
             self._compiled["table"] = self.symbol_map
         table = self._compiled["table"]
 
@@ -275,11 +299,15 @@ class ShapeProgram:
             for d in out.dims:
                 compile_expr(d)
 
-    def concrete_shapes(self, input_shapes: Sequence[Optional[Sequence[int]]]) -> Tuple[Tuple[int, ...], ...]:
+    def concrete_shapes(
+        self, input_shapes: Sequence[Optional[Sequence[int]]]
+    ) -> Tuple[Tuple[int, ...], ...]:
         """Output shapes for concrete input shapes (None for absent inputs)."""
         return self.lower_outputs(lambda d: int(input_shapes[d.input_index][d.dim]), INT_ALGEBRA)  # type: ignore[index]
 
-    def violated_guard(self, input_shapes: Sequence[Optional[Sequence[int]]]) -> Optional[str]:
+    def violated_guard(
+        self, input_shapes: Sequence[Optional[Sequence[int]]]
+    ) -> Optional[str]:
         """The first guard that does not hold for these shapes, rendered with input names."""
         if not self.guards:
             return None
@@ -295,7 +323,14 @@ class ShapeProgram:
         return python_syntax(expr.xreplace(names))
 
 
-_RELATIONS = {sympy.Eq: "==", sympy.Ne: "!=", sympy.Lt: "<", sympy.Le: "<=", sympy.Gt: ">", sympy.Ge: ">="}
+_RELATIONS = {
+    sympy.Eq: "==",
+    sympy.Ne: "!=",
+    sympy.Lt: "<",
+    sympy.Le: "<=",
+    sympy.Gt: ">",
+    sympy.Ge: ">=",
+}
 
 
 def python_syntax(expr: sympy.Basic) -> str:

@@ -26,7 +26,12 @@ class CompileReport:
     not_converted: Dict[str, str] = field(default_factory=dict)
 
     def snapshot(self) -> "CompileReport":
-        return CompileReport(self.compile, dict(self.implementations), dict(self.aot_unavailable), dict(self.not_converted))
+        return CompileReport(
+            self.compile,
+            dict(self.implementations),
+            dict(self.aot_unavailable),
+            dict(self.not_converted),
+        )
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,10 @@ class PluginStatus:
         lines = [f"{self.op} (generated at {self.generated_at})"]
         if self.stale:
             lines.append(f"  STALE: {self.stale}")
-        lines += [f"  plugins: {', '.join(self.plugins)}", f"  fake-kernel traces: {self.traces}"]
+        lines += [
+            f"  plugins: {', '.join(self.plugins)}",
+            f"  fake-kernel traces: {self.traces}",
+        ]
         sections = (
             ("JIT enqueue strategy", self.jit_strategies),
             ("no direct Triton launch", self.direct_launch_unavailable),
@@ -89,13 +97,18 @@ def _stale_reason(record: "_registry.PluginRecord") -> Optional[str]:
     if live is None:
         return f"the op {record.display} no longer exists"
     if live is not record.op:
-        return (f"the op was redefined after its plugin was generated; its nodes run in PyTorch until "
-                f'custom_op("{record.display}") (or generate_plugin) is called again')
+        return (
+            f"the op was redefined after its plugin was generated; its nodes run in PyTorch until "
+            f'custom_op("{record.display}") (or generate_plugin) is called again'
+        )
     current: Definition = definition_of(record.op)
     changes = current.changes_from(record.definition)
     if changes:
-        return ("; ".join(changes) + " after the plugin was generated; the next compile and enqueue use the new "
-                f'definition (call custom_op("{record.display}") again to regenerate the plugin)')
+        return (
+            "; ".join(changes)
+            + " after the plugin was generated; the next compile and enqueue use the new "
+            f'definition (call custom_op("{record.display}") again to regenerate the plugin)'
+        )
     return None
 
 
@@ -123,10 +136,14 @@ def plugin_status(op_name: str) -> PluginStatus:
         plugins.extend(v.plugin_id for v in record.aot.variants.values())
     strategies: Dict[str, str] = {}
     for entry in record.variants.values():
-        for (attributes, shapes, dtypes), strategy in list(entry.runtime.chosen.items()):
+        for (attributes, shapes, dtypes), strategy in list(
+            entry.runtime.chosen.items()
+        ):
             names = [getattr(d, "name", str(d)) for d in dtypes]
-            strategies[f"{entry.variant.plugin_id} attrs={[a if isinstance(a, str) else a.hex() for a in attributes]} "
-                       f"dtypes={names} shapes={list(shapes)}"] = strategy
+            strategies[
+                f"{entry.variant.plugin_id} attrs={[a if isinstance(a, str) else a.hex() for a in attributes]} "
+                f"dtypes={names} shapes={list(shapes)}"
+            ] = strategy
     reports = tuple(r.snapshot() for r in list(record.reports.values()))
     latest = reports[-1] if reports else None
     return PluginStatus(

@@ -20,8 +20,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import sympy
 import torch
-from torch._dynamo.source import LocalSource
 from torch._dispatch.python import enable_python_dispatcher
+from torch._dynamo.source import LocalSource
 from torch._subclasses.fake_tensor import FakeTensorMode
 from torch.fx.experimental.symbolic_shapes import DimDynamic, ShapeEnv
 
@@ -65,21 +65,32 @@ def trace(
         except Exception as e:
             raise _fake_kernel_error(api, spec, key, e) from e
     outputs = result if isinstance(result, (tuple, list)) else (result,)
-    if len(outputs) != spec.num_outputs or not all(isinstance(o, torch.Tensor) for o in outputs):
+    if len(outputs) != spec.num_outputs or not all(
+        isinstance(o, torch.Tensor) for o in outputs
+    ):
         raise user_error(
-            api, spec.qualname, "the fake kernel's result does not match the schema's returns",
-            got=f"{type(result).__name__} of {len(outputs)}", expected=f"{spec.num_outputs} tensor(s)",
+            api,
+            spec.qualname,
+            "the fake kernel's result does not match the schema's returns",
+            got=f"{type(result).__name__} of {len(outputs)}",
+            expected=f"{spec.num_outputs} tensor(s)",
             fix="Make the register_fake function return what the op returns",
         )
     shapes = []
     for index, out in enumerate(outputs):
         dims = []
         for d in out.shape:
-            expr = env.simplify(d.node.expr) if isinstance(d, torch.SymInt) else sympy.Integer(int(d))
+            expr = (
+                env.simplify(d.node.expr)
+                if isinstance(d, torch.SymInt)
+                else sympy.Integer(int(d))
+            )
             unknown = [s for s in expr.free_symbols if s not in symbols]
             if unknown:
                 raise user_error(
-                    api, spec.qualname, f"output {index}'s shape depends on data, not on input shapes",
+                    api,
+                    spec.qualname,
+                    f"output {index}'s shape depends on data, not on input shapes",
                     got=f"a size computed from tensor values ({program_render(expr, symbols)})",
                     expected="output sizes computed from input sizes and attributes",
                     fix="Data-dependent output shapes need an output allocator, which generated plugins do not support",
@@ -90,11 +101,17 @@ def trace(
     guards = _guards(env, symbols)
     # A size the trace only holds under a guard "size == constant" is that constant.
     fixed = _guarded_constants(guards)
-    shapes = [OutputShape(s.dtype, tuple(fixed.get(_canonical(d), d) for d in s.dims)) for s in shapes]
+    shapes = [
+        OutputShape(s.dtype, tuple(fixed.get(_canonical(d), d) for d in s.dims))
+        for s in shapes
+    ]
     program = ShapeProgram(tuple(shapes), tuple(symbols.items()), tuple(guards))
     _LOGGER.debug(
-        "traced %s for %s: outputs %s, guards %s", spec.qualname, key.describe(),
-        [[program.render(d) for d in o.dims] for o in program.outputs], [program.render(g) for g in guards],
+        "traced %s for %s: outputs %s, guards %s",
+        spec.qualname,
+        key.describe(),
+        [[program.render(d) for d in o.dims] for o in program.outputs],
+        [program.render(g) for g in guards],
     )
     return program
 
@@ -114,7 +131,9 @@ def strict_fake_mode(env: ShapeEnv) -> FakeTensorMode:
 def program_render(expr: sympy.Basic, symbols: Mapping[sympy.Symbol, DimSymbol]) -> str:
     from ._shape_program import python_syntax
 
-    return python_syntax(expr.xreplace({s: sympy.Symbol(d.label) for s, d in symbols.items()}))
+    return python_syntax(
+        expr.xreplace({s: sympy.Symbol(d.label) for s, d in symbols.items()})
+    )
 
 
 def symbolic_inputs(
@@ -188,7 +207,9 @@ def _guarded_constants(guards: List[sympy.Basic]) -> Dict[sympy.Basic, sympy.Int
     return fixed
 
 
-def _guards(env: ShapeEnv, symbols: Mapping[sympy.Symbol, DimSymbol]) -> List[sympy.Basic]:
+def _guards(
+    env: ShapeEnv, symbols: Mapping[sympy.Symbol, DimSymbol]
+) -> List[sympy.Basic]:
     guards: List[sympy.Basic] = []
     for sym, replacement in env.replacements.items():
         if sym in symbols:
@@ -200,8 +221,14 @@ def _guards(env: ShapeEnv, symbols: Mapping[sympy.Symbol, DimSymbol]) -> List[sy
             guards.append(ra.expr)
     unique: List[sympy.Basic] = []
     for g in guards:
-        mirrored = type(g)(g.rhs, g.lhs) if isinstance(g, (sympy.Eq, sympy.Ne)) else None
-        if g is sympy.true or g in unique or (mirrored is not None and mirrored in unique):
+        mirrored = (
+            type(g)(g.rhs, g.lhs) if isinstance(g, (sympy.Eq, sympy.Ne)) else None
+        )
+        if (
+            g is sympy.true
+            or g in unique
+            or (mirrored is not None and mirrored in unique)
+        ):
             continue
         unique.append(g)
     return unique
@@ -223,19 +250,26 @@ def has_fake_kernel(op: torch._ops.OpOverload) -> bool:
 
 def no_fake_kernel_error(api: str, spec: OpSpec) -> PluginGenerationError:
     return user_error(
-        api, spec.display, "the op has no fake (meta) kernel, so its output shapes and dtypes are unknown",
+        api,
+        spec.display,
+        "the op has no fake (meta) kernel, so its output shapes and dtypes are unknown",
         expected="a function registered with torch.library.register_fake",
         fix=f'Add @torch.library.register_fake("{spec.display}") returning empty tensors of the output shapes',
     )
 
 
-def _fake_kernel_error(api: str, spec: OpSpec, key: CallKey, e: Exception) -> PluginGenerationError:
+def _fake_kernel_error(
+    api: str, spec: OpSpec, key: CallKey, e: Exception
+) -> PluginGenerationError:
     text = f"{type(e).__name__}: {e}".strip()
     if "no fake impl" in text.lower():
         return no_fake_kernel_error(api, spec)
     return user_error(
-        api, spec.qualname, "the fake kernel raised while tracing output shapes",
-        got=text.splitlines()[0], expected=f"it to accept {key.describe(spec)}",
+        api,
+        spec.qualname,
+        "the fake kernel raised while tracing output shapes",
+        got=text.splitlines()[0],
+        expected=f"it to accept {key.describe(spec)}",
         fix="Fix the register_fake function for these inputs (it runs on FakeTensors with symbolic sizes)",
     )
 
@@ -250,7 +284,9 @@ def unproven_guards(
     ``dims`` gives each input dimension (tensor index, dim) as the exported graph knows it: an int
     or an expression over the export's symbols, whose ranges and equalities ``env`` holds.
     """
-    substitution = {s: sympy.sympify(dims[(d.input_index, d.dim)]) for s, d in program.symbols}
+    substitution = {
+        s: sympy.sympify(dims[(d.input_index, d.dim)]) for s, d in program.symbols
+    }
     unproven = []
     for guard in program.guards:
         value = guard.xreplace(substitution)
@@ -281,7 +317,9 @@ class ProgramCache:
         self._programs: "OrderedDict[CallKey, ShapeProgram]" = OrderedDict()
         self._index: Dict[Tuple[Any, ...], List[CallKey]] = {}
         self._lock = threading.Lock()
-        self.traces = 0  # how many traces ran (tests check that queries do not re-trace)
+        self.traces = (
+            0  # how many traces ran (tests check that queries do not re-trace)
+        )
 
     @staticmethod
     def _signature(key: CallKey) -> Tuple[Any, ...]:
@@ -325,9 +363,12 @@ class ProgramCache:
 
     def general(self, key: CallKey) -> Optional[ShapeProgram]:
         """A cached program that holds for every shape of ``key``: traced with every size symbolic
-        (same op, definition, attributes, dtypes, ranks) and free of guards, so it needs no trace of its own."""
+        (same op, definition, attributes, dtypes, ranks) and free of guards, so it needs no trace of its own.
+        """
         for other, program in self.candidates(key):
-            if not program.guards and all(t is None or all(d is None for d in t.dims) for t in other.tensors):
+            if not program.guards and all(
+                t is None or all(d is None for d in t.dims) for t in other.tensors
+            ):
                 return program
         return None
 
@@ -336,9 +377,12 @@ class ProgramCache:
     ) -> Optional[Tuple[CallKey, ShapeProgram]]:
         """A cached program that covers these concrete shapes: static sizes equal, guards hold."""
         for key, program in self.candidates(like):
-            if all(
-                sig is None or all(d is None or d == int(v) for d, v in zip(sig.dims, shape))  # type: ignore[arg-type]
-                for sig, shape in zip(key.tensors, shapes)
-            ) and program.violated_guard(shapes) is None:
+            if (
+                all(
+                    sig is None or all(d is None or d == int(v) for d, v in zip(sig.dims, shape))  # type: ignore[arg-type]
+                    for sig, shape in zip(key.tensors, shapes)
+                )
+                and program.violated_guard(shapes) is None
+            ):
                 return key, program
         return None

@@ -49,15 +49,34 @@ _LOGGER = logging.getLogger(__name__)
 POSTPROCESS_VERSION = 1
 
 _TRITON_TYPE = {
-    torch.float32: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16", torch.float64: "fp64",
-    torch.int8: "i8", torch.int16: "i16", torch.int32: "i32", torch.int64: "i64", torch.uint8: "u8",
-    torch.bool: "i1", torch.float8_e4m3fn: "fp8e4nv", torch.float8_e5m2: "fp8e5",
+    torch.float32: "fp32",
+    torch.float16: "fp16",
+    torch.bfloat16: "bf16",
+    torch.float64: "fp64",
+    torch.int8: "i8",
+    torch.int16: "i16",
+    torch.int32: "i32",
+    torch.int64: "i64",
+    torch.uint8: "u8",
+    torch.bool: "i1",
+    torch.float8_e4m3fn: "fp8e4nv",
+    torch.float8_e5m2: "fp8e5",
 }
 
 # CUDA driver version (major*1000 + minor*10) -> newest PTX ISA it loads (from the PTX ISA release notes).
 _PTX_ISA_BY_DRIVER = (
-    (13000, 90), (12090, 88), (12080, 87), (12070, 86), (12060, 85), (12050, 85), (12040, 84),
-    (12030, 83), (12020, 82), (12010, 81), (12000, 80), (11080, 78),
+    (13000, 90),
+    (12090, 88),
+    (12080, 87),
+    (12070, 86),
+    (12060, 85),
+    (12050, 85),
+    (12040, 84),
+    (12030, 83),
+    (12020, 82),
+    (12010, 81),
+    (12000, 80),
+    (11080, 78),
 )
 
 
@@ -113,12 +132,19 @@ def current_driver_version() -> Optional[int]:
         status = ctypes.CDLL("libcuda.so.1").cuDriverGetVersion(ctypes.byref(value))
         return int(value.value) if status == 0 else None
     except OSError as e:
-        _LOGGER.warning("CUDA driver version unknown (%s): the PTX ISA version is not capped for it", e)
+        _LOGGER.warning(
+            "CUDA driver version unknown (%s): the PTX ISA version is not capped for it",
+            e,
+        )
         return None
 
 
 def _int_divisible_by_16(expr: sympy.Expr) -> bool:
-    return bool(sympy.simplify(sympy.Mod(expr, 16)) == 0) if expr.free_symbols else int(expr) % 16 == 0
+    return (
+        bool(sympy.simplify(sympy.Mod(expr, 16)) == 0)
+        if expr.free_symbols
+        else int(expr) % 16 == 0
+    )
 
 
 def _jit_function(kernel: Any) -> Any:
@@ -178,9 +204,13 @@ def compile_launch(
     extras: List[Extra] = []
     for index, (name, source) in enumerate(zip(captured.arg_names, captured.args)):
         if source.kind in ("input", "output"):
-            dtype = (input_dtypes if source.kind == "input" else output_dtypes)[source.index]
+            dtype = (input_dtypes if source.kind == "input" else output_dtypes)[
+                source.index
+            ]
             if dtype not in _TRITON_TYPE:
-                raise AOTUnavailable(f"{op}: tensor argument '{name}' has dtype {dtype}, which Triton AOT cannot type")
+                raise AOTUnavailable(
+                    f"{op}: tensor argument '{name}' has dtype {dtype}, which Triton AOT cannot type"
+                )
             signature[name] = "*" + _TRITON_TYPE[dtype]
             divisible.append(index)
             table = inputs_at if source.kind == "input" else outputs_at
@@ -189,22 +219,34 @@ def compile_launch(
                     f"{op}: {source.kind} {source.index} is passed to the kernel twice; TensorRT passes each buffer once"
                 )
             table[source.index] = name
-        elif source.kind == "int" and source.expr is not None and source.expr.free_symbols:
+        elif (
+            source.kind == "int"
+            and source.expr is not None
+            and source.expr.free_symbols
+        ):
             signature[name] = "i32"
             extras.append(Extra(name, source.expr))
             if _int_divisible_by_16(source.expr):
                 divisible.append(index)
         else:
             value = int(source.expr) if source.kind == "int" else source.value  # type: ignore[arg-type]
-            if isinstance(value, float) or isinstance(value, (int, bool)) or value is None or name in captured.constexpr_names:
+            if (
+                isinstance(value, (int, float, bool))
+                or value is None
+                or name in captured.constexpr_names
+            ):
                 signature[name] = "constexpr"
                 constexprs[name] = value
             else:
-                raise AOTUnavailable(f"{op}: kernel argument '{name}' = {value!r} cannot be compiled in")
+                raise AOTUnavailable(
+                    f"{op}: kernel argument '{name}' = {value!r} cannot be compiled in"
+                )
     n_outputs = len(output_dtypes)
     missing_outputs = [i for i in range(n_outputs) if i not in outputs_at]
     if missing_outputs:
-        raise AOTUnavailable(f"{op}: outputs {missing_outputs} are not written by the kernel")
+        raise AOTUnavailable(
+            f"{op}: outputs {missing_outputs} are not written by the kernel"
+        )
 
     options: Dict[str, Any] = dict(captured.options)
     default_ptx = _default_ptx_version(target)
@@ -212,7 +254,9 @@ def compile_launch(
     if driver_version is not None:
         cap = max_ptx_version_for_driver(driver_version)
         if cap is None:
-            raise AOTUnavailable(f"{op}: CUDA driver {driver_version} is too old for Triton's PTX")
+            raise AOTUnavailable(
+                f"{op}: CUDA driver {driver_version} is too old for Triton's PTX"
+            )
         ptx_version = min(default_ptx, cap) if default_ptx else cap
     if ptx_version and ptx_version != default_ptx:
         options["ptx_version"] = ptx_version
@@ -237,15 +281,26 @@ def compile_launch(
     ).hexdigest()
     n_params = len(input_dtypes) + len(extras) + n_outputs
     cached = _read_cache(key)
-    if cached is not None and parameter_count_error(op, cached[0], cached[1], n_params) is not None:
-        _LOGGER.warning("%s: ignoring the cached PTX %s: it does not match this launch", op, _cache_file(key))
+    if (
+        cached is not None
+        and parameter_count_error(op, cached[0], cached[1], n_params) is not None
+    ):
+        _LOGGER.warning(
+            "%s: ignoring the cached PTX %s: it does not match this launch",
+            op,
+            _cache_file(key),
+        )
         cached = None
     if cached is not None:
         name, ptx, num_warps, shared, version = cached
     else:
-        _LOGGER.info("%s: compiling Triton kernel %s to PTX for sm_%d", op, jit.__name__, target)
+        _LOGGER.info(
+            "%s: compiling Triton kernel %s to PTX for sm_%d", op, jit.__name__, target
+        )
         src = _ast_source(jit, signature, constexprs, divisible)
-        compiled = triton.compile(src, target=GPUTarget("cuda", target, 32), options=options)
+        compiled = triton.compile(
+            src, target=GPUTarget("cuda", target, 32), options=options
+        )
         metadata = compiled.metadata
         scratch = int(getattr(metadata, "global_scratch_size", 0) or 0)
         profile = int(getattr(metadata, "profile_scratch_size", 0) or 0)
@@ -260,17 +315,30 @@ def compile_launch(
             + [outputs_at[i] for i in range(n_outputs)]
         )
         kernel_params = [n for n in captured.arg_names if signature[n] != "constexpr"]
-        ptx = reorder_entry_params(compiled.asm["ptx"], metadata.name, kernel_params, order)
-        name, num_warps, shared = metadata.name, int(metadata.num_warps), int(metadata.shared)
+        ptx = reorder_entry_params(
+            compiled.asm["ptx"], metadata.name, kernel_params, order
+        )
+        name, num_warps, shared = (
+            metadata.name,
+            int(metadata.num_warps),
+            int(metadata.shared),
+        )
         version = ptx_version_of(ptx)
         mismatch = parameter_count_error(op, name, ptx, n_params)
         if mismatch is not None:
             raise AOTUnavailable(mismatch)
         _write_cache(key, name, ptx, num_warps, shared, version)
-    return CompiledKernel(name, ptx, num_warps, shared, tuple(extras), captured.grid, target, version)
+    return CompiledKernel(
+        name, ptx, num_warps, shared, tuple(extras), captured.grid, target, version
+    )
 
 
-def _ast_source(jit: Any, signature: Dict[str, str], constexprs: Dict[str, Any], divisible: Sequence[int]) -> Any:
+def _ast_source(
+    jit: Any,
+    signature: Dict[str, str],
+    constexprs: Dict[str, Any],
+    divisible: Sequence[int],
+) -> Any:
     """Triton's ``ASTSource`` for the kernel, in the form the installed Triton takes.
 
     Triton 3.3 and later take every argument in ``signature`` (``"constexpr"`` for constants),
@@ -282,18 +350,25 @@ def _ast_source(jit: Any, signature: Dict[str, str], constexprs: Dict[str, Any],
 
     if "constexprs" in inspect.signature(ASTSource.__init__).parameters:
         attrs = {(index,): [["tt.divisibility", 16]] for index in divisible}
-        return ASTSource(fn=jit, signature=signature, constexprs=constexprs, attrs=attrs)
+        return ASTSource(
+            fn=jit, signature=signature, constexprs=constexprs, attrs=attrs
+        )
     from triton.backends.compiler import AttrsDescriptor  # Triton 3.2
 
-    runtime_args = {name: kind for name, kind in signature.items() if kind != "constexpr"}
-    hints = AttrsDescriptor.from_hints({index: 16 for index in divisible})
+    runtime_args = {
+        name: kind for name, kind in signature.items() if kind != "constexpr"
+    }
+    hints = AttrsDescriptor.from_hints(dict.fromkeys(divisible, 16))
     return ASTSource(fn=jit, signature=runtime_args, constants=constexprs, attrs=hints)
 
 
 def _default_ptx_version(target: int) -> Optional[int]:
     """The PTX ISA version Triton targets by default (from its bundled ptxas), e.g. 87."""
     try:
-        from triton.backends.nvidia.compiler import CUDAOptions, get_ptx_version_from_options
+        from triton.backends.nvidia.compiler import (
+            CUDAOptions,
+            get_ptx_version_from_options,
+        )
 
         # Triton 3.2 takes the options only; later releases also the target architecture.
         takes_arch = len(inspect.signature(get_ptx_version_from_options).parameters) > 1
@@ -334,10 +409,14 @@ def parameter_count_error(op: str, name: str, ptx: str, expected: int) -> Option
 
 def _references(ptx: str, param_name: str) -> bool:
     """Whether the PTX uses ``param_name`` anywhere but in its own declaration."""
-    return len(re.findall(r"(?<![\w$])" + re.escape(param_name) + r"(?![\w$])", ptx)) > 1
+    return (
+        len(re.findall(r"(?<![\w$])" + re.escape(param_name) + r"(?![\w$])", ptx)) > 1
+    )
 
 
-def strip_unused_trailing_parameters(ptx: str, name: str, expected: int) -> Tuple[str, List[str]]:
+def strip_unused_trailing_parameters(
+    ptx: str, name: str, expected: int
+) -> Tuple[str, List[str]]:
     """Remove ``.entry name``'s declared parameters beyond the first ``expected`` when the kernel
     never references them (see NOTE [Hand-written PTX parameters] in ``_handwritten``).
 
@@ -360,7 +439,10 @@ def strip_unused_trailing_parameters(ptx: str, name: str, expected: int) -> Tupl
     assert m is not None
     kept = declared[:expected]
     body = ",\n\t".join(kept)
-    return ptx[: m.start(2)] + ("\n\t" + body + "\n" if kept else "") + ptx[m.end(2) :], names
+    return (
+        ptx[: m.start(2)] + ("\n\t" + body + "\n" if kept else "") + ptx[m.end(2) :],
+        names,
+    )
 
 
 def ptx_version_of(ptx: str) -> int:
@@ -370,7 +452,9 @@ def ptx_version_of(ptx: str) -> int:
     return int(m.group(1)) * 10 + int(m.group(2))
 
 
-def reorder_entry_params(ptx: str, name: str, kernel_params: Sequence[str], order: Sequence[Optional[str]]) -> str:
+def reorder_entry_params(
+    ptx: str, name: str, kernel_params: Sequence[str], order: Sequence[Optional[str]]
+) -> str:
     """Rewrite ``.entry name``'s parameters: ``order`` lists kernel parameter names (None: unused slot).
 
     ``kernel_params`` are the kernel's non-constant parameters in Triton's order; PTX declares them
@@ -386,17 +470,25 @@ def reorder_entry_params(ptx: str, name: str, kernel_params: Sequence[str], orde
     for decl in trailing:
         param_name = decl.split()[-1]
         if _references(ptx, param_name):
-            raise AOTUnavailable(f"kernel {name}: the kernel reads Triton's scratch parameter {param_name}")
+            raise AOTUnavailable(
+                f"kernel {name}: the kernel reads Triton's scratch parameter {param_name}"
+            )
     new_params = []
     for position, arg in enumerate(order):
         if arg is None:
-            new_params.append(f".param .u64 .ptr .global .align 1 {name}_unused_input_{position}")
+            new_params.append(
+                f".param .u64 .ptr .global .align 1 {name}_unused_input_{position}"
+            )
         else:
             new_params.append(by_arg[arg])
     m = re.search(_ENTRY.format(name=re.escape(name)), ptx, re.S)
     assert m is not None
     body = ",\n\t".join(new_params)
-    return ptx[: m.start(2)] + ("\n\t" + body + "\n" if new_params else "") + ptx[m.end(2) :]
+    return (
+        ptx[: m.start(2)]
+        + ("\n\t" + body + "\n" if new_params else "")
+        + ptx[m.end(2) :]
+    )
 
 
 def _cache_file(key: str) -> str:
@@ -407,18 +499,35 @@ def _read_cache(key: str) -> Optional[Tuple[str, str, int, int, int]]:
     try:
         with open(_cache_file(key)) as f:
             data = json.load(f)
-        return data["name"], data["ptx"], int(data["num_warps"]), int(data["shared"]), int(data["ptx_version"])
+        return (
+            data["name"],
+            data["ptx"],
+            int(data["num_warps"]),
+            int(data["shared"]),
+            int(data["ptx_version"]),
+        )
     except (OSError, ValueError, KeyError):
         return None
 
 
-def _write_cache(key: str, name: str, ptx: str, num_warps: int, shared: int, ptx_version: int) -> None:
+def _write_cache(
+    key: str, name: str, ptx: str, num_warps: int, shared: int, ptx_version: int
+) -> None:
     path = _cache_file(key)
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp = f"{path}.{os.getpid()}.tmp"
         with open(tmp, "w") as f:
-            json.dump({"name": name, "ptx": ptx, "num_warps": num_warps, "shared": shared, "ptx_version": ptx_version}, f)
+            json.dump(
+                {
+                    "name": name,
+                    "ptx": ptx,
+                    "num_warps": num_warps,
+                    "shared": shared,
+                    "ptx_version": ptx_version,
+                },
+                f,
+            )
         os.replace(tmp, path)
     except OSError as e:  # a read-only home must not break compilation
         _LOGGER.debug("AOT kernel cache not written (%s)", e)

@@ -8,7 +8,14 @@ from typing import Any, FrozenSet, List, Optional, Sequence, Tuple
 
 import torch
 
-from ._identity import AttributeKey, CallKey, Definition, DefinitionWatch, TensorSignature, definition_of
+from ._identity import (
+    AttributeKey,
+    CallKey,
+    Definition,
+    DefinitionWatch,
+    TensorSignature,
+    definition_of,
+)
 from ._schema import ArgSpec, OpSpec
 from ._symbolic import ProgramCache
 
@@ -21,7 +28,9 @@ class PluginVariant:
     op: torch._ops.OpOverload
     absent: FrozenSet[str]
     programs: ProgramCache = field(compare=False, repr=False)
-    aot: bool = False  # the ahead-of-time plugin of this variant (see NOTE [Plugin names])
+    aot: bool = (
+        False  # the ahead-of-time plugin of this variant (see NOTE [Plugin names])
+    )
 
     @property
     def plugin_name(self) -> str:
@@ -71,12 +80,16 @@ class PluginVariant:
         encoding of ``attributes`` (callers that hold QDP's encoded attributes pass their keys).
         """
         it = iter(signatures)
-        tensors = tuple(None if slot is None else next(it) for slot in self.tensor_slots())
+        tensors = tuple(
+            None if slot is None else next(it) for slot in self.tensor_slots()
+        )
         if definition is None:
             definition = self.current_definition()
         if attribute_keys is None:
             return CallKey.make(self.spec, definition, tensors, attributes)
-        return CallKey(self.spec.key, definition, tensors, attribute_keys, tuple(attributes))
+        return CallKey(
+            self.spec.key, definition, tensors, attribute_keys, tuple(attributes)
+        )
 
     def current_definition(self) -> Definition:
         """The op's definition as registered now (re-read only when the fake kernel or body changed)."""

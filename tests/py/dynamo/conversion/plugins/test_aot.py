@@ -7,11 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-
-from support import engines
+from support import catalogue, engines
 from support import registry as support_registry
-
-from support import catalogue
 from support.aot import assemble, bind_case_call, entry_params, scale_mul_capture
 
 AOT_CASES = [c for c in catalogue.CASES if c.triton]
@@ -31,12 +28,24 @@ def _build_aot(case, shapes_spec):
     variant = record.variant(absent)
     aot = _aot.aot_variant(record, variant)
     itensors = [
-        trt.ITensor._make(None, f"in{i}", _to_trt(t.dtype), tuple(-1 if lo != hi else lo for lo, hi in zip(s[0], s[2])))
+        trt.ITensor._make(
+            None,
+            f"in{i}",
+            _to_trt(t.dtype),
+            tuple(-1 if lo != hi else lo for lo, hi in zip(s[0], s[2])),
+        )
         for i, (t, s) in enumerate(zip(example, shapes_spec))
     ]
-    specs = [InputSpec.dynamic(_to_trt(t.dtype), *s) for t, s in zip(example, shapes_spec)]
-    attrs = _attributes.encode_all(variant.attributes, dict(zip([a.name for a in variant.attributes], call.attributes)))
-    factory = getattr(getattr(trtp.op, aot.spec.namespace), aot.plugin_name)(*itensors, **attrs)
+    specs = [
+        InputSpec.dynamic(_to_trt(t.dtype), *s) for t, s in zip(example, shapes_spec)
+    ]
+    attrs = _attributes.encode_all(
+        variant.attributes,
+        dict(zip([a.name for a in variant.attributes], call.attributes)),
+    )
+    factory = getattr(getattr(trtp.op, aot.spec.namespace), aot.plugin_name)(
+        *itensors, **attrs
+    )
     return PluginHost().build(factory, specs, aot=True), variant
 
 
@@ -52,15 +61,23 @@ def test_ptx_is_in_tensorrt_order(catalogue_plugins, gpu_target, case):
     built, variant = _build_aot(case, shapes)
     kernel = built.aot
     params = entry_params(kernel.ptx, kernel.name)
-    n_in, n_out, n_extra = len(variant.inputs), case.op and variant.spec.num_outputs, len(kernel.extra_args)
+    n_in, n_out, n_extra = (
+        len(variant.inputs),
+        case.op and variant.spec.num_outputs,
+        len(kernel.extra_args),
+    )
     # inputs, int32 extras, outputs; nothing after (Triton's scratch pointers are gone)
     assert len(params) == n_in + n_extra + n_out
     kinds = [p.split()[1] for p in params]
     assert kinds == [".u64"] * n_in + [".u32"] * n_extra + [".u64"] * n_out
-    assert not any("f32" in p or "f64" in p for p in params)  # float attributes are compiled in
+    assert not any(
+        "f32" in p or "f64" in p for p in params
+    )  # float attributes are compiled in
     ptx = kernel.ptx.decode()
     assert re.search(r"^\.target sm_90a?\b", ptx, re.M)
-    assert built.fields == []  # an AOT engine keeps no attributes: no Python needed to recreate it
+    assert (
+        built.fields == []
+    )  # an AOT engine keeps no attributes: no Python needed to recreate it
 
 
 @pytest.mark.parametrize("case", AOT_CASES, ids=[c.name for c in AOT_CASES])
@@ -74,14 +91,18 @@ def test_launch_parameters_follow_the_shapes(catalogue_plugins, gpu_target, case
         numel = 1
         for d in shapes[0]:
             numel *= d
-        assert config["grid_x"] == triton.cdiv(numel, catalogue.BLOCK)  # sizes not multiples of BLOCK too
+        assert config["grid_x"] == triton.cdiv(
+            numel, catalogue.BLOCK
+        )  # sizes not multiples of BLOCK too
         assert (config["grid_y"], config["grid_z"]) == (1, 1)
         assert config["extra_args"] == [numel]
         assert config["block_x"] % 32 == 0 and config["shared_mem"] >= 0
 
 
 @pytest.mark.parametrize("case", AOT_CASES, ids=[c.name for c in AOT_CASES])
-def test_ptx_assembles_with_tritons_ptxas(catalogue_plugins, gpu_target, tmp_path, case):
+def test_ptx_assembles_with_tritons_ptxas(
+    catalogue_plugins, gpu_target, tmp_path, case
+):
     built, _ = _build_aot(case, list(case.dynamic))
     result = assemble(built.aot.ptx, tmp_path)
     assert result.returncode == 0, result.stderr
@@ -93,17 +114,53 @@ def test_ptx_version_is_capped_for_the_driver(catalogue_plugins):
     from torch_tensorrt.dynamo.conversion.plugins import _triton_aot
 
     captured = scale_mul_capture()
-    old_driver = _triton_aot.compile_launch("t", captured, [torch.float32] * 2, [torch.float32], target=90, driver_version=12040)
-    assert old_driver.ptx_version == 84 and re.search(r"^\.version 8\.4$", old_driver.ptx, re.M)
-    uncapped = _triton_aot.compile_launch("t", captured, [torch.float32] * 2, [torch.float32], target=90)
-    new_driver = _triton_aot.compile_launch("t", captured, [torch.float32] * 2, [torch.float32], target=90, driver_version=13000)
-    assert new_driver.ptx_version == uncapped.ptx_version  # a driver newer than Triton's ptxas changes nothing
-    assert re.search(rf"^\.version {uncapped.ptx_version // 10}\.{uncapped.ptx_version % 10}$", uncapped.ptx, re.M)
-    with pytest.raises(_triton_aot.AOTUnavailable, match="t: CUDA driver 11020 is too old for Triton's PTX"):
-        _triton_aot.compile_launch("t", captured, [torch.float32] * 2, [torch.float32], target=90, driver_version=11020)
+    old_driver = _triton_aot.compile_launch(
+        "t",
+        captured,
+        [torch.float32] * 2,
+        [torch.float32],
+        target=90,
+        driver_version=12040,
+    )
+    assert old_driver.ptx_version == 84 and re.search(
+        r"^\.version 8\.4$", old_driver.ptx, re.M
+    )
+    uncapped = _triton_aot.compile_launch(
+        "t", captured, [torch.float32] * 2, [torch.float32], target=90
+    )
+    new_driver = _triton_aot.compile_launch(
+        "t",
+        captured,
+        [torch.float32] * 2,
+        [torch.float32],
+        target=90,
+        driver_version=13000,
+    )
+    assert (
+        new_driver.ptx_version == uncapped.ptx_version
+    )  # a driver newer than Triton's ptxas changes nothing
+    assert re.search(
+        rf"^\.version {uncapped.ptx_version // 10}\.{uncapped.ptx_version % 10}$",
+        uncapped.ptx,
+        re.M,
+    )
+    with pytest.raises(
+        _triton_aot.AOTUnavailable,
+        match="t: CUDA driver 11020 is too old for Triton's PTX",
+    ):
+        _triton_aot.compile_launch(
+            "t",
+            captured,
+            [torch.float32] * 2,
+            [torch.float32],
+            target=90,
+            driver_version=11020,
+        )
 
 
-def test_float_scalars_are_never_extras_and_extra_count_is_checked(catalogue_plugins, gpu_target):
+def test_float_scalars_are_never_extras_and_extra_count_is_checked(
+    catalogue_plugins, gpu_target
+):
     """PR 4435 review points: floats are compiled in; the number of extras matches the kernel."""
     case = catalogue.CASE_BY_NAME["clamp_kw"]  # lo, hi are floats
     built, variant = _build_aot(case, list(case.dynamic))
@@ -112,7 +169,9 @@ def test_float_scalars_are_never_extras_and_extra_count_is_checked(catalogue_plu
     assert len(entry_params(kernel.ptx, kernel.name)) == len(variant.inputs) + 1 + 1
 
 
-def test_host_refuses_a_launch_whose_parameters_do_not_match(catalogue_plugins, gpu_target):
+def test_host_refuses_a_launch_whose_parameters_do_not_match(
+    catalogue_plugins, gpu_target
+):
     """The stand-in checks what TensorRT would not: a kernel with a different parameter count."""
     from trt_standin.host import AOTKernel, PluginHostError, aot_launch
 
@@ -122,7 +181,11 @@ def test_host_refuses_a_launch_whose_parameters_do_not_match(catalogue_plugins, 
     broken = AOTKernel(k.name, k.ptx, k.launch, k.extra_args + k.extra_args)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     x = torch.randn(4, 19, device=device)
-    expected = "declares 4 parameters, but TensorRT passes 5" if device == "cuda" else "execute PTX on a GPU"
+    expected = (
+        "declares 4 parameters, but TensorRT passes 5"
+        if device == "cuda"
+        else "execute PTX on a GPU"
+    )
     with pytest.raises(PluginHostError, match=expected):
         aot_launch(broken, [x, x], [torch.empty_like(x)], 0)
 
@@ -138,7 +201,14 @@ def test_aot_kernels_run_through_the_driver(catalogue_plugins, case):
         inputs = catalogue.inputs_for(case, shapes, "cuda")
         expected = model(*inputs)
         expected = expected if isinstance(expected, tuple) else (expected,)
-        outputs = [torch.full_like(e, float("nan")) if e.is_floating_point() else torch.empty_like(e) for e in expected]
+        outputs = [
+            (
+                torch.full_like(e, float("nan"))
+                if e.is_floating_point()
+                else torch.empty_like(e)
+            )
+            for e in expected
+        ]
         with torch.cuda.stream(stream):
             runtime.enqueue(inputs, outputs, stream=stream.cuda_stream)
         stream.synchronize()
@@ -152,7 +222,9 @@ def test_seed_compiles_to_an_aot_engine_that_runs_without_python(tmp_path):
     from support import seed
 
     seed.define("cuda")
-    handle = torch_tensorrt.dynamo.conversion.plugins.custom_op("torchtrt_ex::elementwise_scale_mul")
+    handle = torch_tensorrt.dynamo.conversion.plugins.custom_op(
+        "torchtrt_ex::elementwise_scale_mul"
+    )
     try:
         model = seed.MyModel().cuda().eval()
         m = torch.randn(64, 64, device="cuda")
@@ -185,7 +257,9 @@ import sys
 print("MODULES", sorted(m for m in sys.modules if m.startswith(("torch_tensorrt.", "tensorrt.plugin", "tensorrt_bindings.plugin", "support")) or m == "torch_tensorrt"))
 print("MAXERR", float((out - (x * (x + y) * 2 + 0.5)).abs().max()))
 """
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
     assert "MAXERR" in result.stdout, result.stdout + result.stderr
     assert float(result.stdout.split("MAXERR")[1]) < 1e-4
     # Neither Torch-TensorRT, nor QDP's Python layer, nor the op's module was imported to run it.
@@ -197,17 +271,39 @@ print("MAXERR", float((out - (x * (x + y) * 2 + 0.5)).abs().max()))
 # Triton 3.2 declares only the kernel's own parameters; 3.3 to 3.5 append a global_scratch pointer;
 # 3.6 to 3.8 append global_scratch and profile_scratch. The release matrix
 # (test_triton_releases.py) runs this file's real-kernel tests under each of them.
-_SCRATCH_BY_RELEASE = {"3.2": [], "3.3-3.5": ["global_scratch"], "3.6-3.8": ["global_scratch", "profile_scratch"]}
+_SCRATCH_BY_RELEASE = {
+    "3.2": [],
+    "3.3-3.5": ["global_scratch"],
+    "3.6-3.8": ["global_scratch", "profile_scratch"],
+}
 
 
 def _triton_like_ptx(own: int, scratch: int, read_scratch: bool = False) -> str:
     """PTX laid out as Triton emits it: ``own`` kernel parameters, then ``scratch`` trailing pointers."""
-    params = [f".param .u64 .ptr .global .align 1 k_param_{i}" for i in range(own + scratch)]
-    loads = [f"\tld.param.b64 \t%rd{i}, [k_param_{i}];" for i in range(own + (scratch if read_scratch else 0))]
-    return "\n".join([
-        ".version 8.4", ".target sm_90a", ".address_size 64", "",
-        ".visible .entry k(", "\t" + ",\n\t".join(params), ")", ".reqntid 128", "{", *loads, "\tret;", "}", "",
-    ])
+    params = [
+        f".param .u64 .ptr .global .align 1 k_param_{i}" for i in range(own + scratch)
+    ]
+    loads = [
+        f"\tld.param.b64 \t%rd{i}, [k_param_{i}];"
+        for i in range(own + (scratch if read_scratch else 0))
+    ]
+    return "\n".join(
+        [
+            ".version 8.4",
+            ".target sm_90a",
+            ".address_size 64",
+            "",
+            ".visible .entry k(",
+            "\t" + ",\n\t".join(params),
+            ")",
+            ".reqntid 128",
+            "{",
+            *loads,
+            "\tret;",
+            "}",
+            "",
+        ]
+    )
 
 
 @pytest.mark.parametrize("release", list(_SCRATCH_BY_RELEASE))
@@ -217,7 +313,9 @@ def test_trailing_scratch_parameters_are_removed_for_every_triton_release(releas
     scratch = len(_SCRATCH_BY_RELEASE[release])
     ptx = _triton_like_ptx(own=4, scratch=scratch)
     # kernel order (x, n, y, out) -> TensorRT order (x, y, n, out)
-    out = _triton_aot.reorder_entry_params(ptx, "k", ["x", "n", "y", "out"], ["x", "y", "n", "out"])
+    out = _triton_aot.reorder_entry_params(
+        ptx, "k", ["x", "n", "y", "out"], ["x", "y", "n", "out"]
+    )
     params = [p.split()[-1] for p in _triton_aot.entry_parameters(out, "k")]
     assert params == ["k_param_0", "k_param_2", "k_param_1", "k_param_3"]
     assert out.split(")", 1)[1] == ptx.split(")", 1)[1]  # the body is untouched
@@ -227,34 +325,57 @@ def test_a_kernel_that_reads_a_scratch_parameter_is_refused():
     from torch_tensorrt.dynamo.conversion.plugins import _triton_aot
 
     ptx = _triton_like_ptx(own=3, scratch=2, read_scratch=True)
-    with pytest.raises(_triton_aot.AOTUnavailable, match=r"kernel k: the kernel reads Triton's scratch parameter k_param_3"):
+    with pytest.raises(
+        _triton_aot.AOTUnavailable,
+        match=r"kernel k: the kernel reads Triton's scratch parameter k_param_3",
+    ):
         _triton_aot.reorder_entry_params(ptx, "k", ["x", "y", "out"], ["x", "y", "out"])
 
 
 def test_a_ptx_with_fewer_parameters_than_arguments_is_refused():
     from torch_tensorrt.dynamo.conversion.plugins import _triton_aot
 
-    with pytest.raises(_triton_aot.AOTUnavailable, match="declares 2 parameters, fewer than its 3 arguments"):
-        _triton_aot.reorder_entry_params(_triton_like_ptx(own=2, scratch=0), "k", ["x", "y", "out"], ["x", "y", "out"])
+    with pytest.raises(
+        _triton_aot.AOTUnavailable,
+        match="declares 2 parameters, fewer than its 3 arguments",
+    ):
+        _triton_aot.reorder_entry_params(
+            _triton_like_ptx(own=2, scratch=0),
+            "k",
+            ["x", "y", "out"],
+            ["x", "y", "out"],
+        )
 
 
 @pytest.mark.parametrize("field", ["global_scratch_size", "profile_scratch_size"])
-def test_a_kernel_that_needs_scratch_memory_is_refused(catalogue_plugins, monkeypatch, tmp_path, field):
+def test_a_kernel_that_needs_scratch_memory_is_refused(
+    catalogue_plugins, monkeypatch, tmp_path, field
+):
     """TensorRT gives an AOT kernel no scratch buffer: such a kernel stays JIT, with the reason."""
     import triton
-
     from torch_tensorrt.dynamo.conversion.plugins import _triton_aot
 
-    monkeypatch.setenv("TORCH_TRT_PLUGINS_CACHE", str(tmp_path))  # compile, do not reuse a cached kernel
+    monkeypatch.setenv(
+        "TORCH_TRT_PLUGINS_CACHE", str(tmp_path)
+    )  # compile, do not reuse a cached kernel
     real_compile = triton.compile
 
     def compile_needing_scratch(*args, **kwargs):
         compiled = real_compile(*args, **kwargs)
-        metadata = compiled.metadata._asdict() if hasattr(compiled.metadata, "_asdict") else dict(vars(compiled.metadata))
+        metadata = (
+            compiled.metadata._asdict()
+            if hasattr(compiled.metadata, "_asdict")
+            else dict(vars(compiled.metadata))
+        )
         metadata[field] = 512
         return SimpleNamespace(asm=compiled.asm, metadata=SimpleNamespace(**metadata))
 
     monkeypatch.setattr(triton, "compile", compile_needing_scratch)
     captured = scale_mul_capture()
-    with pytest.raises(_triton_aot.AOTUnavailable, match=r"cat::scale_mul: kernel \w+ needs .*512 .*which TensorRT cannot provide"):
-        _triton_aot.compile_launch("cat::scale_mul", captured, [torch.float32] * 2, [torch.float32], target=90)
+    with pytest.raises(
+        _triton_aot.AOTUnavailable,
+        match=r"cat::scale_mul: kernel \w+ needs .*512 .*which TensorRT cannot provide",
+    ):
+        _triton_aot.compile_launch(
+            "cat::scale_mul", captured, [torch.float32] * 2, [torch.float32], target=90
+        )

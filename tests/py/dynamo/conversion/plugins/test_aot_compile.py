@@ -14,12 +14,10 @@ from typing import Any, List
 
 import pytest
 import torch
-
-from support import registry as support_registry
 import triton
 import triton.language as tl
-
 from support import catalogue
+from support import registry as support_registry
 from support.aot import assemble, bind_case_call, entry_params, scale_mul_capture
 
 
@@ -27,7 +25,9 @@ from support.aot import assemble, bind_case_call, entry_params, scale_mul_captur
 def _add_kernel(X, Y, Z, n, BLOCK: tl.constexpr):
     offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     mask = offs < n
-    tl.store(Z + offs, tl.load(X + offs, mask=mask) + tl.load(Y + offs, mask=mask), mask=mask)
+    tl.store(
+        Z + offs, tl.load(X + offs, mask=mask) + tl.load(Y + offs, mask=mask), mask=mask
+    )
 
 
 def _launch_add(x: torch.Tensor, y: torch.Tensor, z: torch.Tensor) -> None:
@@ -68,16 +68,49 @@ def _scratch_argument(x: torch.Tensor) -> torch.Tensor:
 
 # Each op's eager result on finite inputs, to check the JIT fallback still computes the op.
 _FALLBACKS = [
-    ("aotc_1::two", _two_launches, lambda x: 3 * x, "the body launches 2 Triton kernels; a direct launch needs exactly one"),
-    ("aotc_2::torch_op", _torch_op_then_launch, lambda x: 3 * x, "the body runs torch ops besides allocating outputs: ['aten::mul.Tensor']"),
-    ("aotc_3::branch", _branch_on_data, None, "running the op's body on FakeTensors failed"),
-    ("aotc_4::scratch", _scratch_argument, None, "kernel argument 'Y' is a tensor the body allocates but does not return (a scratch buffer)"),
+    (
+        "aotc_1::two",
+        _two_launches,
+        lambda x: 3 * x,
+        "the body launches 2 Triton kernels; a direct launch needs exactly one",
+    ),
+    (
+        "aotc_2::torch_op",
+        _torch_op_then_launch,
+        lambda x: 3 * x,
+        "the body runs torch ops besides allocating outputs: ['aten::mul.Tensor']",
+    ),
+    (
+        "aotc_3::branch",
+        _branch_on_data,
+        None,
+        "running the op's body on FakeTensors failed",
+    ),
+    (
+        "aotc_4::scratch",
+        _scratch_argument,
+        None,
+        "kernel argument 'Y' is a tensor the body allocates but does not return (a scratch buffer)",
+    ),
 ]
 
 
-@pytest.mark.parametrize("qualname, body, reference, reason", _FALLBACKS, ids=[q.split("::")[0] for q, *_ in _FALLBACKS])
+@pytest.mark.parametrize(
+    "qualname, body, reference, reason",
+    _FALLBACKS,
+    ids=[q.split("::")[0] for q, *_ in _FALLBACKS],
+)
 def test_call_site_stays_jit_with_an_inspectable_reason(
-    trt_backend, ops, handles, gpu_target, device, caplog, qualname, body, reference, reason
+    trt_backend,
+    ops,
+    handles,
+    gpu_target,
+    device,
+    caplog,
+    qualname,
+    body,
+    reference,
+    reason,
 ):
     """Several launches, torch ops, data-dependent control flow, an unsupported argument: JIT, with why."""
     import torch_tensorrt
@@ -93,13 +126,22 @@ def test_call_site_stays_jit_with_an_inspectable_reason(
         def forward(self, x):
             return packet(x)
 
-    with caplog.at_level(logging.INFO, logger="torch_tensorrt.dynamo.conversion.plugins"):
+    with caplog.at_level(
+        logging.INFO, logger="torch_tensorrt.dynamo.conversion.plugins"
+    ):
         compiled = torch_tensorrt.compile(
-            Model().eval(), ir="dynamo", inputs=[torch.randn(37, 3, device=device)], min_block_size=1
+            Model().eval(),
+            ir="dynamo",
+            inputs=[torch.randn(37, 3, device=device)],
+            min_block_size=1,
         )
     status = plugin_status(qualname)
-    assert status.not_converted == {}, status.not_converted  # the node is inside the engine...
-    (node, why), = status.aot_unavailable.items()  # ...on the JIT plugin, for this reason
+    assert (
+        status.not_converted == {}
+    ), status.not_converted  # the node is inside the engine...
+    ((node, why),) = (
+        status.aot_unavailable.items()
+    )  # ...on the JIT plugin, for this reason
     assert why.startswith(f"{qualname}: ") and reason in why, why
     logged = [r.getMessage() for r in caplog.records if "stays JIT" in r.getMessage()]
     assert logged == [f"{qualname}: {node} stays JIT: {why}"], logged
@@ -125,13 +167,27 @@ def test_unexpected_compile_failure_stays_jit_with_a_warning(
     monkeypatch.setattr(triton, "compile", broken_compile)
     case = catalogue.CASE_BY_NAME["clamp_kw"]
     record = support_registry.record(case.op)
-    _aot.state_of(record).kernels.clear()  # compile, do not reuse a kernel of an earlier test
+    _aot.state_of(
+        record
+    ).kernels.clear()  # compile, do not reuse a kernel of an earlier test
     model = catalogue.model_for(case)
-    with caplog.at_level(logging.WARNING, logger="torch_tensorrt.dynamo.conversion.plugins"):
-        compiled = torch_tensorrt.compile(model, ir="dynamo", inputs=catalogue.inputs_for(case, case.static, device), min_block_size=1)
+    with caplog.at_level(
+        logging.WARNING, logger="torch_tensorrt.dynamo.conversion.plugins"
+    ):
+        compiled = torch_tensorrt.compile(
+            model,
+            ir="dynamo",
+            inputs=catalogue.inputs_for(case, case.static, device),
+            min_block_size=1,
+        )
     reasons = list(plugin_status(case.op).aot_unavailable.values())
-    assert reasons == [f"{case.op}: AOT compilation failed (RuntimeError: ptxas fatal: simulated)"], reasons
-    assert any("ptxas fatal: simulated" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
+    assert reasons == [
+        f"{case.op}: AOT compilation failed (RuntimeError: ptxas fatal: simulated)"
+    ], reasons
+    assert any(
+        "ptxas fatal: simulated" in r.getMessage() and r.levelno == logging.WARNING
+        for r in caplog.records
+    )
     (x,) = catalogue.inputs_for(case, case.static, device)
     torch.testing.assert_close(compiled(x), model(x))
 
@@ -140,10 +196,19 @@ def test_unexpected_compile_failure_stays_jit_with_a_warning(
 def _compile(captured, **kwargs):
     from torch_tensorrt.dynamo.conversion.plugins import _triton_aot
 
-    return _triton_aot.compile_launch("cat::scale_mul", captured, [torch.float32] * 2, [torch.float32], target=90, **kwargs)
+    return _triton_aot.compile_launch(
+        "cat::scale_mul",
+        captured,
+        [torch.float32] * 2,
+        [torch.float32],
+        target=90,
+        **kwargs,
+    )
 
 
-def test_cache_hit_miss_and_damaged_entries(catalogue_plugins, monkeypatch, tmp_path, caplog):
+def test_cache_hit_miss_and_damaged_entries(
+    catalogue_plugins, monkeypatch, tmp_path, caplog
+):
     monkeypatch.setenv("TORCH_TRT_PLUGINS_CACHE", str(tmp_path))
     captured = scale_mul_capture()
     calls: List[Any] = []
@@ -165,7 +230,9 @@ def test_cache_hit_miss_and_damaged_entries(catalogue_plugins, monkeypatch, tmp_
     assert json.loads(entry.read_text())["ptx"] == first.ptx
     # A cached PTX whose entry takes another number of parameters is never handed to TensorRT.
     data = json.loads(entry.read_text())
-    data["ptx"] = data["ptx"].replace(f".entry {first.name}(", f".entry {first.name}(\n\t.param .u32 bogus,", 1)
+    data["ptx"] = data["ptx"].replace(
+        f".entry {first.name}(", f".entry {first.name}(\n\t.param .u32 bogus,", 1
+    )
     entry.write_text(json.dumps(data))
     with caplog.at_level(logging.WARNING):
         again = _compile(captured)
@@ -173,7 +240,9 @@ def test_cache_hit_miss_and_damaged_entries(catalogue_plugins, monkeypatch, tmp_
     assert any("does not match this launch" in r.getMessage() for r in caplog.records)
 
 
-def test_cache_keys_float_constants_by_their_bits(catalogue_plugins, monkeypatch, tmp_path):
+def test_cache_keys_float_constants_by_their_bits(
+    catalogue_plugins, monkeypatch, tmp_path
+):
     """-0.0 and 0.0 (and two NaN payloads) are different kernels: they never share a cache entry."""
     import dataclasses
     import struct
@@ -196,7 +265,9 @@ def test_cache_keys_float_constants_by_their_bits(catalogue_plugins, monkeypatch
     assert len([p for p in tmp_path.rglob("*.json") if p.is_file()]) == 4
 
 
-def test_a_kernel_whose_ptx_takes_other_parameters_is_refused(catalogue_plugins, monkeypatch, tmp_path):
+def test_a_kernel_whose_ptx_takes_other_parameters_is_refused(
+    catalogue_plugins, monkeypatch, tmp_path
+):
     """PR 4435 review point: the extra-argument count is checked against the kernel's PTX."""
     from torch_tensorrt.dynamo.conversion.plugins import _triton_aot
 
@@ -205,15 +276,20 @@ def test_a_kernel_whose_ptx_takes_other_parameters_is_refused(catalogue_plugins,
 
     def one_more(ptx, name, kernel_params, order):
         out = real(ptx, name, kernel_params, order)
-        return out.replace(f".entry {name}(", f".entry {name}(\n\t.param .u32 {name}_extra,", 1)
+        return out.replace(
+            f".entry {name}(", f".entry {name}(\n\t.param .u32 {name}_extra,", 1
+        )
 
     monkeypatch.setattr(_triton_aot, "reorder_entry_params", one_more)
-    with pytest.raises(_triton_aot.AOTUnavailable, match=r"cat::scale_mul: kernel \w+ declares 5 parameters, but TensorRT passes 4"):
+    with pytest.raises(
+        _triton_aot.AOTUnavailable,
+        match=r"cat::scale_mul: kernel \w+ declares 5 parameters, but TensorRT passes 4",
+    ):
         _compile(scale_mul_capture())
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]  # nothing cached
 
 
-_KERNEL_MODULE = '''
+_KERNEL_MODULE = """
 import triton
 import triton.language as tl
 
@@ -231,14 +307,18 @@ def kernel(X, Z, n, BLOCK: tl.constexpr):
     offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     mask = offs < n
     tl.store(Z + offs, helper(tl.load(X + offs, mask=mask)) * SCALE + OFFSET, mask=mask)
-'''
+"""
 
 
 def _fingerprint(tmp_path, name, **values):
     from torch_tensorrt.dynamo.conversion.plugins import _triton_aot
 
     path = tmp_path / f"{name}.py"
-    path.write_text(textwrap.dedent(_KERNEL_MODULE.format(**{"offset": 1, "scale": 2.0, "factor": 3, **values})))
+    path.write_text(
+        textwrap.dedent(
+            _KERNEL_MODULE.format(**{"offset": 1, "scale": 2.0, "factor": 3, **values})
+        )
+    )
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # triton.jit reads the source through the module
@@ -252,15 +332,23 @@ def _fingerprint(tmp_path, name, **values):
 def test_cache_key_covers_called_kernels_and_module_constants(tmp_path):
     """Editing a helper @triton.jit function or a module constant must not serve a stale PTX."""
     base = _fingerprint(tmp_path, "aotc_k0")
-    assert _fingerprint(tmp_path, "aotc_k1") == base  # same text in another module: same key
+    assert (
+        _fingerprint(tmp_path, "aotc_k1") == base
+    )  # same text in another module: same key
     assert _fingerprint(tmp_path, "aotc_k2", factor=4) != base  # the helper changed
-    assert _fingerprint(tmp_path, "aotc_k3", offset=2) != base  # a tl.constexpr global changed
-    assert _fingerprint(tmp_path, "aotc_k4", scale=2.5) != base  # a plain global changed
+    assert (
+        _fingerprint(tmp_path, "aotc_k3", offset=2) != base
+    )  # a tl.constexpr global changed
+    assert (
+        _fingerprint(tmp_path, "aotc_k4", scale=2.5) != base
+    )  # a plain global changed
 
 
 # -- divisibility hints -----------------------------------------------------------------------------
 @pytest.mark.parametrize("cols, hinted", [(16, True), (19, False), (24, False)])
-def test_integer_hint_only_when_a_multiple_of_16_for_every_size(catalogue_plugins, monkeypatch, tmp_path, cols, hinted):
+def test_integer_hint_only_when_a_multiple_of_16_for_every_size(
+    catalogue_plugins, monkeypatch, tmp_path, cols, hinted
+):
     """``n = rows * cols`` gets Triton's divisibility-by-16 hint only when cols makes it one for any rows."""
     from torch_tensorrt.dynamo.conversion.plugins import _triton_aot
 
@@ -276,17 +364,27 @@ def test_integer_hint_only_when_a_multiple_of_16_for_every_size(catalogue_plugin
     _compile(scale_mul_capture(cols))
     names = list(seen["signature"])  # scale_mul_kernel(X, Y, Z, a, b, n, BLOCK_SIZE)
     hinted_names = {names[i] for i in seen["divisible"]}
-    assert {"X", "Y", "Z"} <= hinted_names  # TensorRT's buffers: 16-byte aligned pointers
+    assert {
+        "X",
+        "Y",
+        "Z",
+    } <= hinted_names  # TensorRT's buffers: 16-byte aligned pointers
     assert ("n" in hinted_names) is hinted, (cols, hinted_names)
     assert not hinted_names & {"a", "b", "BLOCK_SIZE"}
 
 
 # -- the seed's own kernel (unmasked, grid from a meta lambda) ---------------------------------------
-def test_seed_kernel_compiles_to_tensorrt_order(trt_backend, device, tmp_path, monkeypatch):
+def test_seed_kernel_compiles_to_tensorrt_order(
+    trt_backend, device, tmp_path, monkeypatch
+):
     import tensorrt as trt
     import tensorrt.plugin as trtp
     from support import seed
-    from torch_tensorrt.dynamo.conversion.plugins import _aot, _attributes, generate_plugin
+    from torch_tensorrt.dynamo.conversion.plugins import (
+        _aot,
+        _attributes,
+        generate_plugin,
+    )
     from trt_standin.host import InputSpec, PluginHost
 
     monkeypatch.setenv("TORCH_TRT_PLUGINS_CACHE", str(tmp_path))
@@ -300,7 +398,9 @@ def test_seed_kernel_compiles_to_tensorrt_order(trt_backend, device, tmp_path, m
         variant = record.variant()
         aot = _aot.aot_variant(record, variant)
         # Static 64x64, as the seed compiles it: the unmasked kernel is right only for whole blocks.
-        itensors = [trt.ITensor._make(None, n, trt.float32, (64, 64)) for n in ("x", "y")]
+        itensors = [
+            trt.ITensor._make(None, n, trt.float32, (64, 64)) for n in ("x", "y")
+        ]
         attrs = _attributes.encode_all(variant.attributes, {"b": 0.5, "a": 2})
         spec = InputSpec.static(trt.float32, (64, 64))
         factory = getattr(trtp.op.torchtrt_ex, aot.plugin_name)(*itensors, **attrs)
@@ -309,14 +409,19 @@ def test_seed_kernel_compiles_to_tensorrt_order(trt_backend, device, tmp_path, m
         _aot.remove(record)
         handle.remove()
     params = entry_params(kernel.ptx, kernel.name)
-    assert [p.split()[1] for p in params] == [".u64"] * 3  # X, Y, then Z: no extras, no scratch
+    assert [p.split()[1] for p in params] == [
+        ".u64"
+    ] * 3  # X, Y, then Z: no extras, no scratch
     assert kernel.name == "elementwise_scale_mul_kernel"
     assert b".target sm_90" in kernel.ptx
     result = assemble(kernel.ptx, tmp_path)
     assert result.returncode == 0, result.stderr
     # grid = numel // BLOCK_SIZE (the seed's lambda), block = 32 * num_warps
     config = kernel.launch_config([(64, 64), (64, 64)])
-    assert config["grid_x"] == 64 * 64 // 1024 and (config["grid_y"], config["grid_z"]) == (1, 1)
+    assert config["grid_x"] == 64 * 64 // 1024 and (
+        config["grid_y"],
+        config["grid_z"],
+    ) == (1, 1)
     assert config["extra_args"] == [] and config["block_x"] % 32 == 0
 
 
@@ -336,7 +441,9 @@ _EXPECTED_ORDER = {
 
 
 @pytest.mark.parametrize("name", sorted(_EXPECTED_ORDER))
-def test_ptx_parameters_are_permuted_exactly(trt_backend, catalogue_plugins, gpu_target, name):
+def test_ptx_parameters_are_permuted_exactly(
+    trt_backend, catalogue_plugins, gpu_target, name
+):
     from torch_tensorrt.dynamo.conversion.plugins import _binding
     from torch_tensorrt.dynamo.conversion.plugins._identity import TensorSignature
 
@@ -345,14 +452,24 @@ def test_ptx_parameters_are_permuted_exactly(trt_backend, catalogue_plugins, gpu
     example = catalogue.inputs_for(case, case.static, "cpu")
     call = bind_case_call(case, record.spec, example)
     variant = record.variant(_binding.absent_names(record.spec, call))
-    dims = [tuple(None if lo != hi else lo for lo, hi in zip(s[0], s[2])) for s in case.dynamic]  # the dynamic profile
-    key = variant.call_key([TensorSignature(t.dtype, d) for t, d in zip(example, dims)], call.attributes)
+    dims = [
+        tuple(None if lo != hi else lo for lo, hi in zip(s[0], s[2]))
+        for s in case.dynamic
+    ]  # the dynamic profile
+    key = variant.call_key(
+        [TensorSignature(t.dtype, d) for t, d in zip(example, dims)], call.attributes
+    )
     program = record.programs.get_or_trace("t", record.spec, record.op, key)
     from torch_tensorrt.dynamo.conversion.plugins import _capture, _triton_aot
 
     captured = _capture.capture(record.spec, key, program)
-    kernel = _triton_aot.compile_launch(case.op, captured, [t.dtype for t in example],
-                                        [o.dtype for o in program.outputs], target=90)
+    kernel = _triton_aot.compile_launch(
+        case.op,
+        captured,
+        [t.dtype for t in example],
+        [o.dtype for o in program.outputs],
+        target=90,
+    )
     names = [p.split()[-1] for p in entry_params(kernel.ptx, kernel.name)]
     assert names == [f"{kernel.name}_param_{i}" for i in _EXPECTED_ORDER[name]]
 
@@ -373,12 +490,35 @@ def test_compile_launch_refusals(catalogue_plugins, monkeypatch, tmp_path):
     monkeypatch.setenv("TORCH_TRT_PLUGINS_CACHE", str(tmp_path))
     captured = scale_mul_capture()
     f32 = [torch.float32] * 2
-    with pytest.raises(_triton_aot.AOTUnavailable, match="cat::scale_mul: input 0 is passed to the kernel twice"):
-        _triton_aot.compile_launch("cat::scale_mul", _with_args(captured, Y=ArgSource("input", 0)), f32, [torch.float32], target=90)
-    with pytest.raises(_triton_aot.AOTUnavailable, match=r"cat::scale_mul: outputs \[1\] are not written by the kernel"):
-        _triton_aot.compile_launch("cat::scale_mul", captured, f32, [torch.float32] * 2, target=90)
-    with pytest.raises(_triton_aot.AOTUnavailable, match="tensor argument 'X' has dtype torch.complex64, which Triton AOT cannot type"):
-        _triton_aot.compile_launch("cat::scale_mul", captured, [torch.complex64, torch.float32], [torch.float32], target=90)
+    with pytest.raises(
+        _triton_aot.AOTUnavailable,
+        match="cat::scale_mul: input 0 is passed to the kernel twice",
+    ):
+        _triton_aot.compile_launch(
+            "cat::scale_mul",
+            _with_args(captured, Y=ArgSource("input", 0)),
+            f32,
+            [torch.float32],
+            target=90,
+        )
+    with pytest.raises(
+        _triton_aot.AOTUnavailable,
+        match=r"cat::scale_mul: outputs \[1\] are not written by the kernel",
+    ):
+        _triton_aot.compile_launch(
+            "cat::scale_mul", captured, f32, [torch.float32] * 2, target=90
+        )
+    with pytest.raises(
+        _triton_aot.AOTUnavailable,
+        match="tensor argument 'X' has dtype torch.complex64, which Triton AOT cannot type",
+    ):
+        _triton_aot.compile_launch(
+            "cat::scale_mul",
+            captured,
+            [torch.complex64, torch.float32],
+            [torch.float32],
+            target=90,
+        )
 
 
 def test_an_input_the_kernel_does_not_take_keeps_its_slot(tmp_path):
@@ -387,7 +527,9 @@ def test_an_input_the_kernel_does_not_take_keeps_its_slot(tmp_path):
 
     # kernel k(X, Z, n) for a plugin with inputs (x, unused) -> TensorRT passes x, unused, n, out
     ptx = _triton_like()
-    out = _triton_aot.reorder_entry_params(ptx, "k", ["X", "Z", "n"], ["X", None, "n", "Z"])
+    out = _triton_aot.reorder_entry_params(
+        ptx, "k", ["X", "Z", "n"], ["X", None, "n", "Z"]
+    )
     params = [p.split()[-1] for p in _triton_aot.entry_parameters(out, "k")]
     assert params == ["k_param_0", "k_unused_input_1", "k_param_2", "k_param_1"]
     result = assemble(out, tmp_path)
@@ -396,14 +538,26 @@ def test_an_input_the_kernel_does_not_take_keeps_its_slot(tmp_path):
 
 def _triton_like() -> str:
     """A minimal sm_90 kernel k(X, Z, n) that reads every parameter, as Triton lays it out."""
-    return "\n".join([
-        ".version 8.4", ".target sm_90a", ".address_size 64", "",
-        ".visible .entry k(",
-        "\t.param .u64 .ptr .global .align 1 k_param_0,",
-        "\t.param .u64 .ptr .global .align 1 k_param_1,",
-        "\t.param .u32 k_param_2",
-        ")", ".reqntid 128", "{",
-        "\t.reg .b64 %rd<3>;", "\t.reg .b32 %r<2>;",
-        "\tld.param.u64 \t%rd1, [k_param_0];", "\tld.param.u64 \t%rd2, [k_param_1];",
-        "\tld.param.u32 \t%r1, [k_param_2];", "\tret;", "}", "",
-    ])
+    return "\n".join(
+        [
+            ".version 8.4",
+            ".target sm_90a",
+            ".address_size 64",
+            "",
+            ".visible .entry k(",
+            "\t.param .u64 .ptr .global .align 1 k_param_0,",
+            "\t.param .u64 .ptr .global .align 1 k_param_1,",
+            "\t.param .u32 k_param_2",
+            ")",
+            ".reqntid 128",
+            "{",
+            "\t.reg .b64 %rd<3>;",
+            "\t.reg .b32 %r<2>;",
+            "\tld.param.u64 \t%rd1, [k_param_0];",
+            "\tld.param.u64 \t%rd2, [k_param_1];",
+            "\tld.param.u32 \t%r1, [k_param_2];",
+            "\tret;",
+            "}",
+            "",
+        ]
+    )

@@ -2,7 +2,6 @@
 
 import pytest
 import torch
-
 from support.catalogue import CASES, inputs_for, model_for
 
 
@@ -16,7 +15,12 @@ def _assert_matches(compiled, model, case, shapes, device):
     got = _outputs(compiled(*inputs))
     assert len(got) == len(expected)
     for g, e in zip(got, expected):
-        assert g.dtype == e.dtype and g.shape == e.shape, (g.dtype, g.shape, e.dtype, e.shape)
+        assert g.dtype == e.dtype and g.shape == e.shape, (
+            g.dtype,
+            g.shape,
+            e.dtype,
+            e.shape,
+        )
         torch.testing.assert_close(g, e, atol=case.atol, rtol=case.rtol)
 
 
@@ -38,7 +42,9 @@ def test_static_shapes(catalogue_plugins, case, device):
 
     model = model_for(case)
     example = inputs_for(case, case.static, device)
-    compiled = torch_tensorrt.compile(model, ir="dynamo", inputs=example, min_block_size=1)
+    compiled = torch_tensorrt.compile(
+        model, ir="dynamo", inputs=example, min_block_size=1
+    )
     assert not _op_outside_engines(compiled, case), compiled.graph
     _assert_matches(compiled, model, case, case.static, device)
 
@@ -49,10 +55,14 @@ def test_dynamic_shapes(catalogue_plugins, case, device):
 
     model = model_for(case)
     inputs = [
-        torch_tensorrt.Input(min_shape=lo, opt_shape=mid, max_shape=hi, dtype=make((1,), "cpu").dtype)
+        torch_tensorrt.Input(
+            min_shape=lo, opt_shape=mid, max_shape=hi, dtype=make((1,), "cpu").dtype
+        )
         for (lo, mid, hi), make in zip(case.dynamic, case.makers)
     ]
-    compiled = torch_tensorrt.compile(model, ir="dynamo", inputs=inputs, min_block_size=1)
+    compiled = torch_tensorrt.compile(
+        model, ir="dynamo", inputs=inputs, min_block_size=1
+    )
     assert not _op_outside_engines(compiled, case), compiled.graph
     for shapes in case.run_shapes:
         _assert_matches(compiled, model, case, shapes, device)

@@ -14,7 +14,6 @@ from typing import Any, List, Tuple
 
 import pytest
 import torch
-
 from support import registry as support_registry
 from torch.fx.experimental.symbolic_shapes import ShapeEnv
 
@@ -33,13 +32,23 @@ def _identity_op(ops: Any, qualname: str) -> torch._ops.OpOverload:
 def _compile_dynamic(model: torch.nn.Module, lo, opt, hi) -> Any:
     import torch_tensorrt
 
-    inputs = [torch_tensorrt.Input(min_shape=lo, opt_shape=opt, max_shape=hi, dtype=torch.float32)]
+    inputs = [
+        torch_tensorrt.Input(
+            min_shape=lo, opt_shape=opt, max_shape=hi, dtype=torch.float32
+        )
+    ]
     return torch_tensorrt.compile(model, ir="dynamo", inputs=inputs, min_block_size=1)
 
 
 def _node_calling(graph_module: Any, op: torch._ops.OpOverload) -> Any:
-    nodes = [n for n in graph_module.graph.nodes if n.op == "call_function" and n.target is op]
-    assert len(nodes) == 1, f"expected the op to stay in PyTorch once:\n{graph_module.graph}"
+    nodes = [
+        n
+        for n in graph_module.graph.nodes
+        if n.op == "call_function" and n.target is op
+    ]
+    assert (
+        len(nodes) == 1
+    ), f"expected the op to stay in PyTorch once:\n{graph_module.graph}"
     return nodes[0]
 
 
@@ -48,7 +57,9 @@ def _fake_is_tensor(value: Any) -> bool:
 
 
 def _fake_is_constant(value: Any) -> bool:
-    return not isinstance(value, (torch.Tensor, torch.SymInt, torch.SymFloat, torch.fx.Node))
+    return not isinstance(
+        value, (torch.Tensor, torch.SymInt, torch.SymFloat, torch.fx.Node)
+    )
 
 
 # -- names ----------------------------------------------------------------------------------------
@@ -69,22 +80,31 @@ def test_unknown_overload(trt_backend, ops):
     from torch_tensorrt.dynamo.conversion.plugins import generate_plugin
 
     _identity_op(ops, "err_2::ident")
-    with pytest.raises(ValueError, match=re.escape(
-        "generate_plugin(err_2::ident.bogus): the op has no overload 'bogus'. Got bogus. "
-        "Expected one of ['default']."
-    )):
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "generate_plugin(err_2::ident.bogus): the op has no overload 'bogus'. Got bogus. "
+            "Expected one of ['default']."
+        ),
+    ):
         generate_plugin("err_2::ident.bogus")
 
 
 @pytest.mark.parametrize("name", ["no_namespace", "err_3:single_colon", "err_3::"])
 def test_malformed_name(trt_backend, name):
-    from torch_tensorrt.dynamo.conversion.plugins import PluginGenerationError, generate_plugin
+    from torch_tensorrt.dynamo.conversion.plugins import (
+        PluginGenerationError,
+        generate_plugin,
+    )
 
-    with pytest.raises(PluginGenerationError, match=re.escape(
-        f"generate_plugin({name}): malformed op name. Got {name}. "
-        'Expected "namespace::op_name" or "namespace::op_name.overload". '
-        "Use the name given to torch.library.custom_op / Library.define."
-    )):
+    with pytest.raises(
+        PluginGenerationError,
+        match=re.escape(
+            f"generate_plugin({name}): malformed op name. Got {name}. "
+            'Expected "namespace::op_name" or "namespace::op_name.overload". '
+            "Use the name given to torch.library.custom_op / Library.define."
+        ),
+    ):
         generate_plugin(name)
 
 
@@ -92,16 +112,22 @@ def test_malformed_name(trt_backend, name):
 def test_name_that_is_not_a_string(trt_backend, api):
     from torch_tensorrt.dynamo.conversion import plugins
 
-    with pytest.raises(TypeError, match=re.escape(
-        f"{api}(123): the op must be named by a string. Got int. "
-        'Expected "namespace::op_name". Pass the name the op was defined with, e.g. "my_lib::my_op".'
-    )):
+    with pytest.raises(
+        TypeError,
+        match=re.escape(
+            f"{api}(123): the op must be named by a string. Got int. "
+            'Expected "namespace::op_name". Pass the name the op was defined with, e.g. "my_lib::my_op".'
+        ),
+    ):
         getattr(plugins, api)(123)
 
 
 # -- the fake kernel ------------------------------------------------------------------------------
 def test_op_without_fake_kernel(trt_backend, ops):
-    from torch_tensorrt.dynamo.conversion.plugins import PluginGenerationError, generate_plugin
+    from torch_tensorrt.dynamo.conversion.plugins import (
+        PluginGenerationError,
+        generate_plugin,
+    )
 
     def fn(x: torch.Tensor) -> torch.Tensor:
         return x.clone()
@@ -116,7 +142,9 @@ def test_op_without_fake_kernel(trt_backend, ops):
     )
 
 
-def _raising_op(ops: Any, qualname: str, *, only_outside_export: bool) -> torch._ops.OpOverload:
+def _raising_op(
+    ops: Any, qualname: str, *, only_outside_export: bool
+) -> torch._ops.OpOverload:
     def fn(x: torch.Tensor, k: int = 1) -> torch.Tensor:
         return x * k
 
@@ -130,13 +158,18 @@ def _raising_op(ops: Any, qualname: str, *, only_outside_export: bool) -> torch.
 
 
 def test_fake_kernel_that_raises(trt_backend, ops, handles):
-    from torch_tensorrt.dynamo.conversion.plugins import PluginGenerationError, _identity
-    from torch_tensorrt.dynamo.conversion.plugins import generate_plugin
+    from torch_tensorrt.dynamo.conversion.plugins import (
+        PluginGenerationError,
+        _identity,
+        generate_plugin,
+    )
 
     _raising_op(ops, "err_5::bad_fake", only_outside_export=False)
     handles.append(generate_plugin("err_5::bad_fake"))
     record = support_registry.record("err_5::bad_fake")
-    key = record.variant().call_key([_identity.TensorSignature(torch.float32, (None, 4))], (3,))
+    key = record.variant().call_key(
+        [_identity.TensorSignature(torch.float32, (None, 4))], (3,)
+    )
     with pytest.raises(PluginGenerationError) as info:
         record.programs.get_or_trace(API_CONVERTER, record.spec, record.op, key)
     assert str(info.value) == (
@@ -149,7 +182,9 @@ def test_fake_kernel_that_raises(trt_backend, ops, handles):
     assert record.programs.get(key) is None  # a failed trace is not cached
 
 
-def test_fake_kernel_that_raises_keeps_node_in_pytorch(trt_backend, ops, handles, device, caplog):
+def test_fake_kernel_that_raises_keeps_node_in_pytorch(
+    trt_backend, ops, handles, device, caplog
+):
     import logging
 
     from torch_tensorrt.dynamo.conversion.plugins import custom_op, plugin_status
@@ -162,12 +197,16 @@ def test_fake_kernel_that_raises_keeps_node_in_pytorch(trt_backend, ops, handles
         def forward(self, x):
             return torch.ops.err_6.bad_fake(x, 3)
 
-    with caplog.at_level(logging.WARNING, logger="torch_tensorrt.dynamo.conversion.plugins"):
+    with caplog.at_level(
+        logging.WARNING, logger="torch_tensorrt.dynamo.conversion.plugins"
+    ):
         compiled = _compile_dynamic(Model().eval(), (1, 4), (5, 4), (8, 4))
     node = _node_calling(compiled, op)
     reason = support_registry.rejections(record)[node.name]
     # The reason is logged (WARNING) and inspectable through the public status report.
-    assert f"err_6::bad_fake: node {node.name} stays in PyTorch: {reason}" in [r.getMessage() for r in caplog.records]
+    assert f"err_6::bad_fake: node {node.name} stays in PyTorch: {reason}" in [
+        r.getMessage() for r in caplog.records
+    ]
     assert plugin_status("err_6::bad_fake").not_converted == {node.name: reason}
     assert reason.startswith(
         "generate_plugin_converter(err_6::bad_fake): the fake kernel raised while tracing output "
@@ -179,8 +218,12 @@ def test_fake_kernel_that_raises_keeps_node_in_pytorch(trt_backend, ops, handles
 
 
 def test_data_dependent_output_shape(trt_backend, ops, handles):
-    from torch_tensorrt.dynamo.conversion.plugins import UnsupportedOpError, _identity, _symbolic
-    from torch_tensorrt.dynamo.conversion.plugins import generate_plugin
+    from torch_tensorrt.dynamo.conversion.plugins import (
+        UnsupportedOpError,
+        _identity,
+        _symbolic,
+        generate_plugin,
+    )
 
     def fn(x: torch.Tensor) -> torch.Tensor:
         return x[x > 0]
@@ -192,16 +235,23 @@ def test_data_dependent_output_shape(trt_backend, ops, handles):
     ops.custom("err_7::positives", fn, fake)
     handles.append(generate_plugin("err_7::positives"))
     record = support_registry.record("err_7::positives")
-    key = record.variant().call_key([_identity.TensorSignature(torch.float32, (None, 4))], ())
-    with pytest.raises(UnsupportedOpError, match=re.escape(
-        "generate_plugin_converter(err_7::positives): output 0's shape depends on data, not on input "
-        "shapes. Got a size computed from tensor values (u0). Expected output sizes computed from input sizes and attributes. "
-        "Data-dependent output shapes need an output allocator, which generated plugins do not support."
-    )):
+    key = record.variant().call_key(
+        [_identity.TensorSignature(torch.float32, (None, 4))], ()
+    )
+    with pytest.raises(
+        UnsupportedOpError,
+        match=re.escape(
+            "generate_plugin_converter(err_7::positives): output 0's shape depends on data, not on input "
+            "shapes. Got a size computed from tensor values (u0). Expected output sizes computed from input sizes and attributes. "
+            "Data-dependent output shapes need an output allocator, which generated plugins do not support."
+        ),
+    ):
         _symbolic.trace(API_CONVERTER, record.spec, record.op, key)
 
 
-def test_data_dependent_output_shape_keeps_node_in_pytorch(trt_backend, ops, handles, device):
+def test_data_dependent_output_shape_keeps_node_in_pytorch(
+    trt_backend, ops, handles, device
+):
     from torch_tensorrt.dynamo.conversion.plugins import custom_op
 
     def fn(x: torch.Tensor) -> torch.Tensor:
@@ -220,15 +270,18 @@ def test_data_dependent_output_shape_keeps_node_in_pytorch(trt_backend, ops, han
 
     compiled = _compile_dynamic(Model().eval(), (1, 4), (5, 4), (8, 4))
     node = _node_calling(compiled, op)
-    assert "generate_plugin_converter(err_8::positives): output 0's shape depends on data" in (
-        support_registry.rejections(record)[node.name]
+    assert (
+        "generate_plugin_converter(err_8::positives): output 0's shape depends on data"
+        in (support_registry.rejections(record)[node.name])
     )
     x = torch.randn(6, 4, device=device)
     torch.testing.assert_close(compiled(x), x[x > 0])
 
 
 # -- schema kinds -----------------------------------------------------------------------------------
-_KIND_FIX_TENSOR_LIST = "Pass a fixed number of Tensor arguments instead of a Tensor[] list."
+_KIND_FIX_TENSOR_LIST = (
+    "Pass a fixed number of Tensor arguments instead of a Tensor[] list."
+)
 _KIND_FIX_OTHER = "Change the argument to one of the supported kinds."
 
 
@@ -236,17 +289,46 @@ _KIND_FIX_OTHER = "Change the argument to one of the supported kinds."
     "schema, arg, got, fix",
     [
         ("f(Tensor[] xs) -> Tensor", "xs", "List[Tensor]", _KIND_FIX_TENSOR_LIST),
-        ("f(Tensor x, Tensor?[] xs) -> Tensor", "xs", "List[Optional[Tensor]]", _KIND_FIX_TENSOR_LIST),
-        ("f(Tensor x, Device d) -> Tensor", "d", "Device", "Remove the Device argument from the op"),
-        ("f(Tensor x, Generator? g=None) -> Tensor", "g", "Optional[Generator]", "Remove the Generator argument from the op"),
+        (
+            "f(Tensor x, Tensor?[] xs) -> Tensor",
+            "xs",
+            "List[Optional[Tensor]]",
+            _KIND_FIX_TENSOR_LIST,
+        ),
+        (
+            "f(Tensor x, Device d) -> Tensor",
+            "d",
+            "Device",
+            "Remove the Device argument from the op",
+        ),
+        (
+            "f(Tensor x, Generator? g=None) -> Tensor",
+            "g",
+            "Optional[Generator]",
+            "Remove the Generator argument from the op",
+        ),
         ("f(Tensor x, Layout layout) -> Tensor", "layout", "Layout", _KIND_FIX_OTHER),
-        ("f(Tensor x, str? mode=None) -> Tensor", "mode", "Optional[str]",
-         'A str attribute cannot be Optional: give it a default instead (str mode="").'),
+        (
+            "f(Tensor x, str? mode=None) -> Tensor",
+            "mode",
+            "Optional[str]",
+            'A str attribute cannot be Optional: give it a default instead (str mode="").',
+        ),
     ],
-    ids=["tensor_list", "optional_tensor_list", "device", "generator", "layout", "optional_str"],
+    ids=[
+        "tensor_list",
+        "optional_tensor_list",
+        "device",
+        "generator",
+        "layout",
+        "optional_str",
+    ],
 )
 def test_unsupported_argument_kind(trt_backend, ops, schema, arg, got, fix):
-    from torch_tensorrt.dynamo.conversion.plugins import UnsupportedOpError, generate_plugin
+    from torch_tensorrt.dynamo.conversion.plugins import (
+        UnsupportedOpError,
+        generate_plugin,
+    )
 
     lib = ops.library("err_9")
     lib.define(schema)
@@ -262,26 +344,37 @@ def test_unsupported_argument_kind(trt_backend, ops, schema, arg, got, fix):
 
 
 def test_tensor_list_from_custom_op(trt_backend, ops):
-    from torch_tensorrt.dynamo.conversion.plugins import UnsupportedOpError, generate_plugin
+    from torch_tensorrt.dynamo.conversion.plugins import (
+        UnsupportedOpError,
+        generate_plugin,
+    )
 
     def fn(xs: List[torch.Tensor], scale: float = 1.0) -> torch.Tensor:
         return xs[0] * scale
 
     ops.custom("err_10::stack", fn, lambda xs, scale=1.0: torch.empty_like(xs[0]))
-    with pytest.raises(UnsupportedOpError, match=re.escape(
-        "generate_plugin(err_10::stack): argument 'xs' has a kind a TensorRT plugin cannot take. "
-        "Got List[Tensor]."
-    )) as info:
+    with pytest.raises(
+        UnsupportedOpError,
+        match=re.escape(
+            "generate_plugin(err_10::stack): argument 'xs' has a kind a TensorRT plugin cannot take. "
+            "Got List[Tensor]."
+        ),
+    ) as info:
         generate_plugin("err_10::stack")
     assert str(info.value).endswith(_KIND_FIX_TENSOR_LIST)
 
 
 def test_optional_str_message_is_not_contradictory(trt_backend, ops):
-    from torch_tensorrt.dynamo.conversion.plugins import UnsupportedOpError, generate_plugin
+    from torch_tensorrt.dynamo.conversion.plugins import (
+        UnsupportedOpError,
+        generate_plugin,
+    )
 
     lib = ops.library("err_11")
     lib.define("f(Tensor x, str? mode=None) -> Tensor")
-    torch.library.register_fake("err_11::f", lambda x, mode=None: torch.empty_like(x), lib=lib)
+    torch.library.register_fake(
+        "err_11::f", lambda x, mode=None: torch.empty_like(x), lib=lib
+    )
     with pytest.raises(UnsupportedOpError) as info:
         generate_plugin("err_11::f")
     message = str(info.value)
@@ -291,13 +384,18 @@ def test_optional_str_message_is_not_contradictory(trt_backend, ops):
 
 
 def test_mutated_argument(trt_backend, ops):
-    from torch_tensorrt.dynamo.conversion.plugins import UnsupportedOpError, generate_plugin
+    from torch_tensorrt.dynamo.conversion.plugins import (
+        UnsupportedOpError,
+        generate_plugin,
+    )
 
     def fn(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         x.add_(y)
         return y.clone()
 
-    ops.custom("err_12::add_into", fn, lambda x, y: torch.empty_like(y), mutates_args=("x",))
+    ops.custom(
+        "err_12::add_into", fn, lambda x, y: torch.empty_like(y), mutates_args=("x",)
+    )
     with pytest.raises(UnsupportedOpError) as info:
         generate_plugin("err_12::add_into")
     assert str(info.value) == (
@@ -309,15 +407,23 @@ def test_mutated_argument(trt_backend, ops):
 
 @pytest.mark.parametrize(
     "schema, index, got",
-    [("f(Tensor x) -> (Tensor, int)", 1, "int"), ("f(Tensor x) -> Tensor[]", 0, "List[Tensor]")],
+    [
+        ("f(Tensor x) -> (Tensor, int)", 1, "int"),
+        ("f(Tensor x) -> Tensor[]", 0, "List[Tensor]"),
+    ],
     ids=["tensor_and_int", "tensor_list"],
 )
 def test_return_that_is_not_a_tensor(trt_backend, ops, schema, index, got):
-    from torch_tensorrt.dynamo.conversion.plugins import UnsupportedOpError, generate_plugin
+    from torch_tensorrt.dynamo.conversion.plugins import (
+        UnsupportedOpError,
+        generate_plugin,
+    )
 
     lib = ops.library("err_13")
     lib.define(schema)
-    torch.library.register_fake("err_13::f", lambda x: (torch.empty_like(x), 1), lib=lib)
+    torch.library.register_fake(
+        "err_13::f", lambda x: (torch.empty_like(x), 1), lib=lib
+    )
     with pytest.raises(UnsupportedOpError) as info:
         generate_plugin("err_13::f")
     assert str(info.value) == (
@@ -327,15 +433,21 @@ def test_return_that_is_not_a_tensor(trt_backend, ops, schema, index, got):
 
 
 def test_op_that_returns_nothing(trt_backend, ops):
-    from torch_tensorrt.dynamo.conversion.plugins import UnsupportedOpError, generate_plugin
+    from torch_tensorrt.dynamo.conversion.plugins import (
+        UnsupportedOpError,
+        generate_plugin,
+    )
 
     lib = ops.library("err_14")
     lib.define("f(Tensor x) -> ()")
     torch.library.register_fake("err_14::f", lambda x: None, lib=lib)
-    with pytest.raises(UnsupportedOpError, match=re.escape(
-        "generate_plugin(err_14::f): the op returns nothing. Got err_14::f(Tensor x) -> (). "
-        "Expected an op that returns a Tensor or a tuple of Tensors."
-    )):
+    with pytest.raises(
+        UnsupportedOpError,
+        match=re.escape(
+            "generate_plugin(err_14::f): the op returns nothing. Got err_14::f(Tensor x) -> (). "
+            "Expected an op that returns a Tensor or a tuple of Tensors."
+        ),
+    ):
         generate_plugin("err_14::f")
 
 
@@ -358,15 +470,43 @@ SCHEMA_15 = "err_15::scale(Tensor x, SymInt n, *, float s=1.) -> Tensor"
 @pytest.mark.parametrize(
     "args, kwargs, message",
     [
-        ((2.5,), {}, "argument 'n' has the wrong type. Got 2.5 (float). Expected a value of type int."),
-        ((True,), {}, "argument 'n' has the wrong type. Got True (bool). Expected a value of type int."),
-        ((2,), {"s": "big"}, "argument 's' has the wrong type. Got 'big' (str). Expected a value of type float."),
-        ((2,), {"scale": 2.0}, "unknown keyword argument 'scale'. Got scale. Expected one of ['n', 's', 'x']."),
-        ((2, 3.0), {}, f"too many positional arguments. Got 3. Expected at most 2 (x, n); schema {SCHEMA_15}."),
+        (
+            (2.5,),
+            {},
+            "argument 'n' has the wrong type. Got 2.5 (float). Expected a value of type int.",
+        ),
+        (
+            (True,),
+            {},
+            "argument 'n' has the wrong type. Got True (bool). Expected a value of type int.",
+        ),
+        (
+            (2,),
+            {"s": "big"},
+            "argument 's' has the wrong type. Got 'big' (str). Expected a value of type float.",
+        ),
+        (
+            (2,),
+            {"scale": 2.0},
+            "unknown keyword argument 'scale'. Got scale. Expected one of ['n', 's', 'x'].",
+        ),
+        (
+            (2, 3.0),
+            {},
+            f"too many positional arguments. Got 3. Expected at most 2 (x, n); schema {SCHEMA_15}.",
+        ),
         ((), {}, f"missing required argument 'n'. Expected the schema {SCHEMA_15}."),
         ((2,), {"n": 3}, "argument 'n' given both by position and by keyword. Got n."),
     ],
-    ids=["float_for_int", "bool_for_int", "str_for_float", "unknown_keyword", "too_many", "missing", "twice"],
+    ids=[
+        "float_for_int",
+        "bool_for_int",
+        "str_for_float",
+        "unknown_keyword",
+        "too_many",
+        "missing",
+        "twice",
+    ],
 )
 def test_bad_call_site(trt_backend, scale_spec, args, kwargs, message):
     from torch_tensorrt.dynamo.conversion.plugins import _binding
@@ -374,8 +514,12 @@ def test_bad_call_site(trt_backend, scale_spec, args, kwargs, message):
     x = torch.zeros(2, 3)
     with pytest.raises(TypeError) as info:
         _binding.bind(
-            API_CONVERTER, scale_spec, (x, *args), kwargs,
-            is_tensor=_fake_is_tensor, is_constant=_fake_is_constant,
+            API_CONVERTER,
+            scale_spec,
+            (x, *args),
+            kwargs,
+            is_tensor=_fake_is_tensor,
+            is_constant=_fake_is_constant,
         )
     assert str(info.value) == f"generate_plugin_converter(err_15::scale): {message}"
 
@@ -383,11 +527,21 @@ def test_bad_call_site(trt_backend, scale_spec, args, kwargs, message):
 def test_tensor_argument_that_is_not_a_tensor(trt_backend, scale_spec):
     from torch_tensorrt.dynamo.conversion.plugins import _binding
 
-    with pytest.raises(TypeError, match=re.escape(
-        "generate_plugin_converter(err_15::scale): argument 'x' is not a tensor. Got 2 (int). "
-        "Expected a Tensor."
-    )):
-        _binding.bind(API_CONVERTER, scale_spec, (2, 2), {}, is_tensor=_fake_is_tensor, is_constant=_fake_is_constant)
+    with pytest.raises(
+        TypeError,
+        match=re.escape(
+            "generate_plugin_converter(err_15::scale): argument 'x' is not a tensor. Got 2 (int). "
+            "Expected a Tensor."
+        ),
+    ):
+        _binding.bind(
+            API_CONVERTER,
+            scale_spec,
+            (2, 2),
+            {},
+            is_tensor=_fake_is_tensor,
+            is_constant=_fake_is_constant,
+        )
 
 
 def test_non_constant_attribute_symint(trt_backend, scale_spec):
@@ -396,8 +550,12 @@ def test_non_constant_attribute_symint(trt_backend, scale_spec):
     size = ShapeEnv().create_unbacked_symint()
     with pytest.raises(PluginGenerationError) as info:
         _binding.bind(
-            API_CONVERTER, scale_spec, (torch.zeros(2), size), {},
-            is_tensor=_fake_is_tensor, is_constant=_fake_is_constant,
+            API_CONVERTER,
+            scale_spec,
+            (torch.zeros(2), size),
+            {},
+            is_tensor=_fake_is_tensor,
+            is_constant=_fake_is_constant,
         )
     message = str(info.value)
     assert message.startswith(
@@ -410,7 +568,9 @@ def test_non_constant_attribute_symint(trt_backend, scale_spec):
     )
 
 
-def test_non_constant_attribute_keeps_node_in_pytorch(trt_backend, ops, handles, device):
+def test_non_constant_attribute_keeps_node_in_pytorch(
+    trt_backend, ops, handles, device
+):
     from torch_tensorrt.dynamo.conversion.plugins import custom_op
 
     def fn(x: torch.Tensor, n: int) -> torch.Tensor:
@@ -429,17 +589,23 @@ def test_non_constant_attribute_keeps_node_in_pytorch(trt_backend, ops, handles,
     assert len(rejected) == 1, support_registry.rejections(record)
     reason = rejected[0]
     assert re.fullmatch(
-        re.escape("generate_plugin_converter(err_16::times): attribute 'n' is not a compile-time constant. Got ")
+        re.escape(
+            "generate_plugin_converter(err_16::times): attribute 'n' is not a compile-time constant. Got "
+        )
         + r"\w+"
         + re.escape(". Expected a")
         + ".*"
-        + re.escape("Compute the value in Python outside the model, or make it a tensor input of the op."),
+        + re.escape(
+            "Compute the value in Python outside the model, or make it a tensor input of the op."
+        ),
         reason,
     ), reason
     # The node stays in PyTorch, where it is right for every size.
     assert any(
-        n.op == "call_function" and n.target is op for m in compiled.modules()
-        if isinstance(m, torch.fx.GraphModule) for n in m.graph.nodes
+        n.op == "call_function" and n.target is op
+        for m in compiled.modules()
+        if isinstance(m, torch.fx.GraphModule)
+        for n in m.graph.nodes
     )
     for rows in (1, 7):
         x = torch.randn(rows, 3, device=device)
@@ -449,8 +615,12 @@ def test_non_constant_attribute_keeps_node_in_pytorch(trt_backend, ops, handles,
 # -- registrations -------------------------------------------------------------------------------
 def test_handwritten_plugin_already_uses_the_name(trt_backend, ops, handles):
     import tensorrt.plugin as trtp
-    from torch_tensorrt.dynamo.conversion.plugins import PluginGenerationError, _qdp, _registry
-    from torch_tensorrt.dynamo.conversion.plugins import generate_plugin
+    from torch_tensorrt.dynamo.conversion.plugins import (
+        PluginGenerationError,
+        _qdp,
+        _registry,
+        generate_plugin,
+    )
 
     _identity_op(ops, "err_18::ident")
 
@@ -468,13 +638,18 @@ def test_handwritten_plugin_already_uses_the_name(trt_backend, ops, handles):
             "tensorrt.plugin registration under that name. Remove the hand-written trtp.register, or "
             "use generate_plugin_converter alone to convert with it."
         )
-        assert _registry.lookup("tests", "err_18::ident") is None  # nothing half-registered
+        assert (
+            _registry.lookup("tests", "err_18::ident") is None
+        )  # nothing half-registered
     finally:
         _qdp.unregister("err_18::ident")
 
 
 def test_converter_without_plugin(trt_backend, ops):
-    from torch_tensorrt.dynamo.conversion.plugins import PluginGenerationError, generate_plugin_converter
+    from torch_tensorrt.dynamo.conversion.plugins import (
+        PluginGenerationError,
+        generate_plugin_converter,
+    )
 
     _identity_op(ops, "err_19::ident")
     with pytest.raises(PluginGenerationError) as info:
@@ -486,7 +661,9 @@ def test_converter_without_plugin(trt_backend, ops):
     )
 
 
-def test_removing_custom_op_undoes_everything(trt_backend, ops, handles, device, gpu_target):
+def test_removing_custom_op_undoes_everything(
+    trt_backend, ops, handles, device, gpu_target
+):
     """After handle.remove(): no QDP plugin (JIT or AOT), no converter, and the op runs in PyTorch."""
     import torch_tensorrt
     from tensorrt.plugin._lib import QDP_REGISTRY
@@ -502,27 +679,43 @@ def test_removing_custom_op_undoes_everything(trt_backend, ops, handles, device,
     def converted(compiled):
         return not any(
             n.op == "call_function" and n.target is op
-            for m in compiled.modules() if isinstance(m, torch.fx.GraphModule) for n in m.graph.nodes
+            for m in compiled.modules()
+            if isinstance(m, torch.fx.GraphModule)
+            for n in m.graph.nodes
         )
 
     x = torch.randn(5, 3, device=device)
     handle = custom_op("err_24::ident")
     registered = [p for p in QDP_REGISTRY if p.startswith("err_24::")]
     assert registered and op in DYNAMO_CONVERTERS
-    compiled = torch_tensorrt.compile(Model().eval(), ir="dynamo", inputs=[x], min_block_size=1)
+    compiled = torch_tensorrt.compile(
+        Model().eval(), ir="dynamo", inputs=[x], min_block_size=1
+    )
     assert converted(compiled)
-    registered = [p for p in QDP_REGISTRY if p.startswith("err_24::")]  # AOT variants added by the compile
+    registered = [
+        p for p in QDP_REGISTRY if p.startswith("err_24::")
+    ]  # AOT variants added by the compile
     handle.remove()
     assert [p for p in QDP_REGISTRY if p.startswith("err_24::")] == [], registered
-    assert op not in DYNAMO_CONVERTERS and _registry.lookup("tests", "err_24::ident") is None
-    compiled = torch_tensorrt.compile(Model().eval(), ir="dynamo", inputs=[x], min_block_size=1)
-    assert not converted(compiled)  # the graph breaks around the op again, as without custom_op
+    assert (
+        op not in DYNAMO_CONVERTERS
+        and _registry.lookup("tests", "err_24::ident") is None
+    )
+    compiled = torch_tensorrt.compile(
+        Model().eval(), ir="dynamo", inputs=[x], min_block_size=1
+    )
+    assert not converted(
+        compiled
+    )  # the graph breaks around the op again, as without custom_op
     torch.testing.assert_close(compiled(x), x + x)
     handle.remove()  # removing twice is harmless
 
 
 def test_custom_op_errors_name_custom_op(trt_backend, ops):
-    from torch_tensorrt.dynamo.conversion.plugins import PluginGenerationError, custom_op
+    from torch_tensorrt.dynamo.conversion.plugins import (
+        PluginGenerationError,
+        custom_op,
+    )
 
     def fn(x: torch.Tensor) -> torch.Tensor:
         return x.clone()
@@ -548,7 +741,9 @@ def _specialising_op(ops: Any, qualname: str) -> torch._ops.OpOverload:
     return ops.custom(qualname, fn, fake)
 
 
-def test_guard_that_cannot_hold_keeps_node_in_pytorch(trt_backend, ops, handles, device):
+def test_guard_that_cannot_hold_keeps_node_in_pytorch(
+    trt_backend, ops, handles, device
+):
     from torch_tensorrt.dynamo.conversion.plugins import custom_op
 
     op = _specialising_op(ops, "err_22::spec")

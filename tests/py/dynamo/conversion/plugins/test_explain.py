@@ -8,7 +8,6 @@ import sys
 
 import pytest
 import torch
-
 from support import catalogue
 
 ROOT = pathlib.Path(__file__).resolve().parents[5]
@@ -27,16 +26,33 @@ def test_parameters_follow_the_schema_in_plugin_order(trt_backend):
     assert [p.schema_index for p in report.parameters] == [
         [a.name for a in schema.arguments].index(n) for n in expected
     ]
-    assert report.jit_plugin == "cat::clamp_kw" and report.aot_plugin == "cat::clamp_kw-aot"
+    assert (
+        report.jit_plugin == "cat::clamp_kw"
+        and report.aot_plugin == "cat::clamp_kw-aot"
+    )
 
 
 @pytest.mark.parametrize(
     "op, inputs, attrs, call",
     [
-        ("cat::concat2", {"x": "float32[1..30, 5]", "y": "float32[1..30, 5]"}, {"dim": 0},
-         lambda op, x, y: op(x, y, 0)),
-        ("cat::flatten_from", {"x": "float32[2, 1..9, 4]"}, {"start_dim": 1}, lambda op, x: op(x, 1)),
-        ("cat::reduce_sum", {"x": "float32[1..12, 7]"}, {"dim": 1, "keepdim": True}, lambda op, x: op(x, 1, True)),
+        (
+            "cat::concat2",
+            {"x": "float32[1..30, 5]", "y": "float32[1..30, 5]"},
+            {"dim": 0},
+            lambda op, x, y: op(x, y, 0),
+        ),
+        (
+            "cat::flatten_from",
+            {"x": "float32[2, 1..9, 4]"},
+            {"start_dim": 1},
+            lambda op, x: op(x, 1),
+        ),
+        (
+            "cat::reduce_sum",
+            {"x": "float32[1..12, 7]"},
+            {"dim": 1, "keepdim": True},
+            lambda op, x: op(x, 1, True),
+        ),
     ],
     ids=["concat", "flatten", "reduce"],
 )
@@ -52,7 +68,10 @@ def test_output_formulas_give_eager_shapes(trt_backend, op, inputs, attrs, call)
         shapes = []
         sizes = {}
         for arg in names:
-            dims = [d.strip() for d in inputs[arg][inputs[arg].index("[") + 1 : -1].split(",")]
+            dims = [
+                d.strip()
+                for d in inputs[arg][inputs[arg].index("[") + 1 : -1].split(",")
+            ]
             shape = [sample if ".." in d else int(d) for d in dims]
             sizes.update({f"{arg}.size({j})": s for j, s in enumerate(shape)})
             shapes.append(shape)
@@ -64,18 +83,29 @@ def test_output_formulas_give_eager_shapes(trt_backend, op, inputs, attrs, call)
 
 def test_aot_parameters_are_inputs_extras_outputs(trt_backend):
     """scale_mul_kernel(X, Y, Z, a, b, n): a and b are compiled in, so TensorRT passes X, Y, then the
-    extra n, then Z; the PTX declares Triton's parameters X=0, Y=1, Z=2, n=3 in that order."""
+    extra n, then Z; the PTX declares Triton's parameters X=0, Y=1, Z=2, n=3 in that order.
+    """
     from torch_tensorrt.dynamo.conversion.plugins import explain
 
-    report = explain("cat::scale_mul", {"x": "float32[1..64, 19]", "y": "float32[1..64, 19]"}, {"b": 0.5})
+    report = explain(
+        "cat::scale_mul",
+        {"x": "float32[1..64, 19]", "y": "float32[1..64, 19]"},
+        {"b": 0.5},
+    )
     assert "unavailable" not in report.aot, report.aot
     names = [p.split()[-1] for p in report.aot["ptx_parameters"]]
     assert names == [f"scale_mul_kernel_param_{i}" for i in (0, 1, 3, 2)]
     ((extra, formula),) = report.aot["extras"]
     assert extra == "n"
-    for rows in (1, 5, 64):  # n is the element count, the grid covers it in blocks of BLOCK
+    for rows in (
+        1,
+        5,
+        64,
+    ):  # n is the element count, the grid covers it in blocks of BLOCK
         assert eval(formula, {}, {"x": _Sizes(rows, 19)}) == rows * 19
-        assert eval(report.aot["grid"][0], {}, {"x": _Sizes(rows, 19)}) == -(-rows * 19 // catalogue.BLOCK)
+        assert eval(report.aot["grid"][0], {}, {"x": _Sizes(rows, 19)}) == -(
+            -rows * 19 // catalogue.BLOCK
+        )
 
 
 class _Sizes:
@@ -107,20 +137,48 @@ def test_guards_are_checked_over_the_given_ranges(trt_backend, ops):
 def _cli(*args: str) -> subprocess.CompletedProcess:
     env = {"PYTHONPATH": str(ROOT / "tests"), "PATH": "/usr/bin:/bin"}
     return subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "run_example.py"), "-m", "torch_tensorrt.dynamo.conversion.plugins", *args],
-        capture_output=True, text=True, timeout=300, env=env, cwd=str(ROOT),
+        [
+            sys.executable,
+            str(ROOT / "tools" / "run_example.py"),
+            "-m",
+            "torch_tensorrt.dynamo.conversion.plugins",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=str(ROOT),
     )
 
 
 def test_command_line(trt_backend):
-    ok = _cli("explain", "cat::scale_mul", "--import", "support.catalogue",
-              "--input", "x=float32[1..64,19]", "--input", "y=float32[1..64,19]", "--attr", "b=0.5")
+    ok = _cli(
+        "explain",
+        "cat::scale_mul",
+        "--import",
+        "support.catalogue",
+        "--input",
+        "x=float32[1..64,19]",
+        "--input",
+        "y=float32[1..64,19]",
+        "--attr",
+        "b=0.5",
+    )
     assert ok.returncode == 0, ok.stderr[-3000:]
-    assert "JIT plugin: cat::scale_mul" in ok.stdout and "AOT kernel scale_mul_kernel (sm_90)" in ok.stdout
-    missing_module = _cli("explain", "cat::scale_mul", "--import", "no_such_module_here")
+    assert (
+        "JIT plugin: cat::scale_mul" in ok.stdout
+        and "AOT kernel scale_mul_kernel (sm_90)" in ok.stdout
+    )
+    missing_module = _cli(
+        "explain", "cat::scale_mul", "--import", "no_such_module_here"
+    )
     assert missing_module.returncode == 2
     assert "explain: cannot import 'no_such_module_here'" in missing_module.stderr
     assert "Pass the module that defines the op with --import" in missing_module.stderr
     missing_op = _cli("explain", "cat::no_such_op", "--import", "support.catalogue")
     assert missing_op.returncode == 2
-    assert "explain(cat::no_such_op): no such op is registered with torch" in missing_op.stderr
+    assert (
+        "explain(cat::no_such_op): no such op is registered with torch"
+        in missing_op.stderr
+    )

@@ -33,8 +33,12 @@ import torch
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule  # noqa: E402
-
+from hypothesis.stateful import (  # noqa: E402
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+)
 from support import fuzz_mutations, fuzz_ops  # noqa: E402
 from support.fuzz_ops import Attr, OpCase  # noqa: E402
 
@@ -44,7 +48,9 @@ _NAMESPACES = itertools.count()
 
 
 # -- the generator --------------------------------------------------------------------------------------
-FLOATS = st.sampled_from([0.0, -0.0, float("nan"), float("inf"), float("-inf"), 1.5, -2.25, 1e-40])
+FLOATS = st.sampled_from(
+    [0.0, -0.0, float("nan"), float("inf"), float("-inf"), 1.5, -2.25, 1e-40]
+)
 INTS = st.sampled_from([0, 3, -5, 2**40, -(2**62), 7])
 VALUES = {
     "float": FLOATS,
@@ -52,15 +58,30 @@ VALUES = {
     "bool": st.booleans(),
     "str": st.sampled_from(["add", "sub"]),
     "int[]": st.lists(st.sampled_from([0, 1, -2, 2**33]), max_size=3).map(tuple),
-    "float[]": st.lists(st.sampled_from([0.5, -0.0, float("nan"), 2.0]), max_size=3).map(tuple),
-    "ScalarType": st.sampled_from([torch.float32, torch.float16, torch.int32, torch.int64]),
+    "float[]": st.lists(
+        st.sampled_from([0.5, -0.0, float("nan"), 2.0]), max_size=3
+    ).map(tuple),
+    "ScalarType": st.sampled_from(
+        [torch.float32, torch.float16, torch.int32, torch.int64]
+    ),
 }
 #: Schema defaults must be literals the schema parser accepts: finite numbers.
-DEFAULTS = dict(VALUES, **{
-    "float": st.sampled_from([0.0, -0.0, 1.5, -2.25]),
-    "float[]": st.lists(st.sampled_from([0.5, -0.0, 2.0]), max_size=3).map(tuple),
-})
-NAMES = {"float": "alpha", "int": "k", "bool": "flag", "str": "mode", "int[]": "sizes", "float[]": "weights", "ScalarType": "to"}
+DEFAULTS = dict(
+    VALUES,
+    **{
+        "float": st.sampled_from([0.0, -0.0, 1.5, -2.25]),
+        "float[]": st.lists(st.sampled_from([0.5, -0.0, 2.0]), max_size=3).map(tuple),
+    },
+)
+NAMES = {
+    "float": "alpha",
+    "int": "k",
+    "bool": "flag",
+    "str": "mode",
+    "int[]": "sizes",
+    "float[]": "weights",
+    "ScalarType": "to",
+}
 
 
 @st.composite
@@ -71,14 +92,25 @@ def attributes(draw: Any, kinds: List[str]) -> tuple:
         has_default = draw(st.booleans())
         default = draw(DEFAULTS[kind]) if has_default else None
         # The second model passes the same value, another one, or (floats) the negation: 0.0 / -0.0.
-        choices = [st.just(value), VALUES[kind]] + ([st.just(-value)] if kind == "float" else [])
-        attrs.append(Attr(
-            NAMES[kind], kind, value, default, has_default,
-            kwarg_only=draw(st.booleans()), omit=has_default and draw(st.booleans()),
-            value2=draw(st.one_of(*choices)),
-        ))
+        choices = [st.just(value), VALUES[kind]] + (
+            [st.just(-value)] if kind == "float" else []
+        )
+        attrs.append(
+            Attr(
+                NAMES[kind],
+                kind,
+                value,
+                default,
+                has_default,
+                kwarg_only=draw(st.booleans()),
+                omit=has_default and draw(st.booleans()),
+                value2=draw(st.one_of(*choices)),
+            )
+        )
     positional = [a for a in attrs if not a.kwarg_only]
-    positional.sort(key=lambda a: a.has_default)  # schema defaults come last among positionals
+    positional.sort(
+        key=lambda a: a.has_default
+    )  # schema defaults come last among positionals
     return tuple(positional + [a for a in attrs if a.kwarg_only])
 
 
@@ -87,7 +119,15 @@ def attributes(draw: Any, kinds: List[str]) -> tuple:
 #: "signed_zero": the second model passes -f (0.0 and -0.0, NaN payload signs);
 #: "python_state": the body reads a counter; "wrong_fake": the fake kernel disagrees with the body;
 #: "overload": two overloads of one op in one model; "any": nothing forced.
-TWISTS = ["two_dtypes", "signed_zero", "python_state", "wrong_fake", "overload", "any", "any"]
+TWISTS = [
+    "two_dtypes",
+    "signed_zero",
+    "python_state",
+    "wrong_fake",
+    "overload",
+    "any",
+    "any",
+]
 
 
 @st.composite
@@ -111,16 +151,45 @@ def op_cases(draw: Any) -> OpCase:
     if twist == "signed_zero":
         zero = draw(st.sampled_from([0.0, -0.0, float("nan")]))
         attrs = tuple(
-            a if a.kind != "float" else Attr(a.name, a.kind, zero, a.default, a.has_default, a.kwarg_only, False, -zero)
+            (
+                a
+                if a.kind != "float"
+                else Attr(
+                    a.name,
+                    a.kind,
+                    zero,
+                    a.default,
+                    a.has_default,
+                    a.kwarg_only,
+                    False,
+                    -zero,
+                )
+            )
             for a in attrs
         )
     elif twist in ("two_dtypes", "python_state"):  # the same values in both models
-        attrs = tuple(Attr(a.name, a.kind, a.value, a.default, a.has_default, a.kwarg_only, a.omit) for a in attrs)
+        attrs = tuple(
+            Attr(
+                a.name, a.kind, a.value, a.default, a.has_default, a.kwarg_only, a.omit
+            )
+            for a in attrs
+        )
     if body == "stateful":  # finite values keep the per-call step observable
         finite = {"float": (1.5, 0.5), "float[]": ((0.5,), (2.0,))}
         attrs = tuple(
-            a if a.kind not in finite else
-            Attr(a.name, a.kind, finite[a.kind][0], finite[a.kind][1] if a.has_default else None, a.has_default, a.kwarg_only, a.omit)
+            (
+                a
+                if a.kind not in finite
+                else Attr(
+                    a.name,
+                    a.kind,
+                    finite[a.kind][0],
+                    finite[a.kind][1] if a.has_default else None,
+                    a.has_default,
+                    a.kwarg_only,
+                    a.omit,
+                )
+            )
             for a in attrs
         )
     with_y = draw(st.booleans())
@@ -129,17 +198,29 @@ def op_cases(draw: Any) -> OpCase:
     if triton_body:
         shape = "elementwise"
         if twist == "two_dtypes":
-            x_dtype, second = draw(st.sampled_from([
-                (torch.float32, torch.float16), (torch.float16, torch.float32), (torch.bfloat16, torch.float16),
-                (torch.float16, torch.bfloat16),
-            ]))
+            x_dtype, second = draw(
+                st.sampled_from(
+                    [
+                        (torch.float32, torch.float16),
+                        (torch.float16, torch.float32),
+                        (torch.bfloat16, torch.float16),
+                        (torch.float16, torch.bfloat16),
+                    ]
+                )
+            )
         elif twist == "signed_zero":
             x_dtype = second = draw(st.sampled_from(fuzz_ops.FLOAT_DTYPES))
         else:
             dtypes = st.sampled_from(fuzz_ops.FLOAT_DTYPES)
             x_dtype, second = draw(dtypes), draw(dtypes)
     else:
-        shape = draw(st.sampled_from(["elementwise", "broadcast", "concat", "rows", "guarded"] if y_passed else ["elementwise", "rows", "guarded"]))
+        shape = draw(
+            st.sampled_from(
+                ["elementwise", "broadcast", "concat", "rows", "guarded"]
+                if y_passed
+                else ["elementwise", "rows", "guarded"]
+            )
+        )
         family = draw(st.sampled_from([fuzz_ops.FLOAT_DTYPES, fuzz_ops.OTHER_DTYPES]))
         x_dtype, second = draw(st.sampled_from(family)), draw(st.sampled_from(family))
     if twist == "wrong_fake":
@@ -159,12 +240,14 @@ def op_cases(draw: Any) -> OpCase:
         y_optional=y_optional,
         y_passed=y_passed,
         fake=fake,
-        overload=twist == "overload" or (not triton_body and twist == "any" and draw(st.booleans())),
+        overload=twist == "overload"
+        or (not triton_body and twist == "any" and draw(st.booleans())),
         dynamic=draw(st.booleans()),
         rows=draw(st.sampled_from([1, 3, 5, 37])),
         cols=draw(st.sampled_from([1, 4, 67])),
         # y after the attributes only where no defaulted attribute comes before it (schema rule)
-        tensor_first=draw(st.booleans()) or (with_y and any(a.has_default and not a.kwarg_only for a in attrs)),
+        tensor_first=draw(st.booleans())
+        or (with_y and any(a.has_default and not a.kwarg_only for a in attrs)),
     )
     assert not triton_body or fuzz_ops.triton_compatible(case), case
     return case
@@ -185,7 +268,9 @@ class _Model(torch.nn.Module):
         return out
 
 
-def _inputs(case: OpCase, dtype: torch.dtype, rows: int, device: str) -> List[torch.Tensor]:
+def _inputs(
+    case: OpCase, dtype: torch.dtype, rows: int, device: str
+) -> List[torch.Tensor]:
     def make(shape: tuple) -> torch.Tensor:
         if dtype == torch.bool:
             return torch.rand(shape, device=device) > 0.5
@@ -205,11 +290,25 @@ def _specs(case: OpCase, example: List[torch.Tensor]) -> List[Any]:
         return example
     x, y = example
     lo, hi = 1, max(example[0].shape[0], 3) + 6
-    specs = [torch_tensorrt.Input(min_shape=(lo, case.cols), opt_shape=tuple(x.shape), max_shape=(hi, case.cols), dtype=x.dtype)]
+    specs = [
+        torch_tensorrt.Input(
+            min_shape=(lo, case.cols),
+            opt_shape=tuple(x.shape),
+            max_shape=(hi, case.cols),
+            dtype=x.dtype,
+        )
+    ]
     if case.shape == "broadcast":
         specs.append(torch_tensorrt.Input(shape=tuple(y.shape), dtype=y.dtype))
     else:
-        specs.append(torch_tensorrt.Input(min_shape=(lo, case.cols), opt_shape=tuple(y.shape), max_shape=(hi, case.cols), dtype=y.dtype))
+        specs.append(
+            torch_tensorrt.Input(
+                min_shape=(lo, case.cols),
+                opt_shape=tuple(y.shape),
+                max_shape=(hi, case.cols),
+                dtype=y.dtype,
+            )
+        )
     return specs
 
 
@@ -218,13 +317,24 @@ def _same(got: Any, expected: Any, atol: Optional[float] = None) -> None:
     expected = expected if isinstance(expected, tuple) else (expected,)
     assert len(got) == len(expected)
     for g, e in zip(got, expected):
-        assert (g.shape, g.dtype) == (e.shape, e.dtype), f"{g.shape} {g.dtype} vs eager {e.shape} {e.dtype}"
-        tolerance = {"atol": 1e-2, "rtol": 1e-2} if e.dtype in (torch.float16, torch.bfloat16) else {}
+        assert (g.shape, g.dtype) == (
+            e.shape,
+            e.dtype,
+        ), f"{g.shape} {g.dtype} vs eager {e.shape} {e.dtype}"
+        tolerance = (
+            {"atol": 1e-2, "rtol": 1e-2}
+            if e.dtype in (torch.float16, torch.bfloat16)
+            else {}
+        )
         if atol is not None:
             tolerance = {"atol": atol, "rtol": 0.0}
         if e.dtype.is_floating_point:
-            assert torch.equal(torch.isnan(g), torch.isnan(e)), "NaN where eager has none (or the reverse)"
-            assert torch.equal(torch.signbit(g[g == 0]), torch.signbit(e[g == 0])), "sign of zero differs"
+            assert torch.equal(
+                torch.isnan(g), torch.isnan(e)
+            ), "NaN where eager has none (or the reverse)"
+            assert torch.equal(
+                torch.signbit(g[g == 0]), torch.signbit(e[g == 0])
+            ), "sign of zero differs"
         torch.testing.assert_close(g, e, equal_nan=True, **tolerance)
 
 
@@ -253,15 +363,25 @@ def check_case(case: OpCase, device: str) -> None:
             model = _Model(case, defined.packet, second).eval()
             example = _inputs(case, dtype, max(case.rows, 3), device)
             try:
-                compiled = torch_tensorrt.compile(model, ir="dynamo", inputs=_specs(case, example), min_block_size=1)
-                runs = [example] + ([_inputs(case, dtype, case.rows, device)] if case.dynamic else [])
+                compiled = torch_tensorrt.compile(
+                    model, ir="dynamo", inputs=_specs(case, example), min_block_size=1
+                )
+                runs = [example] + (
+                    [_inputs(case, dtype, case.rows, device)] if case.dynamic else []
+                )
                 for inputs in runs:
                     if case.body == "stateful":
                         c1, c2 = compiled(*inputs), compiled(*inputs)
                         e1, e2 = model(*inputs), model(*inputs)
                         # One step per call, as eager: compare the steps, to the outputs' rounding.
-                        atol = 4 * torch.finfo(e1.dtype).eps * max(1.0, float(e2.float().abs().max()))
-                        _same(c2.float() - c1.float(), e2.float() - e1.float(), atol=atol)
+                        atol = (
+                            4
+                            * torch.finfo(e1.dtype).eps
+                            * max(1.0, float(e2.float().abs().max()))
+                        )
+                        _same(
+                            c2.float() - c1.float(), e2.float() - e1.float(), atol=atol
+                        )
                         continue
                     _same(compiled(*inputs), model(*inputs))
             except Exception as e:
@@ -269,17 +389,24 @@ def check_case(case: OpCase, device: str) -> None:
                     continue
                 raise
             in_pytorch = any(
-                n.op == "call_function" and getattr(n.target, "_schema", None) is not None
+                n.op == "call_function"
+                and getattr(n.target, "_schema", None) is not None
                 and n.target._schema.name == f"{case.namespace}::op"
-                for m in compiled.modules() if isinstance(m, torch.fx.GraphModule) for n in m.graph.nodes
+                for m in compiled.modules()
+                if isinstance(m, torch.fx.GraphModule)
+                for n in m.graph.nodes
             )
             if in_pytorch:
                 reasons = dict(plugin_status(case.qualname).not_converted)
                 if case.overload:
                     reasons.update(plugin_status(case.qualname + ".alt").not_converted)
-                assert reasons, "a node stayed in PyTorch without a reason in plugin_status"
+                assert (
+                    reasons
+                ), "a node stayed in PyTorch without a reason in plugin_status"
             elif case.inconsistent:
-                raise AssertionError("an op whose real kernel disagrees with its fake kernel was converted without an error")
+                raise AssertionError(
+                    "an op whose real kernel disagrees with its fake kernel was converted without an error"
+                )
     finally:
         for h in reversed(handles):
             h.remove()
@@ -293,8 +420,18 @@ def mutation():
         yield name
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, print_blob=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.data_too_large,
+    ],
+)
 @given(case=op_cases())
 def test_differential(trt_backend, device, mutation, case):
     check_case(case, device)
@@ -316,7 +453,9 @@ class Lifecycle(RuleBasedStateMachine):
         self.fake_right = True
         self.op_version = 0
         self.defined = False
-        self.registered_version: Optional[int] = None  # op version custom_op last ran for
+        self.registered_version: Optional[int] = (
+            None  # op version custom_op last ran for
+        )
         self.handles: List[Any] = []
         self.library = None
 
@@ -329,7 +468,7 @@ class Lifecycle(RuleBasedStateMachine):
 
     @rule()
     def define_op(self) -> None:
-        from torch._library.custom_ops import OPDEFS, OPDEF_TO_LIB
+        from torch._library.custom_ops import OPDEF_TO_LIB, OPDEFS
 
         lib = OPDEF_TO_LIB.pop(self.qualname, None)
         if lib is not None:
@@ -354,7 +493,11 @@ class Lifecycle(RuleBasedStateMachine):
     def _register_fake(self) -> None:
         right = self.fake_right
         torch.library.register_fake(self.qualname)(
-            lambda x: torch.empty_like(x) if right else x.new_empty((x.shape[0] + 1, x.shape[1]))
+            lambda x: (
+                torch.empty_like(x)
+                if right
+                else x.new_empty((x.shape[0] + 1, x.shape[1]))
+            )
         )
 
     @precondition(lambda self: self.defined)
@@ -387,27 +530,39 @@ class Lifecycle(RuleBasedStateMachine):
         x = torch.randn(rows, 5, device=device)
         plugin_expected = self.registered_version == self.op_version
         try:
-            compiled = torch_tensorrt.compile(Model().eval(), ir="dynamo", inputs=[x], min_block_size=1)
+            compiled = torch_tensorrt.compile(
+                Model().eval(), ir="dynamo", inputs=[x], min_block_size=1
+            )
             out = compiled(x)
         except Exception as e:
             # A wrong fake kernel: ours must say so; without a live plugin the op runs in PyTorch and
             # Torch-TensorRT fails as it does for any op whose fake kernel lies.
-            assert not self.fake_right and (_fake_error(e) or not plugin_expected), repr(e)
+            assert not self.fake_right and (
+                _fake_error(e) or not plugin_expected
+            ), repr(e)
             return
-        assert self.fake_right or not self._converted(compiled, packet), "a wrong fake kernel went unnoticed"
+        assert self.fake_right or not self._converted(
+            compiled, packet
+        ), "a wrong fake kernel went unnoticed"
         torch.testing.assert_close(out, x * self.kernel_factor + 1)
 
     @staticmethod
     def _converted(compiled: Any, packet: Any) -> bool:
         return not any(
             n.op == "call_function" and n.target is packet.default
-            for m in compiled.modules() if isinstance(m, torch.fx.GraphModule) for n in m.graph.nodes
+            for m in compiled.modules()
+            if isinstance(m, torch.fx.GraphModule)
+            for n in m.graph.nodes
         )
 
     # -- what must always hold ---------------------------------------------------------------------
     @invariant()
     def status_tells_the_truth(self) -> None:
-        from torch_tensorrt.dynamo.conversion.plugins import PluginGenerationError, _qdp, plugin_status
+        from torch_tensorrt.dynamo.conversion.plugins import (
+            PluginGenerationError,
+            _qdp,
+            plugin_status,
+        )
 
         try:
             status = plugin_status(self.qualname)
@@ -416,7 +571,11 @@ class Lifecycle(RuleBasedStateMachine):
         else:
             assert self.registered_version is not None
             redefined = status.stale is not None and "redefined" in status.stale
-            assert redefined == (self.registered_version != self.op_version), (status.stale, self.registered_version, self.op_version)
+            assert redefined == (self.registered_version != self.op_version), (
+                status.stale,
+                self.registered_version,
+                self.op_version,
+            )
         from tensorrt.plugin._lib import QDP_REGISTRY
 
         in_qdp = {p for p in QDP_REGISTRY if p.startswith(self.namespace + "::")}
@@ -424,7 +583,7 @@ class Lifecycle(RuleBasedStateMachine):
         assert in_qdp == ours, (in_qdp, ours)  # bookkeeping and QDP never disagree
 
     def teardown(self) -> None:
-        from torch._library.custom_ops import OPDEFS, OPDEF_TO_LIB
+        from torch._library.custom_ops import OPDEF_TO_LIB, OPDEFS
 
         for h in reversed(self.handles):
             h.remove()
@@ -440,8 +599,14 @@ def test_lifecycle(trt_backend, mutation):
 
     run_state_machine_as_test(
         Lifecycle,
-        settings=settings(max_examples=STEPS, stateful_step_count=8, deadline=None, derandomize=True, database=None,
-                          suppress_health_check=[HealthCheck.too_slow]),
+        settings=settings(
+            max_examples=STEPS,
+            stateful_step_count=8,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
     )
 
 
@@ -460,9 +625,28 @@ def test_the_fuzzer_finds_each_reverted_fix(trt_backend, name):
     root = pathlib.Path(__file__).resolve().parents[5]
     env = dict(os.environ, PLUGINS_FUZZ_MUTATION=name)
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
-         f"{pathlib.Path(__file__).relative_to(root)}::test_differential"],
-        capture_output=True, text=True, timeout=1200, env=env, cwd=str(root),
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:xdist",
+            f"{pathlib.Path(__file__).relative_to(root)}::test_differential",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        env=env,
+        cwd=str(root),
     )
-    assert result.returncode != 0, f"the fuzzer did not find the reverted fix {name!r}:\n{result.stdout[-2000:]}"
-    assert "Falsifying example" in result.stdout or "Failing test case" in result.stdout or "sub-exception" in result.stdout, result.stdout[-3000:]
+    assert (
+        result.returncode != 0
+    ), f"the fuzzer did not find the reverted fix {name!r}:\n{result.stdout[-2000:]}"
+    assert (
+        "Falsifying example" in result.stdout
+        or "Failing test case" in result.stdout
+        or "sub-exception" in result.stdout
+    ), result.stdout[-3000:]

@@ -14,7 +14,6 @@ from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 import pytest
 import torch
-
 from support import kernels8
 from support import registry as support_registry
 
@@ -24,7 +23,9 @@ def _spec_key(attributes, dtype=torch.float32, dims=(None, 4)):
     from torch_tensorrt.dynamo.conversion.plugins import _identity
 
     record = support_registry.record("cat::scale_mul")
-    return record.variant().call_key([_identity.TensorSignature(dtype, dims)] * 2, attributes)
+    return record.variant().call_key(
+        [_identity.TensorSignature(dtype, dims)] * 2, attributes
+    )
 
 
 def _nan(payload: int) -> float:
@@ -36,10 +37,18 @@ def _nan(payload: int) -> float:
     [
         ((0.5, 2), (0.5, 2), True),
         ((0.0, 2), (-0.0, 2), False),  # compare equal in Python, differ in bits
-        ((float("nan"), 2), (float("nan"), 2), True),  # NaN != NaN in Python, same bits here
+        (
+            (float("nan"), 2),
+            (float("nan"), 2),
+            True,
+        ),  # NaN != NaN in Python, same bits here
         ((_nan(0), 2), (_nan(1), 2), False),  # NaN payloads stay distinct
         ((0.5, 2), (0.5, 3), False),
-        ((1.0, 2), (1, 2), True),  # the schema makes b a float: 1 and 1.0 are the same value for the op
+        (
+            (1.0, 2),
+            (1, 2),
+            True,
+        ),  # the schema makes b a float: 1 and 1.0 are the same value for the op
     ],
 )
 def test_attribute_identity_is_exact(catalogue_plugins, a, b, equal):
@@ -55,8 +64,19 @@ def test_identity_covers_dtypes_sizes_and_definition(catalogue_plugins):
     assert redefined == base
     from torch_tensorrt.dynamo.conversion.plugins._identity import CallKey, Definition
 
-    other_definition = Definition(base.definition.op, lambda *a: None, base.definition.body)
-    assert CallKey(base.op, other_definition, base.tensors, base.attribute_keys, base.attributes) != base
+    other_definition = Definition(
+        base.definition.op, lambda *a: None, base.definition.body
+    )
+    assert (
+        CallKey(
+            base.op,
+            other_definition,
+            base.tensors,
+            base.attribute_keys,
+            base.attributes,
+        )
+        != base
+    )
 
 
 def test_bool_and_int_attributes_of_different_kinds_never_meet():
@@ -66,7 +86,11 @@ def test_bool_and_int_attributes_of_different_kinds_never_meet():
     def arg(kind: ArgKind) -> ArgSpec:
         return ArgSpec("v", kind, False, False, None, False, 1, "v")
 
-    keys = {AttributeKey.of(arg(ArgKind.BOOL), True), AttributeKey.of(arg(ArgKind.INT), 1), AttributeKey.of(arg(ArgKind.FLOAT), 1.0)}
+    keys = {
+        AttributeKey.of(arg(ArgKind.BOOL), True),
+        AttributeKey.of(arg(ArgKind.INT), 1),
+        AttributeKey.of(arg(ArgKind.FLOAT), 1.0),
+    }
     assert len(keys) == 3
 
 
@@ -80,24 +104,33 @@ def _is_call_key(k: Any) -> bool:
 def _is_kernel_key(k: Any) -> bool:
     from torch_tensorrt.dynamo.conversion.plugins._aot import KernelKey
 
-    return isinstance(k, KernelKey) and _is_call_key(k.call) and isinstance(k.target, int)
+    return (
+        isinstance(k, KernelKey) and _is_call_key(k.call) and isinstance(k.target, int)
+    )
 
 
 def _is_runtime_key(k: Any) -> bool:
     """JIT strategies: (attribute bytes, input shapes, input dtypes), one dtype per shape."""
     return (
-        isinstance(k, tuple) and len(k) == 3
+        isinstance(k, tuple)
+        and len(k) == 3
         and all(isinstance(a, (bytes, str)) for a in k[0])
-        and len(k[1]) == len(k[2]) and all(isinstance(s, tuple) for s in k[1])
+        and len(k[1]) == len(k[2])
+        and all(isinstance(s, tuple) for s in k[1])
     )
 
 
 def _is_index_key(k: Any) -> bool:
     """ProgramCache's index: everything of a CallKey except the sizes."""
-    from torch_tensorrt.dynamo.conversion.plugins._identity import AttributeKey, Definition
+    from torch_tensorrt.dynamo.conversion.plugins._identity import (
+        AttributeKey,
+        Definition,
+    )
 
     return (
-        isinstance(k, tuple) and len(k) == 5 and isinstance(k[1], Definition)
+        isinstance(k, tuple)
+        and len(k) == 5
+        and isinstance(k[1], Definition)
         and all(isinstance(a, AttributeKey) for a in k[2])
     )
 
@@ -123,13 +156,17 @@ KEYS: Dict[Tuple[str, str], Callable[[Any], bool]] = {
     ("AOTState", "kernels"): _is_kernel_key,
     ("JitRuntime", "_entries"): _is_runtime_key,
     ("JitRuntime", "chosen"): _is_runtime_key,
-    ("JitRuntime", "_decoded"): lambda k: all(isinstance(a, (bytes, str)) for a in k),  # exact attribute bytes
-    ("JitRuntime", "_streams"): lambda k: isinstance(k, tuple) and len(k) == 2,  # (device index, stream)
+    ("JitRuntime", "_decoded"): lambda k: all(
+        isinstance(a, (bytes, str)) for a in k
+    ),  # exact attribute bytes
+    ("JitRuntime", "_streams"): lambda k: isinstance(k, tuple)
+    and len(k) == 2,  # (device index, stream)
     # bookkeeping (one record is one op overload and one definition)
     ("PluginRecord", "variants"): lambda k: isinstance(k, frozenset),
     ("AOTState", "variants"): lambda k: isinstance(k, frozenset),
     ("PluginRecord", "reports"): lambda k: isinstance(k, int),
-    ("PluginRecord", "layers"): lambda k: _plugin_id(k[0]) and all(isinstance(a, (bytes, str)) for a in k[1]),
+    ("PluginRecord", "layers"): lambda k: _plugin_id(k[0])
+    and all(isinstance(a, (bytes, str)) for a in k[1]),
     ("LaunchPlans", "reasons"): _plugin_id,
     ("CompileReport", "implementations"): lambda k: isinstance(k, str),
     ("CompileReport", "aot_unavailable"): lambda k: isinstance(k, str),
@@ -161,10 +198,15 @@ REFERENCES = {("KernelBinding", "namespace")}
 def _package_modules() -> List[Any]:
     import torch_tensorrt.dynamo.conversion.plugins as package
 
-    return [importlib.import_module(f"{package.__name__}.{m.name}") for m in pkgutil.iter_modules(package.__path__)]
+    return [
+        importlib.import_module(f"{package.__name__}.{m.name}")
+        for m in pkgutil.iter_modules(package.__path__)
+    ]
 
 
-def _dicts_of(obj: Any, owner: str, seen: set) -> Iterator[Tuple[str, str, Dict[Any, Any]]]:
+def _dicts_of(
+    obj: Any, owner: str, seen: set
+) -> Iterator[Tuple[str, str, Dict[Any, Any]]]:
     """(owner, attribute, dict) for every dict attribute of ``obj`` and of the package objects it holds."""
     if id(obj) in seen:
         return
@@ -182,7 +224,9 @@ def _dicts_of(obj: Any, owner: str, seen: set) -> Iterator[Tuple[str, str, Dict[
 
 def _walk(value: Any, seen: set) -> Iterator[Tuple[str, str, Dict[Any, Any]]]:
     module = type(value).__module__ or ""
-    if module.startswith("torch_tensorrt.dynamo.conversion.plugins") and hasattr(value, "__dict__"):
+    if module.startswith("torch_tensorrt.dynamo.conversion.plugins") and hasattr(
+        value, "__dict__"
+    ):
         yield from _dicts_of(value, type(value).__name__, seen)
     elif isinstance(value, (tuple, list)):
         for item in value:
@@ -191,20 +235,38 @@ def _walk(value: Any, seen: set) -> Iterator[Tuple[str, str, Dict[Any, Any]]]:
 
 def _module_dicts() -> List[Tuple[str, str, Dict[Any, Any]]]:
     """Module-level dicts of the package, each once, under a name KEYS knows where it has several
-    (a table imported by another module); dicts imported from outside the package are left out."""
+    (a table imported by another module); dicts imported from outside the package are left out.
+    """
     import sys
 
-    outside = {id(v) for name, m in list(sys.modules.items()) if m is not None and not name.startswith("torch_tensorrt.dynamo.conversion.plugins")
-               for v in list(getattr(m, "__dict__", {}).values()) if isinstance(v, dict)}
+    outside = {
+        id(v)
+        for name, m in list(sys.modules.items())
+        if m is not None
+        and not name.startswith("torch_tensorrt.dynamo.conversion.plugins")
+        for v in list(getattr(m, "__dict__", {}).values())
+        if isinstance(v, dict)
+    }
     aliases: Dict[int, List[Tuple[str, str, Dict[Any, Any]]]] = {}
     for module in _package_modules():
         for name, value in vars(module).items():
-            if isinstance(value, dict) and not name.startswith("__") and id(value) not in outside:
-                aliases.setdefault(id(value), []).append((f"module.{module.__name__.rsplit('.', 1)[1]}", name, value))
-    return [next((a for a in found if a[:2] in KEYS), found[0]) for found in aliases.values()]
+            if (
+                isinstance(value, dict)
+                and not name.startswith("__")
+                and id(value) not in outside
+            ):
+                aliases.setdefault(id(value), []).append(
+                    (f"module.{module.__name__.rsplit('.', 1)[1]}", name, value)
+                )
+    return [
+        next((a for a in found if a[:2] in KEYS), found[0])
+        for found in aliases.values()
+    ]
 
 
-def test_every_cache_is_keyed_by_the_whole_identity(trt_backend, catalogue_plugins, ops, handles, device, gpu_target):
+def test_every_cache_is_keyed_by_the_whole_identity(
+    trt_backend, catalogue_plugins, ops, handles, device, gpu_target
+):
     """After compiles that fill every cache (JIT, AOT, dynamic, two dtypes), every dict the package
     holds is known and every key it holds has the identity its table entry demands."""
     import torch_tensorrt
@@ -222,10 +284,14 @@ def test_every_cache_is_keyed_by_the_whole_identity(trt_backend, catalogue_plugi
 
     for dtype in (torch.float32, torch.float16):
         x = torch.randn(4, 37, device=device).to(dtype)
-        compiled = torch_tensorrt.compile(Model().eval(), ir="dynamo", inputs=[x], min_block_size=1)
+        compiled = torch_tensorrt.compile(
+            Model().eval(), ir="dynamo", inputs=[x], min_block_size=1
+        )
         try:
             compiled(x)
-        except Exception:  # an AOT layer cannot run on a CPU machine; its caches are filled anyway
+        except (
+            Exception
+        ):  # an AOT layer cannot run on a CPU machine; its caches are filled anyway
             pass
     unknown, wrong = [], []
     seen: set = set()
@@ -234,12 +300,16 @@ def test_every_cache_is_keyed_by_the_whole_identity(trt_backend, catalogue_plugi
         found.extend(_dicts_of(record, type(record).__name__, seen))
     assert ("JitRuntime", "_entries") in {(o, n) for o, n, _ in found}
     assert ("CaptureCache", "_entries") in {(o, n) for o, n, _ in found}
-    assert ("AOTState", "kernels") in {(o, n) for o, n, t in found if t}  # the census saw a compiled kernel
+    assert ("AOTState", "kernels") in {
+        (o, n) for o, n, t in found if t
+    }  # the census saw a compiled kernel
     for owner, name, table in found:
         check = KEYS.get((owner, name))
         if check is None:
             unknown.append(f"{owner}.{name}")
             continue
         wrong.extend(f"{owner}.{name}: {k!r}" for k in list(table) if not check(k))
-    assert unknown == [], f"caches the census does not know (add them to KEYS with a key check): {unknown}"
+    assert (
+        unknown == []
+    ), f"caches the census does not know (add them to KEYS with a key check): {unknown}"
     assert wrong == [], wrong

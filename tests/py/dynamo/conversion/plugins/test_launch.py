@@ -15,7 +15,6 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-
 from torch_tensorrt.dynamo.conversion.plugins import _launch
 
 GRID = (3, 1, 1)
@@ -84,7 +83,13 @@ def _strategy():
     plan = _launch.LaunchPlan(
         captured=captured,  # type: ignore[arg-type]
         grid=GRID,
-        layout=(("input", 0), ("input", 1), ("output", 0), ("value", N), ("value", BLOCK)),
+        layout=(
+            ("input", 0),
+            ("input", 1),
+            ("output", 0),
+            ("value", N),
+            ("value", BLOCK),
+        ),
         constexprs=(("BLOCK", BLOCK),),
         options=(("num_warps", 4),),
     )
@@ -97,13 +102,22 @@ def _aligned(k: int) -> int:
 
 def test_first_launch_goes_through_jitfunction_run_with_tensorrts_pointers():
     kernel, run = _strategy()
-    x, y, out, stream = _aligned(0), _aligned(1), _aligned(2), random.randrange(1, 1 << 40)
+    x, y, out, stream = (
+        _aligned(0),
+        _aligned(1),
+        _aligned(2),
+        random.randrange(1, 1 << 40),
+    )
     run([_buffer(x), _buffer(y, torch.bfloat16)], [_buffer(out)], stream)
     assert len(kernel.runs) == 1 and kernel.compiled.calls == []
     grid, warmup, kwargs = kernel.runs[0]
     assert grid == GRID and warmup is False and kwargs["num_warps"] == 4
     assert [kwargs[n].data_ptr() for n in ("x", "y", "out")] == [x, y, out]
-    assert [kwargs[n].dtype for n in ("x", "y", "out")] == [torch.float32, torch.bfloat16, torch.float32]
+    assert [kwargs[n].dtype for n in ("x", "y", "out")] == [
+        torch.float32,
+        torch.bfloat16,
+        torch.float32,
+    ]
     assert (kwargs["n"], kwargs["BLOCK"]) == (N, BLOCK)
     assert _Runtime.streams[-1] == stream
     assert run.stats["dispatched"] == 1 and run.stats["direct"] == 0
@@ -112,7 +126,12 @@ def test_first_launch_goes_through_jitfunction_run_with_tensorrts_pointers():
 def test_later_launches_call_the_compiled_launcher_as_jitfunction_run_does():
     kernel, run = _strategy()
     run([_buffer(_aligned(0)), _buffer(_aligned(1))], [_buffer(_aligned(2))], 7)
-    x, y, out, stream = _aligned(3), _aligned(4), _aligned(5), random.randrange(1, 1 << 40)
+    x, y, out, stream = (
+        _aligned(3),
+        _aligned(4),
+        _aligned(5),
+        random.randrange(1, 1 << 40),
+    )
     run([_buffer(x), _buffer(y)], [_buffer(out)], stream)
     if not _fast_launch_supported():
         # Triton 3.2 / 3.3: another launcher convention; every launch is a JITFunction.run.
@@ -125,8 +144,14 @@ def test_later_launches_call_the_compiled_launcher_as_jitfunction_run_does():
     values = (x, y, out, N, BLOCK)
     compiled = kernel.compiled
     assert kernel.compiled.calls[0] == (
-        *GRID, stream, compiled.function, compiled.packed_metadata, ("launch-metadata", GRID, stream, values),
-        knobs.runtime.launch_enter_hook, knobs.runtime.launch_exit_hook, *values,
+        *GRID,
+        stream,
+        compiled.function,
+        compiled.packed_metadata,
+        ("launch-metadata", GRID, stream, values),
+        knobs.runtime.launch_enter_hook,
+        knobs.runtime.launch_exit_hook,
+        *values,
     )
     assert run.stats["direct"] == 1 and run.stats["dispatched"] == 1
 
@@ -162,6 +187,8 @@ def test_launches_alternate_between_plans_without_mixing_arguments(seed):
         run([_buffer(ptrs[0]), _buffer(ptrs[1])], [_buffer(ptrs[2])], i)
         seen[which].append(ptrs)
     for kernel, key in ((kernel_a, "a"), (kernel_b, "b")):
-        launched = [[r[2][n].data_ptr() for n in ("x", "y", "out")] for r in kernel.runs]
+        launched = [
+            [r[2][n].data_ptr() for n in ("x", "y", "out")] for r in kernel.runs
+        ]
         launched += [list(c[9:12]) for c in kernel.compiled.calls]
         assert sorted(launched) == sorted(seen[key])

@@ -13,10 +13,8 @@ import textwrap
 
 import pytest
 import torch
-
-from support import registry as support_registry
-
 from support import catalogue
+from support import registry as support_registry
 from trt_standin import bindings
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -30,8 +28,7 @@ def _qdp_def(plugin_id):
 
 
 # Defect 1 (10.15 / 11.0: float(array_of_one) fails with numpy >= 2.4) -----------------------------
-_DEFECT1_SCRIPT = textwrap.dedent(
-    """
+_DEFECT1_SCRIPT = textwrap.dedent("""
     import json, os, sys
     os.environ.setdefault("TRITON_INTERPRET", "1")
     sys.path.insert(0, {tests!r})
@@ -71,8 +68,7 @@ _DEFECT1_SCRIPT = textwrap.dedent(
     except Exception as e:
         result["handwritten"] = f"{{type(e).__name__}}: {{e}}"
     print("RESULT", json.dumps(result))
-    """
-)
+    """)
 
 
 @pytest.mark.standin
@@ -83,19 +79,31 @@ def test_defect1_scalar_attributes_with_current_numpy(version):
     if env is None:
         pytest.skip(f"bindings {version} not prepared")
     script = _DEFECT1_SCRIPT.format(tests=str(REPO / "tests"))
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=600, cwd=str(REPO))
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        cwd=str(REPO),
+    )
     assert "RESULT" in proc.stdout, proc.stdout[-2000:] + proc.stderr[-4000:]
     result = json.loads(proc.stdout.split("RESULT", 1)[1])
     assert result["tensorrt"] == version
     assert tuple(int(p) for p in result["numpy"].split(".")[:2]) >= (2, 4)
     # The defect is real in this environment: a hand-written float attribute breaks re-creation ...
-    assert "only 0-dimensional arrays can be converted to Python scalars" in result["handwritten"]
+    assert (
+        "only 0-dimensional arrays can be converted to Python scalars"
+        in result["handwritten"]
+    )
     # ... while the generated plugin's array-encoded attributes survive it.
     assert result["generated_error"] == 0.0
 
 
 # Defect 2 (11.4: a one-byte bytes attribute reads back as 65 zero bytes) ---------------------------
-def test_defect2_no_bytes_attributes_and_one_char_strings_round_trip(fresh_qdp_namespace, device):
+def test_defect2_no_bytes_attributes_and_one_char_strings_round_trip(
+    fresh_qdp_namespace, device
+):
     import tensorrt as trt
     import tensorrt.plugin as trtp
     from torch_tensorrt.dynamo.conversion.plugins import _attributes, generate_plugin
@@ -119,9 +127,13 @@ def test_defect2_no_bytes_attributes_and_one_char_strings_round_trip(fresh_qdp_n
         attrs = _attributes.encode_all(variant.attributes, {"label": "A", "flag": True})
         it = trt.ITensor._make(None, "x", trt.float32, (4,))
         factory = getattr(getattr(trtp.op, fresh_qdp_namespace), "tag")(it, **attrs)
-        built = PluginHost().build(factory, [InputSpec.static(trt.float32, (4,))], aot=False)
+        built = PluginHost().build(
+            factory, [InputSpec.static(trt.float32, (4,))], aot=False
+        )
         x = torch.randn(4, device=device)
-        (out,) = built.runtime().enqueue([x])  # attributes re-created from the serialised fields
+        (out,) = built.runtime().enqueue(
+            [x]
+        )  # attributes re-created from the serialised fields
         torch.testing.assert_close(out, x * 2.0)
     finally:
         handle.remove()
@@ -137,8 +149,14 @@ def test_defects3_8_generated_plugins_declare_no_aliasing(catalogue_plugins):
     variant = support_registry.record("cat::scale_mul").variant()
     its = [trt.ITensor._make(None, n, trt.float32, (2, 3)) for n in "xy"]
     attrs = _attributes.encode_all(variant.attributes, {"b": 0.5, "a": 2})
-    built = PluginHost(time_tactics=False).build(trtp.op.cat.scale_mul(*its, **attrs), [InputSpec.static(trt.float32, (2, 3))] * 2, aot=False)
-    assert built.aliased_inputs == [-1]  # nothing relies on aliasing (in-place ops are not generated)
+    built = PluginHost(time_tactics=False).build(
+        trtp.op.cat.scale_mul(*its, **attrs),
+        [InputSpec.static(trt.float32, (2, 3))] * 2,
+        aot=False,
+    )
+    assert built.aliased_inputs == [
+        -1
+    ]  # nothing relies on aliasing (in-place ops are not generated)
 
 
 # Defects 4 and 6 (AutoTuneCombination.pos; like()/aliased() inside autotune, Dims(0) in aot_impl) ----
@@ -149,7 +167,9 @@ def test_defects4_6_no_autotune_and_no_like_or_aliased(catalogue_plugins, monkey
     from trt_standin.host import InputSpec, PluginHost
 
     def forbidden(self, *a, **k):
-        raise AssertionError("generated plugins must not call TensorDesc.like()/aliased() or Shape._clone()")
+        raise AssertionError(
+            "generated plugins must not call TensorDesc.like()/aliased() or Shape._clone()"
+        )
 
     monkeypatch.setattr(trtp.TensorDesc, "like", forbidden)
     monkeypatch.setattr(trtp.TensorDesc, "aliased", forbidden)
@@ -164,7 +184,9 @@ def test_defects4_6_no_autotune_and_no_like_or_aliased(catalogue_plugins, monkey
     attrs = _attributes.encode_all(variant.attributes, {"b": 0.5, "a": 2})
     spec = InputSpec.dynamic(trt.float32, (1, 3), (4, 3), (9, 3))
     PluginHost().build(trtp.op.cat.scale_mul(*its, **attrs), [spec, spec], aot=False)
-    built = PluginHost().build(getattr(trtp.op.cat, aot.plugin_name)(*its, **attrs), [spec, spec], aot=True)
+    built = PluginHost().build(
+        getattr(trtp.op.cat, aot.plugin_name)(*its, **attrs), [spec, spec], aot=True
+    )
     assert built.aot.launch_config([(5, 3), (5, 3)])["extra_args"] == [15]
 
 
@@ -175,7 +197,9 @@ def test_defect5_aot_impl_declares_every_attribute(catalogue_plugins):
     record = support_registry.record("cat::clamp_kw")
     aot = _aot.aot_variant(record, record.variant())
     definition = _qdp_def(aot.plugin_id)
-    assert definition.aot_impl_attr_names == list(definition.input_attrs)  # all, in registration order
+    assert definition.aot_impl_attr_names == list(
+        definition.input_attrs
+    )  # all, in registration order
 
 
 # Defect 9 (Python 3.13: unguarded issubclass on generic annotations) --------------------------------
@@ -190,7 +214,11 @@ def test_defect9_every_generated_annotation_is_a_class(catalogue_plugins):
                     annotation = param.annotation
                     if param.name == "outputs":
                         continue  # Tuple[...] of QDP's own classes, as QDP's docs write it
-                    assert inspect.isclass(annotation), (plugin_id, param.name, annotation)
+                    assert inspect.isclass(annotation), (
+                        plugin_id,
+                        param.name,
+                        annotation,
+                    )
 
 
 # Defect 10 (__cuda_array_interface__ refuses BF16) ---------------------------------------------------
@@ -198,8 +226,12 @@ def test_defect10_buffers_are_wrapped_as_bytes():
     from torch_tensorrt.dynamo.conversion.plugins import _buffers
 
     wrapper = _buffers._DeviceBytes(0x1000, 64, 0)
-    assert wrapper.__cuda_array_interface__["typestr"] == "|u1"  # any dtype is a view of bytes
-    assert _buffers.extent((3, 5), (5, 1)) == 15 and _buffers.extent((0, 5), (5, 1)) == 0
+    assert (
+        wrapper.__cuda_array_interface__["typestr"] == "|u1"
+    )  # any dtype is a view of bytes
+    assert (
+        _buffers.extent((3, 5), (5, 1)) == 15 and _buffers.extent((0, 5), (5, 1)) == 0
+    )
 
 
 @pytest.mark.gpu
@@ -227,9 +259,13 @@ def test_defect10_bf16_through_the_jit_copy_path(fresh_qdp_namespace):
 
         x = torch.randn(33, 7, device="cuda", dtype=torch.bfloat16)
         y = torch.randn(33, 7, device="cuda", dtype=torch.bfloat16)
-        compiled = torch_tensorrt.compile(M().eval(), ir="dynamo", inputs=[x, y], min_block_size=1)
+        compiled = torch_tensorrt.compile(
+            M().eval(), ir="dynamo", inputs=[x, y], min_block_size=1
+        )
         torch.testing.assert_close(compiled(x, y), M()(x, y))
-        assert set(support_registry.record(qualname).runtime().chosen.values()) == {"copy"}
+        assert set(support_registry.record(qualname).runtime().chosen.values()) == {
+            "copy"
+        }
     finally:
         handle.remove()
 
@@ -242,10 +278,26 @@ def test_catalogue_on_other_bindings_releases(version):
     env = bindings.mount_env(version)
     if env is None:
         pytest.skip(f"bindings {version} not prepared")
-    selection = "scale_mul or cast_to or pad_last or add_bias or weighted_sum or min_max"
+    selection = (
+        "scale_mul or cast_to or pad_last or add_bias or weighted_sum or min_max"
+    )
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:xdist", str(HERE / "test_catalogue.py"), str(HERE / "test_seed.py"), "-k", selection],
-        capture_output=True, text=True, env=env, timeout=900, cwd=str(REPO),
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:xdist",
+            str(HERE / "test_catalogue.py"),
+            str(HERE / "test_seed.py"),
+            "-k",
+            selection,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+        cwd=str(REPO),
     )
     output = proc.stdout + proc.stderr
     assert f"tensorrt bindings {version}" in output, output[-3000:]

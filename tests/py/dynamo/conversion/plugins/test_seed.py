@@ -2,9 +2,7 @@
 
 import pytest
 import torch
-
 from support import registry as support_registry
-
 from support import seed
 
 
@@ -13,14 +11,18 @@ def _run_seed(device: str, **custom_op_kwargs) -> dict:
 
     seed.define(device)
     handle = torch_tensorrt.dynamo.conversion.plugins.custom_op(
-        "torchtrt_ex::elementwise_scale_mul", supports_dynamic_shapes=True, **custom_op_kwargs
+        "torchtrt_ex::elementwise_scale_mul",
+        supports_dynamic_shapes=True,
+        **custom_op_kwargs,
     )
     try:
         my_model = seed.MyModel().to(device).eval()
         m = torch.randint(0, 5, (64, 64), device=device, dtype=torch.float)
         n = torch.randint(0, 5, (64, 64), device=device, dtype=torch.float)
         with torch_tensorrt.logging.errors():
-            model_trt = torch_tensorrt.compile(my_model, inputs=[m, n], min_block_size=1)
+            model_trt = torch_tensorrt.compile(
+                my_model, inputs=[m, n], min_block_size=1
+            )
             with torch.no_grad():
                 for _ in range(300):
                     res = model_trt(m, n)
@@ -30,11 +32,17 @@ def _run_seed(device: str, **custom_op_kwargs) -> dict:
         torch.testing.assert_close(model_trt(x, y), x * (x + y) * 2 + 0.5)
         record = support_registry.record("torchtrt_ex::elementwise_scale_mul")
         runtime = record.runtime()
-        stats = [getattr(entry.run, "stats", None) for entry in runtime._entries.values()]
-        graph_targets = [n.target for n in model_trt.graph.nodes if n.op == "call_function"]
+        stats = [
+            getattr(entry.run, "stats", None) for entry in runtime._entries.values()
+        ]
+        graph_targets = [
+            n.target for n in model_trt.graph.nodes if n.op == "call_function"
+        ]
         return {
             "strategies": set(record.runtime().chosen.values()),
-            "graph_breaks": [t for t in graph_targets if "elementwise_scale_mul" in str(t)],
+            "graph_breaks": [
+                t for t in graph_targets if "elementwise_scale_mul" in str(t)
+            ],
             "aot_unavailable": support_registry.aot_reasons(record),
             "implementations": set(support_registry.implementations(record).values()),
             "launch_stats": [s for s in stats if s is not None],
@@ -47,7 +55,9 @@ def _run_seed(device: str, **custom_op_kwargs) -> dict:
 def test_seed_example_on_gpu():
     result = _run_seed("cuda")
     assert result["graph_breaks"] == []
-    assert result["aot_unavailable"] == {} and result["implementations"] == {"AOT (automatic)"}  # the engine's plugin is AOT
+    assert result["aot_unavailable"] == {} and result["implementations"] == {
+        "AOT (automatic)"
+    }  # the engine's plugin is AOT
 
 
 @pytest.mark.gpu

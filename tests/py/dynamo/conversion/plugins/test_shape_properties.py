@@ -30,15 +30,16 @@ import pytest
 import torch
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from torch._subclasses.fake_tensor import FakeTensorMode
-
 from support.catalogue import CASES
+from torch._subclasses.fake_tensor import FakeTensorMode
 
 API = "generate_plugin"
 MAX_DIM = 64
 PLUGIN_NAMESPACE = "shape_prop_plugins"
 
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 Shape = Tuple[int, ...]
 
@@ -50,10 +51,14 @@ class Subject:
     qualname: str
     call: Callable[..., Any]  # (op packet, *inputs) -> outputs
     dtypes: Tuple[torch.dtype, ...]  # per model input
-    lo: Tuple[Shape, ...]  # smallest size of each dimension (== hi for static dimensions)
+    lo: Tuple[
+        Shape, ...
+    ]  # smallest size of each dimension (== hi for static dimensions)
     opt: Tuple[Shape, ...]
     hi: Tuple[Shape, ...]
-    ties: Tuple[Tuple[Tuple[int, int], ...], ...]  # groups of (input, dim) that must be equal
+    ties: Tuple[
+        Tuple[Tuple[int, int], ...], ...
+    ]  # groups of (input, dim) that must be equal
     #: Shapes the op accepts, beyond the ties (e.g. a reshape's divisibility); None: all.
     valid: Optional[Callable[[Sequence[Shape]], bool]] = None
 
@@ -64,7 +69,12 @@ class Subject:
         return self.lo[k][j] != self.hi[k][j]
 
     def dynamic_dims(self) -> List[Tuple[int, int]]:
-        return [(k, j) for k, shape in enumerate(self.lo) for j in range(len(shape)) if self.is_dynamic(k, j)]
+        return [
+            (k, j)
+            for k, shape in enumerate(self.lo)
+            for j in range(len(shape))
+            if self.is_dynamic(k, j)
+        ]
 
     @property
     def packet(self) -> Any:
@@ -80,16 +90,31 @@ def _catalogue_subject(case: Any) -> Subject:
         for j in range(len(lo[k])):
             if lo[k][j] != hi[k][j]:
                 # Dimensions the catalogue profiles identically are the ones the op needs equal.
-                groups.setdefault((j, (lo[k][j], opt[k][j], hi[k][j])), []).append((k, j))
+                groups.setdefault((j, (lo[k][j], opt[k][j], hi[k][j])), []).append(
+                    (k, j)
+                )
     # Draw dynamic sizes in [1, MAX_DIM]: beyond the catalogue's own profile on purpose.
     lo = tuple(tuple(1 if a != b else a for a, b in zip(l, h)) for l, h in zip(lo, hi))
-    hi = tuple(tuple(MAX_DIM if a != b else a for a, b in zip(l, h)) for l, h in zip(lo, hi))
-    return Subject(case.name, case.op, case.call, dtypes, lo, opt, hi, tuple(tuple(g) for g in groups.values()))
+    hi = tuple(
+        tuple(MAX_DIM if a != b else a for a, b in zip(l, h)) for l, h in zip(lo, hi)
+    )
+    return Subject(
+        case.name,
+        case.op,
+        case.call,
+        dtypes,
+        lo,
+        opt,
+        hi,
+        tuple(tuple(g) for g in groups.values()),
+    )
 
 
 # Ops whose output sizes use more of the lowering table than the catalogue's (floor and ceil
 # division, products, sums, max, modulo). Defined by the ``arithmetic_ops`` fixture.
-def _window(x: torch.Tensor, kernel: int, stride: int, pad: int, ceil_mode: bool) -> torch.Tensor:
+def _window(
+    x: torch.Tensor, kernel: int, stride: int, pad: int, ceil_mode: bool
+) -> torch.Tensor:
     n = x.shape[-1] + 2 * pad - kernel
     out = (n + stride - 1) // stride + 1 if ceil_mode else n // stride + 1
     return x.new_zeros((x.shape[0], out))
@@ -103,14 +128,21 @@ def _window_fake(x, kernel, stride, pad, ceil_mode):
 
 def _mix(x: torch.Tensor, y: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
     a = x.new_zeros((x.shape[0] * y.shape[0], x.shape[1] + y.shape[1]))
-    b = y.new_zeros((max(x.shape[0], y.shape[0]), x.shape[0] % 3 + 1, x.shape[1] // 2 + 1)).to(torch.int32)
+    b = y.new_zeros(
+        (max(x.shape[0], y.shape[0]), x.shape[0] % 3 + 1, x.shape[1] // 2 + 1)
+    ).to(torch.int32)
     return a, b
 
 
 def _mix_fake(x, y):
     a = x.new_empty((x.shape[0] * y.shape[0], x.shape[1] + y.shape[1]))
     b = y.new_empty(
-        (torch.sym_max(x.shape[0], y.shape[0]), x.shape[0] % 3 + 1, x.shape[1] // 2 + 1), dtype=torch.int32
+        (
+            torch.sym_max(x.shape[0], y.shape[0]),
+            x.shape[0] % 3 + 1,
+            x.shape[1] // 2 + 1,
+        ),
+        dtype=torch.int32,
     )
     return a, b
 
@@ -131,14 +163,47 @@ ARITHMETIC_OPS = (
 
 F32 = torch.float32
 ARITHMETIC_SUBJECTS = (
-    Subject("window", "shape_prop::window", lambda op, x: op(x, 5, 2, 1, False), (F32,),
-            ((2, 3),), ((2, 20),), ((2, MAX_DIM),), ()),
-    Subject("window_ceil", "shape_prop::window", lambda op, x: op(x, 4, 3, 0, True), (F32,),
-            ((1, 4),), ((3, 20),), ((MAX_DIM, MAX_DIM),), ()),
-    Subject("mix", "shape_prop::mix", lambda op, x, y: op(x, y), (F32, torch.float16),
-            ((1, 1), (1, 2)), ((3, 5), (4, 2)), ((MAX_DIM, MAX_DIM), (MAX_DIM, 2)), ()),
-    Subject("rows4", "shape_prop::rows4", lambda op, x: op(x), (F32,),
-            ((1, 6),), ((4, 6),), ((MAX_DIM, 6),), (), valid=lambda shapes: shapes[0][0] % 2 == 0),
+    Subject(
+        "window",
+        "shape_prop::window",
+        lambda op, x: op(x, 5, 2, 1, False),
+        (F32,),
+        ((2, 3),),
+        ((2, 20),),
+        ((2, MAX_DIM),),
+        (),
+    ),
+    Subject(
+        "window_ceil",
+        "shape_prop::window",
+        lambda op, x: op(x, 4, 3, 0, True),
+        (F32,),
+        ((1, 4),),
+        ((3, 20),),
+        ((MAX_DIM, MAX_DIM),),
+        (),
+    ),
+    Subject(
+        "mix",
+        "shape_prop::mix",
+        lambda op, x, y: op(x, y),
+        (F32, torch.float16),
+        ((1, 1), (1, 2)),
+        ((3, 5), (4, 2)),
+        ((MAX_DIM, MAX_DIM), (MAX_DIM, 2)),
+        (),
+    ),
+    Subject(
+        "rows4",
+        "shape_prop::rows4",
+        lambda op, x: op(x),
+        (F32,),
+        ((1, 6),),
+        ((4, 6),),
+        ((MAX_DIM, 6),),
+        (),
+        valid=lambda shapes: shapes[0][0] % 2 == 0,
+    ),
 )
 
 SUBJECTS: Dict[str, Subject] = {c.name: _catalogue_subject(c) for c in CASES}
@@ -183,9 +248,21 @@ def plugins(trt_backend, arithmetic_ops):
     try:
         for name in sorted(SUBJECTS):
             traced = _traced(name)
-            spec = dataclasses.replace(traced.spec, namespace=PLUGIN_NAMESPACE, name=f"{name}_{traced.spec.name}")
-            variant = PluginVariant(spec, traced.op, traced.variant.absent, _symbolic.ProgramCache())
-            undos.append(_qdp.register(variant, _qdp.make_register_function(variant), _qdp.make_impl_function(variant, no_impl)))
+            spec = dataclasses.replace(
+                traced.spec,
+                namespace=PLUGIN_NAMESPACE,
+                name=f"{name}_{traced.spec.name}",
+            )
+            variant = PluginVariant(
+                spec, traced.op, traced.variant.absent, _symbolic.ProgramCache()
+            )
+            undos.append(
+                _qdp.register(
+                    variant,
+                    _qdp.make_register_function(variant),
+                    _qdp.make_impl_function(variant, no_impl),
+                )
+            )
             made[name] = variant
         yield made
     finally:
@@ -207,13 +284,20 @@ class Traced:
     spec: Any
     variant: Any
     attributes: Tuple[Any, ...]
-    schema_index: Tuple[int, ...]  # per model input: its tensor argument's index in the schema
+    schema_index: Tuple[
+        int, ...
+    ]  # per model input: its tensor argument's index in the schema
     program: Any
 
 
 @functools.lru_cache(maxsize=None)
 def _traced(name: str) -> Traced:
-    from torch_tensorrt.dynamo.conversion.plugins import _binding, _identity, _schema, _symbolic
+    from torch_tensorrt.dynamo.conversion.plugins import (
+        _binding,
+        _identity,
+        _schema,
+        _symbolic,
+    )
     from torch_tensorrt.dynamo.conversion.plugins._variant import PluginVariant
 
     subject = SUBJECTS[name]
@@ -223,22 +307,38 @@ def _traced(name: str) -> Traced:
     subject.call(recorder, *example)
     spec = _schema.spec_from_op(API, op)
     call = _binding.bind(
-        API, spec, recorder.args, recorder.kwargs,
+        API,
+        spec,
+        recorder.args,
+        recorder.kwargs,
         is_tensor=lambda v: isinstance(v, torch.Tensor),
         is_constant=lambda v: not isinstance(v, torch.Tensor),
     )
-    absent = frozenset(a.name for a, t in zip(spec.tensor_args, call.tensors) if t is None)
+    absent = frozenset(
+        a.name for a, t in zip(spec.tensor_args, call.tensors) if t is None
+    )
     schema_index = tuple(
         next(i for i, t in enumerate(call.tensors) if t is e) for e in example
     )
-    assert sorted(schema_index) == [i for i, t in enumerate(call.tensors) if t is not None]
+    assert sorted(schema_index) == [
+        i for i, t in enumerate(call.tensors) if t is not None
+    ]
     variant = PluginVariant(spec, op, absent, _symbolic.ProgramCache())
     signatures = []
     hints = {}
     for k in sorted(range(len(example)), key=lambda k: schema_index[k]):
-        dims = tuple(None if subject.is_dynamic(k, j) else subject.lo[k][j] for j in range(len(subject.lo[k])))
+        dims = tuple(
+            None if subject.is_dynamic(k, j) else subject.lo[k][j]
+            for j in range(len(subject.lo[k]))
+        )
         signatures.append(_identity.TensorSignature(subject.dtypes[k], dims))
-        hints.update({(schema_index[k], j): subject.opt[k][j] for j, d in enumerate(dims) if d is None})
+        hints.update(
+            {
+                (schema_index[k], j): subject.opt[k][j]
+                for j, d in enumerate(dims)
+                if d is None
+            }
+        )
     key = variant.call_key(signatures, call.attributes)
     program = _symbolic.trace(API, spec, op, key, hints)
     return Traced(subject, op, spec, variant, call.attributes, schema_index, program)
@@ -257,7 +357,9 @@ def _plugin_order(traced: Traced) -> List[int]:
     return sorted(range(len(traced.schema_index)), key=lambda k: traced.schema_index[k])
 
 
-def _fake_kernel(subject: Subject, shapes: Sequence[Shape]) -> List[Tuple[Shape, torch.dtype]]:
+def _fake_kernel(
+    subject: Subject, shapes: Sequence[Shape]
+) -> List[Tuple[Shape, torch.dtype]]:
     """What the op's own fake kernel returns for inputs of these concrete shapes."""
     with FakeTensorMode():
         inputs = [torch.empty(s, dtype=d) for s, d in zip(shapes, subject.dtypes)]
@@ -293,7 +395,9 @@ def test_program_matches_fake_kernel(arithmetic_ops, name, data):
     shapes = _draw_shapes(data, traced.subject, tied=True)
     expected = _fake_kernel(traced.subject, shapes)
     by_schema = _schema_shapes(traced, shapes)
-    assert traced.program.violated_guard(by_schema) is None, traced.program.violated_guard(by_schema)
+    assert (
+        traced.program.violated_guard(by_schema) is None
+    ), traced.program.violated_guard(by_schema)
     assert list(traced.program.concrete_shapes(by_schema)) == [s for s, _ in expected]
     assert [o.dtype for o in traced.program.outputs] == [d for _, d in expected]
 
@@ -310,10 +414,14 @@ def test_program_is_never_silently_wrong(arithmetic_ops, name, data):
     try:
         expected = _fake_kernel(traced.subject, shapes)
     except Exception:
-        assert violated is not None, f"the fake kernel rejects {shapes}, but no guard of the program does"
+        assert (
+            violated is not None
+        ), f"the fake kernel rejects {shapes}, but no guard of the program does"
         return
     if violated is None:
-        assert list(traced.program.concrete_shapes(by_schema)) == [s for s, _ in expected]
+        assert list(traced.program.concrete_shapes(by_schema)) == [
+            s for s, _ in expected
+        ]
 
 
 # -- lowering onto TensorRT shape expressions ----------------------------------------------------------
@@ -345,9 +453,12 @@ def test_lowering_of_constant_dims(arithmetic_ops, trt_backend, name, data):
     with _shape_context(builder):
         dims = {
             i: [trtp.ShapeExpr(builder.constant(d)) for d in shape]
-            for i, shape in enumerate(by_schema) if shape is not None
+            for i, shape in enumerate(by_schema)
+            if shape is not None
         }
-        lowered = traced.program.lower_outputs(lambda d: dims[d.input_index][d.dim], _qdp.qdp_algebra())
+        lowered = traced.program.lower_outputs(
+            lambda d: dims[d.input_index][d.dim], _qdp.qdp_algebra()
+        )
         got = [tuple(e.constant_value() for e in out) for out in lowered]
     assert got == [s for s, _ in _fake_kernel(traced.subject, shapes)]
 
@@ -370,7 +481,9 @@ def _symbolic_lowering(name: str) -> List[List[Any]]:
         def dim(d: Any) -> Any:
             k = traced.schema_index.index(d.input_index)
             if subject.is_dynamic(k, d.dim):
-                return trtp.ShapeExpr(IDimensionExpr._wrap(_expr.input_dim(slots[d.input_index], d.dim)))
+                return trtp.ShapeExpr(
+                    IDimensionExpr._wrap(_expr.input_dim(slots[d.input_index], d.dim))
+                )
             return trtp.ShapeExpr(builder.constant(subject.lo[k][d.dim]))
 
         lowered = traced.program.lower_outputs(dim, _qdp.qdp_algebra())
@@ -398,7 +511,9 @@ def _build(variant: Any, traced: Traced, specs: Sequence[Any]) -> Any:
     from torch_tensorrt.dynamo.conversion.plugins import _attributes
     from trt_standin.host import PluginHost
 
-    itensors = [trt.ITensor._make(None, f"in{p}", s.dtype, s.shape) for p, s in enumerate(specs)]
+    itensors = [
+        trt.ITensor._make(None, f"in{p}", s.dtype, s.shape) for p, s in enumerate(specs)
+    ]
     values = {a.name: v for a, v in zip(variant.attributes, traced.attributes)}
     factory = getattr(getattr(trtp.op, variant.spec.namespace), variant.plugin_name)(
         *itensors, **_attributes.encode_all(variant.attributes, values)
@@ -422,9 +537,15 @@ def test_generated_plugin_static_shapes(plugins, name, data):
     subject = traced.subject
     shapes = _draw_shapes(data, subject, tied=True)
     order = _plugin_order(traced)
-    built = _build(plugins[name], traced, [InputSpec.static(_trt_dtype(subject.dtypes[k]), shapes[k]) for k in order])
+    built = _build(
+        plugins[name],
+        traced,
+        [InputSpec.static(_trt_dtype(subject.dtypes[k]), shapes[k]) for k in order],
+    )
     expected = _fake_kernel(subject, shapes)
-    assert built.evaluate_output_shapes([shapes[k] for k in order]) == [s for s, _ in expected]
+    assert built.evaluate_output_shapes([shapes[k] for k in order]) == [
+        s for s, _ in expected
+    ]
     assert [TORCH_DTYPE[t] for t in built.output_types] == [d for _, d in expected]
 
 
@@ -439,8 +560,12 @@ def _built_dynamic(name: str, variant: Any) -> Any:
         traced = _traced(name)
         s = traced.subject
         _BUILT_DYNAMIC[name] = _build(
-            variant, traced,
-            [InputSpec.dynamic(_trt_dtype(s.dtypes[k]), s.lo[k], s.opt[k], s.hi[k]) for k in _plugin_order(traced)],
+            variant,
+            traced,
+            [
+                InputSpec.dynamic(_trt_dtype(s.dtypes[k]), s.lo[k], s.opt[k], s.hi[k])
+                for k in _plugin_order(traced)
+            ],
         )
     return _BUILT_DYNAMIC[name]
 
@@ -455,7 +580,9 @@ def test_generated_plugin_dynamic_profile(plugins, name, data):
     built = _built_dynamic(name, plugins[name])
     shapes = _draw_shapes(data, traced.subject, tied=True)
     expected = _fake_kernel(traced.subject, shapes)
-    assert built.evaluate_output_shapes([shapes[k] for k in _plugin_order(traced)]) == [s for s, _ in expected]
+    assert built.evaluate_output_shapes([shapes[k] for k in _plugin_order(traced)]) == [
+        s for s, _ in expected
+    ]
     assert [TORCH_DTYPE[t] for t in built.output_types] == [d for _, d in expected]
 
 
@@ -463,6 +590,8 @@ def test_a_size_the_fake_kernel_fixes_lowers_to_a_constant(arithmetic_ops, trt_b
     from trt_standin.core import _expr
 
     subject = SUBJECTS["rows4"]
-    assert {_fake_kernel(subject, [(rows, 6)])[0][0][1] for rows in (2, 4, 30, 64)} == {4}
+    assert {_fake_kernel(subject, [(rows, 6)])[0][0][1] for rows in (2, 4, 30, 64)} == {
+        4
+    }
     second = _symbolic_lowering("rows4")[0][1]
     assert _expr.is_constant(second) and _expr.evaluate(second, []) == 4

@@ -18,11 +18,17 @@ from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
 import pytest
 import torch
-
 from support import models
 from support import registry as support_registry
 
-PLUGINS_DIR = pathlib.Path(__file__).resolve().parents[5] / "py" / "torch_tensorrt" / "dynamo" / "conversion" / "plugins"
+PLUGINS_DIR = (
+    pathlib.Path(__file__).resolve().parents[5]
+    / "py"
+    / "torch_tensorrt"
+    / "dynamo"
+    / "conversion"
+    / "plugins"
+)
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -30,7 +36,9 @@ def _as_tuple(value: Any) -> Tuple[Any, ...]:
     return tuple(value) if isinstance(value, (tuple, list)) else (value,)
 
 
-def _assert_same(got: Any, expected: Any, atol: float = 1e-5, rtol: float = 1e-5) -> None:
+def _assert_same(
+    got: Any, expected: Any, atol: float = 1e-5, rtol: float = 1e-5
+) -> None:
     got, expected = _as_tuple(got), _as_tuple(expected)
     assert len(got) == len(expected)
     for g, e in zip(got, expected):
@@ -43,7 +51,12 @@ def _catalogue_packet(qualname: str) -> Any:
     return getattr(getattr(torch.ops, ns), name)
 
 
-def _host_build(plugin: Any, itensor_shapes: Sequence[Tuple[Any, Tuple[int, ...]]], specs: Sequence[Any], attrs: Optional[dict] = None) -> Any:
+def _host_build(
+    plugin: Any,
+    itensor_shapes: Sequence[Tuple[Any, Tuple[int, ...]]],
+    specs: Sequence[Any],
+    attrs: Optional[dict] = None,
+) -> Any:
     """Build a generated plugin (a PluginRecord's plugin, or a PluginVariant) through the stand-in's plugin host."""
     import tensorrt as trt
     import tensorrt.plugin as trtp
@@ -51,9 +64,14 @@ def _host_build(plugin: Any, itensor_shapes: Sequence[Tuple[Any, Tuple[int, ...]
     from trt_standin.host import PluginHost
 
     variant = plugin.variant() if hasattr(plugin, "variants") else plugin
-    itensors = [trt.ITensor._make(None, f"in{i}", dt, shape) for i, (dt, shape) in enumerate(itensor_shapes)]
+    itensors = [
+        trt.ITensor._make(None, f"in{i}", dt, shape)
+        for i, (dt, shape) in enumerate(itensor_shapes)
+    ]
     encoded = _attributes.encode_all(variant.attributes, attrs or {})
-    factory = getattr(getattr(trtp.op, variant.spec.namespace), variant.plugin_name)(*itensors, **encoded)
+    factory = getattr(getattr(trtp.op, variant.spec.namespace), variant.plugin_name)(
+        *itensors, **encoded
+    )
     return PluginHost(time_tactics=False).build(factory, list(specs), aot=False)
 
 
@@ -66,9 +84,15 @@ def _private_plugin(op: Any, namespace: str) -> Iterator[Any]:
     def no_impl(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("not executed")
 
-    spec = dataclasses.replace(_schema.spec_from_op("generate_plugin", op), namespace=namespace)
+    spec = dataclasses.replace(
+        _schema.spec_from_op("generate_plugin", op), namespace=namespace
+    )
     variant = PluginVariant(spec, op, frozenset(), _symbolic.ProgramCache())
-    undo = _qdp.register(variant, _qdp.make_register_function(variant), _qdp.make_impl_function(variant, no_impl))
+    undo = _qdp.register(
+        variant,
+        _qdp.make_register_function(variant),
+        _qdp.make_impl_function(variant, no_impl),
+    )
     try:
         yield variant
     finally:
@@ -85,7 +109,9 @@ def _private_plugin(op: Any, namespace: str) -> Iterator[Any]:
     ],
     ids=["argmax_int64", "cast_fp16", "dtype_attribute_int32"],
 )
-def test_output_dtype_comes_from_the_fake_kernel(catalogue_plugins, trt_backend, device, name, call, expected_dtype):
+def test_output_dtype_comes_from_the_fake_kernel(
+    catalogue_plugins, trt_backend, device, name, call, expected_dtype
+):
     """Upstream typed every output like input 0 (float32 here)."""
     import tensorrt as trt
     from trt_standin.host import TORCH_DTYPE, InputSpec
@@ -102,7 +128,12 @@ def test_output_dtype_comes_from_the_fake_kernel(catalogue_plugins, trt_backend,
     # (built here under a private name, so the catalogue's shared record is left alone).
     attrs = {"dtype": torch.int32} if name == "cast_to" else {}
     with _private_plugin(packet.default, f"reg_1_{name}") as variant:
-        built = _host_build(variant, [(trt.float32, (6, 11))], [InputSpec.static(trt.float32, (6, 11))], attrs)
+        built = _host_build(
+            variant,
+            [(trt.float32, (6, 11))],
+            [InputSpec.static(trt.float32, (6, 11))],
+            attrs,
+        )
     assert [TORCH_DTYPE[t] for t in built.output_types] == [expected_dtype]
 
 
@@ -121,8 +152,12 @@ def test_fake_inputs_carry_the_real_input_dtypes(trt_backend, ops, handles, devi
 
     packet = ops.custom_packet("reg_2::int_affine", fn, fake)
     handles.append(custom_op("reg_2::int_affine"))
-    compiled = models.compile_fn(lambda x: packet(x, 3), [models.dynamic((1, 5), (4, 5), (9, 5), torch.int32)])
-    assert not models.runs_in_pytorch(compiled, packet), support_registry.rejections("reg_2::int_affine")
+    compiled = models.compile_fn(
+        lambda x: packet(x, 3), [models.dynamic((1, 5), (4, 5), (9, 5), torch.int32)]
+    )
+    assert not models.runs_in_pytorch(compiled, packet), support_registry.rejections(
+        "reg_2::int_affine"
+    )
     for rows in (1, 9):
         x = torch.randint(-50, 50, (rows, 5), dtype=torch.int32, device=device)
         _assert_same(compiled(x), x * 3 + 1)
@@ -141,8 +176,13 @@ def test_each_input_dimension_is_its_own_symbol(trt_backend, ops, handles, devic
 
     packet = ops.custom_packet("reg_3::outer", fn, fake)
     handles.append(custom_op("reg_3::outer"))
-    compiled = models.compile_fn(lambda x, y: packet(x, y), [models.dynamic((1,), (5,), (9,)), models.dynamic((1,), (5,), (9,))])
-    assert not models.runs_in_pytorch(compiled, packet), support_registry.rejections("reg_3::outer")
+    compiled = models.compile_fn(
+        lambda x, y: packet(x, y),
+        [models.dynamic((1,), (5,), (9,)), models.dynamic((1,), (5,), (9,))],
+    )
+    assert not models.runs_in_pytorch(compiled, packet), support_registry.rejections(
+        "reg_3::outer"
+    )
     for n, m in ((3, 7), (9, 1), (1, 9), (5, 5)):
         x, y = torch.randn(n, device=device), torch.randn(m, device=device)
         _assert_same(compiled(x, y), torch.outer(x, y))
@@ -159,24 +199,35 @@ def test_size_one_broadcast_guard_is_honoured(trt_backend, ops, handles, device)
         return x + y
 
     def fake(x, y):
-        return torch.empty(torch.broadcast_shapes(x.shape, y.shape), dtype=x.dtype, device=x.device)
+        return torch.empty(
+            torch.broadcast_shapes(x.shape, y.shape), dtype=x.dtype, device=x.device
+        )
 
     ops.custom_packet("reg_4::badd", fn, fake)
     handles.append(generate_plugin("reg_4::badd"))
     record = support_registry.record("reg_4::badd")
     itensors = [trt.ITensor._make(None, n, trt.float32, (-1, 4)) for n in ("x", "y")]
     spec = InputSpec.dynamic(trt.float32, (1, 4), (6, 4), (8, 4))
-    runtime = PluginHost(time_tactics=False).build(trtp.op.reg_4.badd(*itensors), [spec, spec], aot=False).runtime()
+    runtime = (
+        PluginHost(time_tactics=False)
+        .build(trtp.op.reg_4.badd(*itensors), [spec, spec], aot=False)
+        .runtime()
+    )
     # The layer's formula was traced with one symbol per size and keeps the fake kernel's guard.
     signature = _identity.TensorSignature(torch.float32, (None, 4))
     program = record.programs.get(record.variant().call_key([signature, signature], ()))
-    assert {program.render(g) for g in program.guards} & {"x.size(0) == y.size(0)", "y.size(0) == x.size(0)"}
+    assert {program.render(g) for g in program.guards} & {
+        "x.size(0) == y.size(0)",
+        "y.size(0) == x.size(0)",
+    }
 
     # One row against five: eager broadcasts to (5, 4). A formula traced for equal sizes would hand
     # TensorRT a (1, 4) buffer for one of the two orders; the plugin must then refuse, never fill it.
     refused = []
     for x_rows, y_rows in ((5, 5), (1, 5), (5, 1), (1, 1), (8, 8)):
-        x, y = torch.randn(x_rows, 4, device=device), torch.randn(y_rows, 4, device=device)
+        x, y = torch.randn(x_rows, 4, device=device), torch.randn(
+            y_rows, 4, device=device
+        )
         try:
             (out,) = runtime.enqueue([x, y])
         except RuntimeError as e:
@@ -187,7 +238,9 @@ def test_size_one_broadcast_guard_is_honoured(trt_backend, ops, handles, device)
     assert all(x_rows != y_rows for x_rows, y_rows in refused), refused
 
 
-def test_broadcast_of_a_static_size_one_input_converts(trt_backend, ops, handles, device):
+def test_broadcast_of_a_static_size_one_input_converts(
+    trt_backend, ops, handles, device
+):
     """Where the exported graph fixes the size 1, the broadcast formula is proven and converted."""
     from torch_tensorrt.dynamo.conversion.plugins import custom_op
 
@@ -195,19 +248,31 @@ def test_broadcast_of_a_static_size_one_input_converts(trt_backend, ops, handles
         return x + y
 
     def fake(x, y):
-        return torch.empty(torch.broadcast_shapes(x.shape, y.shape), dtype=x.dtype, device=x.device)
+        return torch.empty(
+            torch.broadcast_shapes(x.shape, y.shape), dtype=x.dtype, device=x.device
+        )
 
     packet = ops.custom_packet("reg_5::badd", fn, fake)
     handles.append(custom_op("reg_5::badd"))
     bias = torch.randn(1, 4, device=device)
-    compiled = models.compile_fn(lambda x, b: packet(x, b), [models.dynamic((1, 4), (6, 4), (8, 4)), models.dynamic((1, 4), (1, 4), (1, 4))])
-    assert not models.runs_in_pytorch(compiled, packet), support_registry.rejections("reg_5::badd")
+    compiled = models.compile_fn(
+        lambda x, b: packet(x, b),
+        [
+            models.dynamic((1, 4), (6, 4), (8, 4)),
+            models.dynamic((1, 4), (1, 4), (1, 4)),
+        ],
+    )
+    assert not models.runs_in_pytorch(compiled, packet), support_registry.rejections(
+        "reg_5::badd"
+    )
     for rows in (1, 3, 8):
         x = torch.randn(rows, 4, device=device)
         _assert_same(compiled(x, bias), x + bias)
 
 
-def test_guards_of_one_call_site_do_not_apply_to_another(trt_backend, ops, handles, device):
+def test_guards_of_one_call_site_do_not_apply_to_another(
+    trt_backend, ops, handles, device
+):
     """After badd(x, x) (traced with Eq(x.size(0), y.size(0))), badd(x, bias[1, 4]) still builds and runs."""
     from torch_tensorrt.dynamo.conversion.plugins import custom_op
 
@@ -215,16 +280,26 @@ def test_guards_of_one_call_site_do_not_apply_to_another(trt_backend, ops, handl
         return x + y
 
     def fake(x, y):
-        return torch.empty(torch.broadcast_shapes(x.shape, y.shape), dtype=x.dtype, device=x.device)
+        return torch.empty(
+            torch.broadcast_shapes(x.shape, y.shape), dtype=x.dtype, device=x.device
+        )
 
     packet = ops.custom_packet("reg_14::badd", fn, fake)
     handles.append(custom_op("reg_14::badd"))
-    same = models.compile_fn(lambda x: packet(x, x), [models.dynamic((1, 4), (5, 4), (8, 4))])
+    same = models.compile_fn(
+        lambda x: packet(x, x), [models.dynamic((1, 4), (5, 4), (8, 4))]
+    )
     x = torch.randn(3, 4, device=device)
     _assert_same(same(x), x + x)
 
     bias = torch.randn(1, 4, device=device)
-    broadcast = models.compile_fn(lambda x, b: packet(x, b), [models.dynamic((1, 4), (5, 4), (8, 4)), models.dynamic((1, 4), (1, 4), (1, 4))])
+    broadcast = models.compile_fn(
+        lambda x, b: packet(x, b),
+        [
+            models.dynamic((1, 4), (5, 4), (8, 4)),
+            models.dynamic((1, 4), (1, 4), (1, 4)),
+        ],
+    )
     assert not models.runs_in_pytorch(broadcast, packet)
     for rows in (1, 5, 8):
         x = torch.randn(rows, 4, device=device)
@@ -257,31 +332,45 @@ def test_fake_kernel_is_traced_once(trt_backend, ops, handles):
     itensor = trt.ITensor._make(None, "x", trt.float32, (-1, 5))
     spec = InputSpec.dynamic(trt.float32, (1, 5), (4, 5), (16, 5))
 
-    built = PluginHost(time_tactics=False).build(trtp.op.reg_6.first2(itensor), [spec], aot=False)
+    built = PluginHost(time_tactics=False).build(
+        trtp.op.reg_6.first2(itensor), [spec], aot=False
+    )
     traces, fake_calls = record.programs.traces, len(calls)
-    assert traces == 1 and fake_calls == 1  # the dtype query traced every size symbolic; shapes reuse it
+    assert (
+        traces == 1 and fake_calls == 1
+    )  # the dtype query traced every size symbolic; shapes reuse it
     # Rebuilding the same layer and asking for its shapes again ask the cache, never the fake kernel.
     for _ in range(10):
-        again = PluginHost(time_tactics=False).build(trtp.op.reg_6.first2(itensor), [spec], aot=False)
+        again = PluginHost(time_tactics=False).build(
+            trtp.op.reg_6.first2(itensor), [spec], aot=False
+        )
         assert again.output_shape_strings() == built.output_shape_strings()
         for rows in (1, 7, 16):
             assert again.evaluate_output_shapes([(rows, 5)]) == [(rows, 2)]
     assert (record.programs.traces, len(calls)) == (traces, fake_calls)
 
 
-def test_compiled_engine_converts_with_one_trace_per_layer(trt_backend, ops, handles, device):
+def test_compiled_engine_converts_with_one_trace_per_layer(
+    trt_backend, ops, handles, device
+):
     from torch_tensorrt.dynamo.conversion.plugins import custom_op
 
     calls: List[Tuple[Any, ...]] = []
     packet = _first2(ops, "reg_12::first2", calls)
     handles.append(custom_op("reg_12::first2"))
     record = support_registry.record("reg_12::first2")
-    compiled = models.compile_fn(lambda x: packet(x), [models.dynamic((1, 5), (4, 5), (16, 5))])
-    assert not models.runs_in_pytorch(compiled, packet), support_registry.rejections(record)
+    compiled = models.compile_fn(
+        lambda x: packet(x), [models.dynamic((1, 5), (4, 5), (16, 5))]
+    )
+    assert not models.runs_in_pytorch(compiled, packet), support_registry.rejections(
+        record
+    )
     x = torch.randn(4, 5, device=device)
     _assert_same(compiled(x), x[:, :2])
     # One trace for the layer: the converter's; the dtype and shape queries and the run reuse it.
-    assert record.programs.traces == 1, [k.describe() for k in record.programs._programs]
+    assert record.programs.traces == 1, [
+        k.describe() for k in record.programs._programs
+    ]
 
 
 def test_running_at_new_shapes_does_not_trace_again(trt_backend, ops, handles, device):
@@ -291,7 +380,9 @@ def test_running_at_new_shapes_does_not_trace_again(trt_backend, ops, handles, d
     packet = _first2(ops, "reg_13::first2", calls)
     handles.append(custom_op("reg_13::first2"))
     record = support_registry.record("reg_13::first2")
-    compiled = models.compile_fn(lambda x: packet(x), [models.dynamic((1, 5), (4, 5), (16, 5))])
+    compiled = models.compile_fn(
+        lambda x: packet(x), [models.dynamic((1, 5), (4, 5), (16, 5))]
+    )
     x = torch.randn(4, 5, device=device)
     _assert_same(compiled(x), x[:, :2])
     traces = record.programs.traces
@@ -301,12 +392,15 @@ def test_running_at_new_shapes_does_not_trace_again(trt_backend, ops, handles, d
     assert record.programs.traces == traces
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "QDP's get_output_data_types passes dtypes and ranks only; with no program cached (a plugin "
-    "layer added without the converter, which traces the layer's real sizes first) the fake kernel "
-    "is traced with EVERY size symbolic, so one that requires a static size (x.shape[1] == 4) "
-    "fails the build"
-))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "QDP's get_output_data_types passes dtypes and ranks only; with no program cached (a plugin "
+        "layer added without the converter, which traces the layer's real sizes first) the fake kernel "
+        "is traced with EVERY size symbolic, so one that requires a static size (x.shape[1] == 4) "
+        "fails the build"
+    ),
+)
 def test_plugin_build_traces_once_with_the_real_static_dims(trt_backend, ops, handles):
     import tensorrt as trt
     import tensorrt.plugin as trtp
@@ -326,7 +420,9 @@ def test_plugin_build_traces_once_with_the_real_static_dims(trt_backend, ops, ha
     record = support_registry.record("reg_7::rowsum4")
     itensor = trt.ITensor._make(None, "x", trt.float32, (-1, 4))
     spec = InputSpec.dynamic(trt.float32, (1, 4), (3, 4), (8, 4))
-    built = PluginHost(time_tactics=False).build(trtp.op.reg_7.rowsum4(itensor), [spec], aot=False)
+    built = PluginHost(time_tactics=False).build(
+        trtp.op.reg_7.rowsum4(itensor), [spec], aot=False
+    )
     assert built.evaluate_output_shapes([(5, 4)]) == [(5,)]
     assert record.programs.traces == 1
 
@@ -336,7 +432,9 @@ TRITON_CASES = ("scale_mul", "bcast_add", "to_half", "clamp_kw", "axpby_bf16")
 
 
 @pytest.mark.parametrize("name", TRITON_CASES)
-def test_single_triton_launch_is_launched_into_the_engine_buffers(catalogue_plugins, trt_backend, device, name):
+def test_single_triton_launch_is_launched_into_the_engine_buffers(
+    catalogue_plugins, trt_backend, device, name
+):
     """Upstream ran the op and copied its fresh output into TensorRT's buffer on every call."""
     from support.catalogue import CASE_BY_NAME, inputs_for, model_for
     from torch_tensorrt.dynamo.conversion.plugins import _aot
@@ -364,15 +462,39 @@ def test_single_triton_launch_is_launched_into_the_engine_buffers(catalogue_plug
 # -- argument kinds ---------------------------------------------------------------------------------------
 ARGUMENT_KINDS = [
     ("int_list", "cat::pad_last", lambda op, x: op(x, [2, 0], value=1.5), [(3, 4)]),
-    ("float_and_bool_lists", "cat::weighted_sum", lambda op, x: op(x, [1.0, 0.25, -2.0], [False, True, True]), [(5, 3)]),
-    ("optional_tensor_present", "cat::add_bias", lambda op, x, b: op(x, b, scale=-0.5), [(6, 5), (6, 5)]),
-    ("optional_tensor_absent", "cat::add_bias", lambda op, x: op(x, None, scale=0.25), [(6, 5)]),
+    (
+        "float_and_bool_lists",
+        "cat::weighted_sum",
+        lambda op, x: op(x, [1.0, 0.25, -2.0], [False, True, True]),
+        [(5, 3)],
+    ),
+    (
+        "optional_tensor_present",
+        "cat::add_bias",
+        lambda op, x, b: op(x, b, scale=-0.5),
+        [(6, 5), (6, 5)],
+    ),
+    (
+        "optional_tensor_absent",
+        "cat::add_bias",
+        lambda op, x: op(x, None, scale=0.25),
+        [(6, 5)],
+    ),
     ("scalar_type", "cat::cast_to", lambda op, x: op(x, torch.bfloat16), [(7, 3)]),
-    ("tensors_after_scalars", "cat::axpby", lambda op, x, y: op(-1.5, x, 2, y), [(17, 9), (17, 9)]),
+    (
+        "tensors_after_scalars",
+        "cat::axpby",
+        lambda op, x, y: op(-1.5, x, 2, y),
+        [(17, 9), (17, 9)],
+    ),
 ]
 
 
-@pytest.mark.parametrize("qualname, call, shapes", [k[1:] for k in ARGUMENT_KINDS], ids=[k[0] for k in ARGUMENT_KINDS])
+@pytest.mark.parametrize(
+    "qualname, call, shapes",
+    [k[1:] for k in ARGUMENT_KINDS],
+    ids=[k[0] for k in ARGUMENT_KINDS],
+)
 def test_argument_kinds(catalogue_plugins, trt_backend, device, qualname, call, shapes):
     """Upstream handled Tensor / float / int / bool / str only, with every tensor first."""
     packet = _catalogue_packet(qualname)
@@ -385,10 +507,16 @@ def test_argument_kinds(catalogue_plugins, trt_backend, device, qualname, call, 
 # -- keyword-only attributes replaced by defaults ----------------------------------------------------------
 @pytest.mark.parametrize(
     "call",
-    [lambda op, x: op(x, lo=-0.1, hi=0.3), lambda op, x: op(x, hi=0.3, lo=-0.1), lambda op, x: op(x, lo=0.2)],
+    [
+        lambda op, x: op(x, lo=-0.1, hi=0.3),
+        lambda op, x: op(x, hi=0.3, lo=-0.1),
+        lambda op, x: op(x, lo=0.2),
+    ],
     ids=["both", "reordered", "default_hi"],
 )
-def test_keyword_only_attributes_survive_conversion(catalogue_plugins, trt_backend, device, call):
+def test_keyword_only_attributes_survive_conversion(
+    catalogue_plugins, trt_backend, device, call
+):
     packet = _catalogue_packet("cat::clamp_kw")
     x = torch.linspace(-2.0, 2.0, 41 * 3, device=device).reshape(41, 3)
     expected = call(packet.default, x)
@@ -411,12 +539,18 @@ def test_defaulted_attribute_before_a_required_one(trt_backend, ops, handles, de
         return torch.empty_like(x)
 
     packet = ops.custom_packet("reg_8::affine", fn, fake)
-    assert [a.has_default_value() for a in packet.default._schema.arguments] == [False, True, False]
+    assert [a.has_default_value() for a in packet.default._schema.arguments] == [
+        False,
+        True,
+        False,
+    ]
     handles.append(custom_op("reg_8::affine"))
     x = torch.randn(4, 6, device=device)
     for call in (lambda x: packet(x, shift=3), lambda x: packet(x, -0.5, shift=-1)):
         compiled = models.compile_fn(call, [x])
-        assert not models.runs_in_pytorch(compiled, packet), support_registry.rejections("reg_8::affine")
+        assert not models.runs_in_pytorch(
+            compiled, packet
+        ), support_registry.rejections("reg_8::affine")
         _assert_same(compiled(x), call(x))
 
 
@@ -429,8 +563,12 @@ def test_dynamic_model_converts_without_the_flag(trt_backend, ops, handles, devi
 
     packet = ops.custom_packet("reg_9::sq", fn, lambda x: torch.empty_like(x))
     handles.append(custom_op("reg_9::sq"))  # no supports_dynamic_shapes
-    compiled = models.compile_fn(lambda x: packet(x), [models.dynamic((1, 3), (4, 3), (32, 3))])
-    assert not models.runs_in_pytorch(compiled, packet), support_registry.rejections("reg_9::sq")
+    compiled = models.compile_fn(
+        lambda x: packet(x), [models.dynamic((1, 3), (4, 3), (32, 3))]
+    )
+    assert not models.runs_in_pytorch(compiled, packet), support_registry.rejections(
+        "reg_9::sq"
+    )
     for rows in (1, 4, 31):
         x = torch.randn(rows, 3, device=device)
         _assert_same(compiled(x), x.square() - 1)
@@ -440,27 +578,56 @@ def test_dynamic_model_converts_without_the_flag(trt_backend, ops, handles, devi
 def _forbidden(tree: ast.AST) -> List[str]:
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("exec", "eval", "compile"):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("exec", "eval", "compile")
+        ):
             found.append(f"{node.func.id}() at line {node.lineno}")
-        elif isinstance(node, ast.Name) and node.id in ("FunctionType", "lambdify", "uuid", "uuid4"):
+        elif isinstance(node, ast.Name) and node.id in (
+            "FunctionType",
+            "lambdify",
+            "uuid",
+            "uuid4",
+        ):
             found.append(f"{node.id} at line {node.lineno}")
-        elif isinstance(node, ast.Attribute) and node.attr in ("FunctionType", "lambdify", "uuid4", "CodeType"):
+        elif isinstance(node, ast.Attribute) and node.attr in (
+            "FunctionType",
+            "lambdify",
+            "uuid4",
+            "CodeType",
+        ):
             found.append(f".{node.attr} at line {node.lineno}")
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names = [a.name for a in node.names] + ([node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
-            if any(n.split(".")[0] == "uuid" or n in ("FunctionType", "lambdify") for n in names):
+            names = [a.name for a in node.names] + (
+                [node.module]
+                if isinstance(node, ast.ImportFrom) and node.module
+                else []
+            )
+            if any(
+                n.split(".")[0] == "uuid" or n in ("FunctionType", "lambdify")
+                for n in names
+            ):
                 found.append(f"import of {names} at line {node.lineno}")
     return found
 
 
-_FORBIDDEN_TEXT = re.compile(r"\bexec\(|(?<![\w.])compile\(|\beval\(|FunctionType|CodeType|lambdify|uuid")
+_FORBIDDEN_TEXT = re.compile(
+    r"\bexec\(|(?<![\w.])compile\(|\beval\(|FunctionType|CodeType|lambdify|uuid"
+)
 
 
 def _code_without_docstrings(tree: ast.AST) -> str:
     """The module's code as ast.unparse writes it: no comments, docstrings removed."""
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
-        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) and isinstance(body[0].value.value, str):
+        if (
+            isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(getattr(body[0], "value", None), ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
             node.body = body[1:] or [ast.Pass()]
     return ast.unparse(tree)
 
@@ -475,7 +642,12 @@ def test_no_generated_source_in_the_library():
         found = _forbidden(ast.parse(source, filename=str(path)))
         # Text too (e.g. getattr(builtins, "exec")), in code only: comments and docstrings may
         # well explain that there is no exec.
-        found += [f"text {m.group(0)!r}" for m in _FORBIDDEN_TEXT.finditer(_code_without_docstrings(ast.parse(source)))]
+        found += [
+            f"text {m.group(0)!r}"
+            for m in _FORBIDDEN_TEXT.finditer(
+                _code_without_docstrings(ast.parse(source))
+            )
+        ]
         if found:
             offenders[path.name] = found
     assert offenders == {}
@@ -487,11 +659,15 @@ def test_the_scan_finds_what_it_forbids():
     clean = '''"""No exec( here, no uuid, no FunctionType."""\nimport re\nre.compile('x')\ntriton.compile(src)  # not exec(\n'''
     assert _forbidden(ast.parse(clean)) == []
     assert not _FORBIDDEN_TEXT.search(_code_without_docstrings(ast.parse(clean)))
-    assert _FORBIDDEN_TEXT.search(_code_without_docstrings(ast.parse("f = getattr(builtins, 'exec(')")))
+    assert _FORBIDDEN_TEXT.search(
+        _code_without_docstrings(ast.parse("f = getattr(builtins, 'exec(')"))
+    )
 
 
 # -- plugins overwriting each other (pytorch/TensorRT 4088) -----------------------------------------------
-def test_two_plugins_in_one_process_do_not_overwrite_each_other(trt_backend, ops, handles, device):
+def test_two_plugins_in_one_process_do_not_overwrite_each_other(
+    trt_backend, ops, handles, device
+):
     import tensorrt as trt
     from torch_tensorrt.dynamo.conversion.plugins import custom_op
     from trt_standin.host import TORCH_DTYPE, InputSpec
@@ -503,20 +679,35 @@ def test_two_plugins_in_one_process_do_not_overwrite_each_other(trt_backend, ops
         return x.argmin(dim=1)
 
     a = ops.custom_packet("reg_10::scaled", double, lambda x, k: torch.empty_like(x))
-    b = ops.custom_packet("reg_10::col_argmin", col_argmin, lambda x: x.new_empty((x.shape[0],), dtype=torch.int64))
+    b = ops.custom_packet(
+        "reg_10::col_argmin",
+        col_argmin,
+        lambda x: x.new_empty((x.shape[0],), dtype=torch.int64),
+    )
     handles.append(custom_op("reg_10::scaled"))
     handles.append(custom_op("reg_10::col_argmin"))
 
-    compiled = models.compile_fn(lambda x: (a(x, 3.0), b(x)), [models.dynamic((1, 6), (4, 6), (8, 6))])
-    assert not models.runs_in_pytorch(compiled, a) and not models.runs_in_pytorch(compiled, b)
+    compiled = models.compile_fn(
+        lambda x: (a(x, 3.0), b(x)), [models.dynamic((1, 6), (4, 6), (8, 6))]
+    )
+    assert not models.runs_in_pytorch(compiled, a) and not models.runs_in_pytorch(
+        compiled, b
+    )
     for rows in (2, 8):
         x = torch.randn(rows, 6, device=device)
         _assert_same(compiled(x), (x * 3.0, x.argmin(dim=1)))
 
     # Each generated register function still answers for its own op.
     spec = [InputSpec.static(trt.float32, (5, 6))]
-    built_a = _host_build(support_registry.record("reg_10::scaled"), [(trt.float32, (5, 6))], spec, {"k": 3.0})
-    built_b = _host_build(support_registry.record("reg_10::col_argmin"), [(trt.float32, (5, 6))], spec)
+    built_a = _host_build(
+        support_registry.record("reg_10::scaled"),
+        [(trt.float32, (5, 6))],
+        spec,
+        {"k": 3.0},
+    )
+    built_b = _host_build(
+        support_registry.record("reg_10::col_argmin"), [(trt.float32, (5, 6))], spec
+    )
     assert built_a.evaluate_output_shapes([(5, 6)]) == [(5, 6)]
     assert [TORCH_DTYPE[t] for t in built_a.output_types] == [torch.float32]
     assert built_b.evaluate_output_shapes([(5, 6)]) == [(5,)]
