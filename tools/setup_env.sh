@@ -57,10 +57,11 @@ pinned_packages() {
   pip_install --upgrade pip setuptools wheel &&
     pip_install torch numpy sympy triton packaging typing-extensions filelock dllist psutil \
       pytest pytest-xdist hypothesis mypy \
-      black isort ruff typos validate-pyproject pre-commit-hooks
+      black isort ruff typos validate-pyproject pre-commit-hooks \
+      sphinx myst-parser myst-nb nbclient nbformat ipykernel jupytext matplotlib
 }
 
-step 1 "pinned packages (torch, triton, test tools)" pinned_packages
+step 1 "pinned packages (torch, triton, test, lint and docs tools)" pinned_packages
 step 2 "Torch-TensorRT, python-only" "$PY" tools/install_upstream_python_only.py --cache "$CACHE/wheels"
 step 3 "TensorRT bindings (QDP Python layer) and the tensorrt front package" \
   pip_install --no-deps --no-build-isolation tensorrt-cu13-bindings tensorrt-cu13
