@@ -4,14 +4,14 @@
     python tools/run_example.py notebooks/auto_generate_plugins.py
     python tools/run_example.py -m torch_tensorrt.dynamo.conversion.plugins explain ns::op --import my_ops ...
 
-Where torch has CUDA and real TensorRT imports, this is just ``python <script>``. Otherwise it turns
-on the Triton interpreter (before any kernel is defined) and applies the test-only adjustments of
-released Torch-TensorRT to a CPU-only torch (``trt_standin.cpu_torch``) before running the script.
+Where torch has CUDA and real TensorRT imports, this is just ``python <script>``. Otherwise
+``trt_standin.examples.setup()`` (what the tutorial notebooks call in their first cell) turns on the
+Triton interpreter before any kernel is defined and applies the test-only adjustments of released
+Torch-TensorRT to a CPU-only torch before the script runs.
 """
 
 from __future__ import annotations
 
-import os
 import runpy
 import sys
 
@@ -20,22 +20,15 @@ def main() -> None:
     if len(sys.argv) < 2:
         raise SystemExit(__doc__)
     script = sys.argv[1]
-    import torch
+    from trt_standin.examples import setup
 
-    if not torch.cuda.is_available():
-        os.environ.setdefault("TRITON_INTERPRET", "1")
-        from trt_standin import cpu_torch
-
-        cpu_torch.apply()
-    import trt_standin
-    from trt_standin import upstream_compat
-
-    upstream_compat.reenable_qdp_on_standin()
-    print(
-        f"[run_example] TensorRT core: {trt_standin.backend()}; torch device: "
-        f"{'cuda' if torch.cuda.is_available() else 'cpu (Triton interpreter)'}",
-        flush=True,
-    )
+    # explain (python -m torch_tensorrt.dynamo.conversion.plugins) runs no kernel, only compiles
+    # them, which Triton does reliably only outside its interpreter.
+    explaining = script == "-m" and sys.argv[2:3] == [
+        "torch_tensorrt.dynamo.conversion.plugins"
+    ]
+    environment = setup(announce=False, interpreter=not explaining)
+    print(f"[run_example] {environment.describe()}", flush=True)
     if script == "-m":  # a module, as python -m would run it
         module = sys.argv[2]
         sys.argv = [module] + sys.argv[3:]

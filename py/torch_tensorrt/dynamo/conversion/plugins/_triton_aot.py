@@ -156,6 +156,11 @@ def _jit_function(kernel: Any) -> Any:
     return JITFunction(kernel.fn)
 
 
+def _interpreting() -> bool:
+    """Whether this process runs Triton kernels in the interpreter."""
+    return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
+
+
 def _exact_repr(value: Any) -> str:
     """A cache-key text for a constant: floats by their bits (-0.0, NaN payloads stay distinct)."""
     if isinstance(value, float):
@@ -298,9 +303,20 @@ def compile_launch(
             "%s: compiling Triton kernel %s to PTX for sm_%d", op, jit.__name__, target
         )
         src = _ast_source(jit, signature, constexprs, divisible)
-        compiled = triton.compile(
-            src, target=GPUTarget("cuda", target, 32), options=options
-        )
+        try:
+            compiled = triton.compile(
+                src, target=GPUTarget("cuda", target, 32), options=options
+            )
+        except Exception as e:
+            if not _interpreting():
+                raise
+            raise AOTUnavailable(
+                f"{op}: Triton could not compile kernel {jit.__name__} in this process because "
+                "it runs the Triton interpreter (TRITON_INTERPRET=1), in which Triton's code "
+                "generator rejects many valid kernels; a process without TRITON_INTERPRET (any "
+                "GPU process, or `explain` run directly) compiles it. Triton said: "
+                f"{str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__}"
+            ) from e
         metadata = compiled.metadata
         scratch = int(getattr(metadata, "global_scratch_size", 0) or 0)
         profile = int(getattr(metadata, "profile_scratch_size", 0) or 0)

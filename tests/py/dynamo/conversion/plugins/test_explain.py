@@ -134,8 +134,8 @@ def test_guards_are_checked_over_the_given_ranges(trt_backend, ops):
     assert "NOT proven" in str(wide) and "NOT proven" not in str(narrow)
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    env = {"PYTHONPATH": str(ROOT / "tests"), "PATH": "/usr/bin:/bin"}
+def _cli(*args: str, **extra_env: str) -> subprocess.CompletedProcess:
+    env = {"PYTHONPATH": str(ROOT / "tests"), "PATH": "/usr/bin:/bin", **extra_env}
     return subprocess.run(
         [
             sys.executable,
@@ -182,3 +182,49 @@ def test_command_line(trt_backend):
         "explain(cat::no_such_op): no such op is registered with torch"
         in missing_op.stderr
     )
+
+
+def test_aot_compile_outside_the_interpreter(trt_backend, tmp_path, monkeypatch):
+    """Under the Triton interpreter, Triton's code generator rejects some valid kernels (seen with
+    Triton 3.6 on the tutorial's window_mean, depending on how the source is laid out): the reason
+    then says so and what to do. The command line runs explain without the interpreter, and
+    compiles the kernel with the PTX parameters in TensorRT's order (X, extra n_rows, Z).
+    """
+    import triton
+
+    import support.windowed  # noqa: F401  (defines win::window_mean)
+    from torch_tensorrt.dynamo.conversion.plugins import explain
+
+    # Fresh PTX caches: a kernel compiled earlier elsewhere would hide the compile here.
+    monkeypatch.setenv("TORCH_TRT_PLUGINS_CACHE", str(tmp_path / "in_process"))
+    monkeypatch.setenv("TRITON_INTERPRET", "1")
+
+    def rejecting_compile(*args, **kwargs):
+        raise AttributeError(
+            "'triton._C.libtriton.ir.value' object has no attribute 'dtype'"
+        )
+
+    monkeypatch.setattr(triton, "compile", rejecting_compile)
+    report = explain("win::window_mean", {"x": "float32[1..100, 45]"}, {"window": 3})
+    reason = report.aot["unavailable"]
+    assert "runs the Triton interpreter (TRITON_INTERPRET=1)" in reason, reason
+    assert "`explain` run directly" in reason and "has no attribute 'dtype'" in reason
+    monkeypatch.undo()
+
+    cli = _cli(
+        "explain",
+        "win::window_mean",
+        "--import",
+        "support.windowed",
+        "--input",
+        "x=float32[1..100,45]",
+        "--attr",
+        "window=3",
+        TORCH_TRT_PLUGINS_CACHE=str(tmp_path / "command_line"),
+    )
+    assert cli.returncode == 0, cli.stderr[-3000:]
+    assert "Triton compiles kernels but runs none" in cli.stdout
+    assert "AOT kernel window_mean_kernel (sm_90)" in cli.stdout, cli.stdout
+    params = [line.split()[-1] for line in cli.stdout.splitlines() if ".param" in line]
+    assert params == [f"window_mean_kernel_param_{i}" for i in (0, 2, 1)], params
+    assert "int32 extras: n_rows = x.size(0)" in cli.stdout
