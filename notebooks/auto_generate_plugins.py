@@ -1,3 +1,16 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # A Triton kernel inside a TensorRT engine, generated from the custom op
 #
@@ -7,10 +20,18 @@
 # the Triton kernel) and registers the converter, so `torch_tensorrt.compile` keeps the op in the
 # engine instead of breaking the graph.
 #
-# Run it as a script (`python notebooks/auto_generate_plugins.py` on a machine with TensorRT and a
-# GPU) or open it as a notebook (jupytext percent format). On a CPU machine without TensorRT,
-# `python tools/run_example.py notebooks/auto_generate_plugins.py` runs it on the project's
-# TensorRT stand-in with the Triton interpreter.
+# Run it as a script (`python notebooks/auto_generate_plugins.py`) or as the paired notebook
+# `notebooks/auto_generate_plugins.ipynb`. The first cell finds out where it runs: with TensorRT and a
+# GPU it changes nothing; on a machine without them (like this project's CI) it switches to the
+# project's TensorRT stand-in and Triton's interpreter, and says so.
+
+# %%
+try:  # this project's test machinery (tools/trt_standin)
+    from trt_standin.examples import setup
+except ImportError:  # an ordinary TensorRT + GPU environment: nothing to set up
+    setup = None
+if setup is not None:
+    setup()
 
 # %%
 import logging
@@ -99,4 +120,26 @@ for rows in (1, 13, 64):
 from torch_tensorrt.dynamo.conversion.plugins import plugin_status
 
 print(plugin_status("notebook_ex::scale_mul"))
+
+# %% [markdown]
+# ## 5. The same facts without compiling a model
+# `explain` traces the fake kernel for a description of the inputs (a `min..max` range marks a
+# dynamic dimension) and reports the plugin's parameters in TensorRT's order, each output's shape
+# formula, the JIT strategy and the AOT kernel, compiled for sm_90 by Triton without a GPU.
+
+# %%
+from torch_tensorrt.dynamo.conversion.plugins import explain
+
+report = explain(
+    "notebook_ex::scale_mul",
+    {"x": "float32[1..64, 37]", "y": "float32[1..64, 37]"},
+    {"b": 0.5},
+)
+print(report)
+
+# %% [markdown]
+# `remove()` undoes the registration (plugin and converter), for example before redefining the op
+# in a notebook; calling `custom_op` again after a redefinition also replaces what changed.
+
+# %%
 handle.remove()
