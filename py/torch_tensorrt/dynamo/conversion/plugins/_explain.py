@@ -72,6 +72,16 @@ class InputDesc:
 
 @dataclass(frozen=True)
 class Parameter:
+    """One parameter of the plugin, in TensorRT's order (an entry of ``Explanation.parameters``).
+
+    Attributes:
+        plugin_name: The QDP parameter name (the argument's name, unless QDP cannot take it).
+        argument: The schema argument it stands for.
+        kind: ``"input"`` (a tensor) or ``"attribute"`` (any other argument).
+        schema_index: The argument's position in the op's schema.
+        type_str: The argument's kind as the schema writes it (``"Tensor"``, ``"float"``, ``"int[]"``, ...).
+    """
+
     plugin_name: str  # the QDP parameter name
     argument: str  # the schema argument it stands for
     kind: str  # "input" | "attribute"
@@ -81,6 +91,14 @@ class Parameter:
 
 @dataclass(frozen=True)
 class OutputFormula:
+    """One output of the plugin (an entry of ``Explanation.outputs``).
+
+    Attributes:
+        dtype: The output's dtype, as the fake kernel returns it.
+        dims: Each dimension as a sympy expression over the symbols of ``Explanation.symbols``.
+        text: Each dimension in Python syntax, input dimensions by name (``"x.size(0)"``).
+    """
+
     dtype: torch.dtype
     dims: Tuple[sympy.Expr, ...]  # over the symbols of ``Explanation.symbols``
     text: Tuple[str, ...]  # each dimension in Python syntax, input dimensions by name
@@ -88,7 +106,23 @@ class OutputFormula:
 
 @dataclass(frozen=True)
 class Explanation:
-    """What ``explain`` found; ``str()`` gives the report the CLI prints."""
+    """What ``explain`` found; ``str()`` gives the report the CLI prints.
+
+    Attributes:
+        op: The op, ``"ns::name"`` (``"ns::name.overload"`` for a named overload).
+        schema: The op's schema, as torch prints it.
+        jit_plugin: The QDP id of the JIT plugin for these inputs.
+        aot_plugin: The QDP id the AOT plugin for these inputs would have.
+        parameters: The plugin's parameters in TensorRT's order: tensors, then attributes.
+        symbols: Each symbol of the shape formulas and the input dimension it stands for
+            (``"x.size(0)"``).
+        outputs: Each output's dtype and shape formula.
+        guards: Each condition the fake kernel's trace holds under, and whether it holds over
+            the given ranges.
+        jit_strategy: How the JIT implementation would run the op at enqueue, and why.
+        aot: The AOT kernel (``kernel``, ``target``, ``grid``, ``block``, ``shared``, ``extras``,
+            ``ptx_parameters``), or ``{"unavailable": reason}``.
+    """
 
     op: str
     schema: str

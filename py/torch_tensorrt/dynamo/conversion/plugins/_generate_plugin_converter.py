@@ -226,6 +226,9 @@ def generate_plugin_converter(
     in PyTorch, with the reason logged, when the plugin could not compute the node's output shapes
     correctly for every size in the optimization profile.
 
+    Calling it again with the same arguments for the same op returns the live registration; with
+    other arguments (or after the op was redefined) it replaces the converter and logs it.
+
     Args:
         plugin_id: The op, ``"namespace::op_name"``; its plugin must exist (``generate_plugin``, or
             a hand-written ``tensorrt.plugin.register`` under the same name).
@@ -240,10 +243,8 @@ def generate_plugin_converter(
         use_aot_if_available: Use the ahead-of-time (Python-free) implementation when there is one.
 
     Returns:
-        A handle: ``handle.remove()`` unregisters the converter; calling it calls the converter.
-
-    Calling it again with the same arguments for the same op returns the live registration; with
-    other arguments (or after the op was redefined) it replaces the converter and logs it.
+        A handle whose ``remove()`` unregisters the converter; calling the handle calls the
+        converter.
 
     Raises:
         ValueError: Malformed name, unknown op, or no plugin registered for the op.
