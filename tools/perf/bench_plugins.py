@@ -4,6 +4,8 @@
     python tools/perf/bench_plugins.py shape-query   # CPU or GPU: one TensorRT output-shape query
     python tools/perf/bench_plugins.py enqueue       # GPU: host time per JIT enqueue (seed op, 64x64)
     python tools/perf/bench_plugins.py aot           # GPU: AOT kernel device time and bandwidth
+    bash tools/perf/charts_data.sh OUT_DIR            # GPU: the runs the charts need (JSON)
+    python tools/perf/charts.py OUT_DIR               # PNG charts from those JSON files
 
 Each prints a Markdown table (ratios first) and, with --json FILE, writes the raw numbers.
 Upstream's generator is Torch-TensorRT's own installed ``_generate_plugin.py``, loaded by file path
@@ -468,6 +470,16 @@ def bench_aot(args: argparse.Namespace) -> Dict[str, Any]:
     host: Dict[str, float] = {
         "aot_driver_launch": _median_us(aot_small, args.host_repeats, args.inner)
     }
+
+    def raw_small() -> (
+        None
+    ):  # the baseline: the same kernel launched by Triton from Python
+        scale_mul_kernel[(triton.cdiv(small_x.numel(), 1024),)](
+            small_x, small_y, small_z, 2, 0.5, small_x.numel(), BLOCK_SIZE=1024
+        )
+
+    raw_small()
+    host["raw_triton"] = _median_us(raw_small, args.host_repeats, args.inner)
     for ns in ("bench_ours", "bench_upstream"):
         built = _build(ns, "scale_mul", (64, 64), False)
         rt = built.runtime()._runtime
@@ -500,6 +512,7 @@ def bench_aot(args: argparse.Namespace) -> Dict[str, Any]:
             "aot_driver_launch",
             "AOT: stand-in driver launch (cuLaunchKernel via cuda-python; no plugin Python)",
         ),
+        ("raw_triton", "raw Triton launch from Python (no TensorRT)"),
         ("bench_ours", "JIT: this project's enqueue"),
         ("bench_upstream", "JIT: upstream generate_plugin enqueue"),
     ):
@@ -534,6 +547,11 @@ def main() -> None:
     ]
     result = fn(args)
     result["command"] = " ".join(sys.argv)
+    import trt_standin
+
+    result["tensorrt"] = (
+        "TensorRT stand-in" if trt_standin.backend() == "standin" else "TensorRT"
+    )
     result["date"] = time.strftime("%Y-%m-%d")
     if args.json:
         with open(args.json, "w") as f:
