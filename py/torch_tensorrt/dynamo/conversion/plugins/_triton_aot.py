@@ -156,9 +156,15 @@ def _jit_function(kernel: Any) -> Any:
     return JITFunction(kernel.fn)
 
 
-def _interpreting() -> bool:
-    """Whether this process runs Triton kernels in the interpreter."""
-    return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
+def _interpreted(kernel: Any) -> bool:
+    """Whether ``kernel`` was defined in Triton's interpreter mode (runs on the CPU)."""
+    from triton.runtime.jit import JITFunction
+
+    return not isinstance(kernel, JITFunction)
+
+
+class CompileFailedInInterpreter(RuntimeError):
+    """Triton failed to compile a kernel in a process running its interpreter."""
 
 
 def _exact_repr(value: Any) -> str:
@@ -308,14 +314,15 @@ def compile_launch(
                 src, target=GPUTarget("cuda", target, 32), options=options
             )
         except Exception as e:
-            if not _interpreting():
+            if not _interpreted(captured.kernel):
                 raise
-            raise AOTUnavailable(
-                f"{op}: Triton could not compile kernel {jit.__name__} in this process because "
-                "it runs the Triton interpreter (TRITON_INTERPRET=1), in which Triton's code "
-                "generator rejects many valid kernels; a process without TRITON_INTERPRET (any "
-                "GPU process, or `explain` run directly) compiles it. Triton said: "
-                f"{str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__}"
+            # Triton's code generator misreads some valid kernels (library calls such as
+            # tl.sigmoid, some multi-line calls) while the interpreter mode is on.
+            raise CompileFailedInInterpreter(
+                "Triton compiled this kernel in a process that runs its interpreter, in which "
+                "Triton rejects many valid kernels; a process not in interpreter mode (any GPU "
+                "process, or `explain` from the command line) compiles it. Triton said: "
+                f"{type(e).__name__}: {e}"
             ) from e
         metadata = compiled.metadata
         scratch = int(getattr(metadata, "global_scratch_size", 0) or 0)
