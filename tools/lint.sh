@@ -44,6 +44,9 @@ for f in "${FILES[@]}"; do
   esac
 done
 
+# Text files (pre-commit runs its file checks on text only; -I leaves binary files, images included, out).
+mapfile -t TEXT_FILES < <(git grep --untracked -I -l -e '' -- .)
+
 FAILED=()
 # check NAME COMMAND...: run one check, keep its output only when it finds something.
 check() {
@@ -79,8 +82,8 @@ check validate-pyproject "$BIN/validate-pyproject" pyproject.toml
 check buildifier none_or ${#BAZEL_FILES[@]} "$BUILDIFIER" --mode=check --lint=warn --warnings=all "${BAZEL_FILES[@]}"
 check check-yaml none_or ${#YAML_FILES[@]} "$BIN/check-yaml" "${YAML_FILES[@]}"
 check large-files "$BIN/check-added-large-files" --enforce-all --maxkb=1000 "${FILES[@]}"
-check merge-conflict "$BIN/check-merge-conflict" --assume-in-merge "${FILES[@]}"
-check line-endings "$BIN/mixed-line-ending" --fix=no "${FILES[@]}"
+check merge-conflict "$BIN/check-merge-conflict" --assume-in-merge "${TEXT_FILES[@]}"
+check line-endings "$BIN/mixed-line-ending" --fix=no "${TEXT_FILES[@]}"
 trailing_whitespace() {
   # pre-commit-hooks' fixer rewrites files; this only reports (docs/ is exempt upstream too).
   ! git grep --untracked -n -I -E '[[:blank:]]+$' -- . ':!docs' ':!*.ipynb'

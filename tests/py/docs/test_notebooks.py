@@ -38,9 +38,9 @@ def test_notebook_holds_the_source_cells_without_outputs(source: pathlib.Path) -
     )
     for cell in stored.cells:
         if cell.cell_type == "code":
-            assert not cell.outputs and cell.execution_count is None, (
-                f"{source.with_suffix('.ipynb').name} stores outputs; store notebooks clean"
-            )
+            assert (
+                not cell.outputs and cell.execution_count is None
+            ), f"{source.with_suffix('.ipynb').name} stores outputs; store notebooks clean"
 
 
 def test_first_code_cell_sets_up_through_the_public_helper() -> None:

@@ -190,9 +190,8 @@ def test_aot_compile_outside_the_interpreter(trt_backend, tmp_path, monkeypatch)
     then says so and what to do. The command line runs explain without the interpreter, and
     compiles the kernel with the PTX parameters in TensorRT's order (X, extra n_rows, Z).
     """
-    import triton
-
     import support.windowed  # noqa: F401  (defines win::window_mean)
+    import triton
     from torch_tensorrt.dynamo.conversion.plugins import explain
 
     # Fresh PTX caches: a kernel compiled earlier elsewhere would hide the compile here.
