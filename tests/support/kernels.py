@@ -1,5 +1,6 @@
 """Triton kernels the tests use (kept in a file: Triton needs source to compile ahead of time)."""
 
+import torch
 import triton
 import triton.language as tl
 
@@ -10,3 +11,21 @@ def double_kernel(x_ptr, n_elements, y_ptr, BLOCK: tl.constexpr):
     offsets = pid * BLOCK + tl.arange(0, BLOCK)
     mask = offsets < n_elements
     tl.store(y_ptr + offsets, tl.load(x_ptr + offsets, mask=mask) * 2.0, mask=mask)
+
+
+@triton.jit
+def silu_kernel(x_ptr, y_ptr, n_elements, BLOCK: tl.constexpr):
+    pid = tl.program_id(0)
+    offsets = pid * BLOCK + tl.arange(0, BLOCK)
+    mask = offsets < n_elements
+    x = tl.load(x_ptr + offsets, mask=mask).to(tl.float32)
+    y = x * tl.sigmoid(x)
+    tl.store(y_ptr + offsets, y.to(y_ptr.dtype.element_ty), mask=mask)
+
+
+def silu(x: torch.Tensor) -> torch.Tensor:
+    """``x * sigmoid(x)`` in one Triton launch (float32 math, stored in ``x``'s type)."""
+    y = torch.empty_like(x)
+    n = x.numel()
+    silu_kernel[(triton.cdiv(n, 64),)](x, y, n, BLOCK=64)
+    return y

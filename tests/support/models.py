@@ -1,5 +1,10 @@
-"""Small models around a function of the inputs, compiled with Torch-TensorRT, for op tests."""
+"""Small models for op tests, compiled with Torch-TensorRT.
 
+Models around a function of the inputs (``One``, ``Two``), and small realistic blocks with a custom
+op inside (``MLP``, ``AttentionBlock``) that a tutorial can reuse.
+"""
+
+import math
 from typing import Any, Callable, Sequence, Tuple
 
 import torch
@@ -55,3 +60,115 @@ def runs_in_pytorch(compiled: Any, packet: Any) -> bool:
         if isinstance(module, torch.fx.GraphModule)
         for node in module.graph.nodes
     )
+
+
+def compile_model(
+    model: torch.nn.Module, inputs: Sequence[Any], **settings: Any
+) -> Any:
+    """``torch_tensorrt.compile`` of ``model`` (dynamo IR unless given, no minimum block size)."""
+    import torch_tensorrt
+
+    settings.setdefault("ir", "dynamo")
+    settings.setdefault("min_block_size", 1)
+    return torch_tensorrt.compile(model.eval(), inputs=list(inputs), **settings)
+
+
+ACTIVATIONS = ("relu", "gelu", "gelu_tanh", "silu")
+
+
+def _activate(x: torch.Tensor, activation: str) -> torch.Tensor:
+    if activation == "relu":
+        return torch.relu(x)
+    if activation == "gelu":
+        return torch.nn.functional.gelu(x)
+    if activation == "gelu_tanh":
+        return torch.nn.functional.gelu(x, approximate="tanh")
+    if activation == "silu":
+        return torch.nn.functional.silu(x)
+    raise ValueError(
+        f"activation {activation!r} is not one of {ACTIVATIONS}; pick one of them"
+    )
+
+
+class MLP(torch.nn.Module):
+    """``Linear -> op -> activation -> Linear``: a feed-forward block with a custom op inside.
+
+    Args:
+        op: the custom op (any ``Tensor -> Tensor`` callable of the hidden activations).
+        sizes: input, hidden and output features (odd by default: no block size divides them).
+        activation: one of ``ACTIVATIONS``.
+
+    Example:
+        >>> model = MLP(torch.ops.my_ns.silu, activation="gelu")
+    """
+
+    def __init__(
+        self,
+        op: Callable[[torch.Tensor], torch.Tensor],
+        sizes: Tuple[int, int, int] = (13, 29, 7),
+        activation: str = "relu",
+    ) -> None:
+        super().__init__()
+        _activate(torch.zeros(1), activation)  # reject an unknown name now
+        self.op = op
+        self.activation = activation
+        self.up = torch.nn.Linear(sizes[0], sizes[1])
+        self.down = torch.nn.Linear(sizes[1], sizes[2])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.down(_activate(self.op(self.up(x)), self.activation))
+
+
+class AttentionBlock(torch.nn.Module):
+    """A post-norm multi-head self-attention block with a custom op on the merged heads.
+
+    ``x [batch, sequence, dim]``: q, k, v projections; heads split by ``view`` + ``permute``;
+    ``softmax(q k^T / sqrt(head_dim)) v`` written out (``fused=False``) or as
+    ``scaled_dot_product_attention`` (``fused=True``); heads merged, ``op``, output projection,
+    residual, LayerNorm.
+
+    Args:
+        op: the custom op applied to the merged heads ``[batch, sequence, dim]``.
+        dim: model width; ``heads`` must divide it (20 / 4 = 5 by default: odd head size).
+        heads: number of attention heads.
+        fused: use ``torch.nn.functional.scaled_dot_product_attention``.
+
+    Example:
+        >>> block = AttentionBlock(torch.ops.my_ns.silu, dim=20, heads=4)
+    """
+
+    def __init__(
+        self,
+        op: Callable[[torch.Tensor], torch.Tensor],
+        dim: int = 20,
+        heads: int = 4,
+        fused: bool = False,
+    ) -> None:
+        super().__init__()
+        if dim % heads:
+            raise ValueError(
+                f"AttentionBlock: heads={heads} must divide dim={dim}; pick a divisor"
+            )
+        self.op = op
+        self.heads = heads
+        self.fused = fused
+        self.q = torch.nn.Linear(dim, dim)
+        self.k = torch.nn.Linear(dim, dim)
+        self.v = torch.nn.Linear(dim, dim)
+        self.out = torch.nn.Linear(dim, dim)
+        self.norm = torch.nn.LayerNorm(dim)
+
+    def _split(self, t: torch.Tensor) -> torch.Tensor:
+        batch, seq, dim = t.shape
+        return t.view(batch, seq, self.heads, dim // self.heads).permute(0, 2, 1, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batch, seq, dim = x.shape
+        q, k, v = self._split(self.q(x)), self._split(self.k(x)), self._split(self.v(x))
+        if self.fused:
+            heads = torch.nn.functional.scaled_dot_product_attention(q, k, v)
+        else:
+            scores = q @ k.transpose(-2, -1) / math.sqrt(dim // self.heads)
+            heads = torch.softmax(scores, dim=-1) @ v
+        merged = heads.permute(0, 2, 1, 3).reshape(batch, seq, dim)
+        return self.norm(x + self.out(self.op(merged)))

@@ -179,6 +179,54 @@ _ENTRIES = [
         "IPluginV3OneRuntime::enqueue docs; QDP's Tensor builds strides from in_strides.",
         "documented",
     ),
+    Assumption(
+        "half-inputs-float-math",
+        "Activation, matrix multiply, softmax, normalization and attention layers with float16 or "
+        "bfloat16 inputs compute in float32 and round the result once to the input type.",
+        "TensorRT's developer guide describes reduced-precision layers accumulating in higher "
+        "precision; the exact internal precision of each kernel is not documented.",
+        "inferred",
+    ),
+    Assumption(
+        "activation-default-alpha-beta",
+        "A new IActivationLayer has alpha = 0 and beta = 0 until they are set.",
+        "NvInfer.h IActivationLayer::setAlpha/setBeta document what the parameters mean, not "
+        "their initial values; Torch-TensorRT sets them for every activation that reads them.",
+        "inferred",
+    ),
+    Assumption(
+        "activation-thresholded-relu",
+        "ActivationType.THRESHOLDED_RELU computes x if x > alpha else 0.",
+        "NvInfer.h ActivationType::kTHRESHOLDED_RELU ('x>alpha ? x : 0'), which Torch-TensorRT's "
+        "thresholded_relu converter follows; the operator reference page writes max(0, x - alpha) "
+        "instead (the two documents disagree).",
+        "documented",
+    ),
+    Assumption(
+        "softmax-default-axis",
+        "A new ISoftMaxLayer normalizes over axis max(rank - 3, 0) until axes is set.",
+        "The binding's ISoftMaxLayer docstring ('the number of axes minus three; 0 if there are "
+        "fewer than 3 non-batch axes'); its NHW example contradicts it. Torch-TensorRT always "
+        "sets axes.",
+        "bindings",
+    ),
+    Assumption(
+        "normalization-groups",
+        "add_normalization's layer with num_groups G > 1 splits axis 1 into G groups, normalizes "
+        "each over its channels and the axes, and applies per-group scale and bias [1, G, 1, ...]; "
+        "the variance is the biased one, epsilon starts at 1e-5.",
+        "The binding's INormalizationLayer and add_normalization docstrings (formula, 'Default: "
+        "1e-5F', '[1, G, 1, 1] for GroupNormalization').",
+        "bindings",
+    ),
+    Assumption(
+        "attention-gqa-head-groups",
+        "IAttention with Hq query heads and Hkv < Hq key/value heads lets query head h read "
+        "key/value head h // (Hq / Hkv), as torch's scaled_dot_product_attention(enable_gqa=True).",
+        "The IAttention docs require numHeadsQuery to be a multiple of numHeadsKeyValue and "
+        "Torch-TensorRT maps enable_gqa onto it; the grouping order itself is not written down.",
+        "inferred",
+    ),
 ]
 
 ASSUMPTIONS: Dict[str, Assumption] = {a.key: a for a in _ENTRIES}

@@ -50,7 +50,10 @@ from ._enums import (
     TensorRTPhase,
 )
 from ._network import (
+    IActivationLayer,
     IAttention,
+    IAttentionBoundaryLayer,
+    IAttentionOutputLayer,
     ICastLayer,
     IConcatenationLayer,
     IConstantLayer,
@@ -60,7 +63,9 @@ from ._network import (
     IGatherLayer,
     IIdentityLayer,
     ILayer,
+    IMatrixMultiplyLayer,
     INetworkDefinition,
+    INormalizationLayer,
     IOutputAllocator,
     IPluginV3Layer,
     IProfiler,
@@ -72,6 +77,7 @@ from ._network import (
     IShapeLayer,
     IShuffleLayer,
     ISliceLayer,
+    ISoftMaxLayer,
     ITensor,
     IUnaryLayer,
     Permutation,

@@ -95,6 +95,8 @@ def compile_network(
     tensors: Dict[int, Tuple[str, str]] = {}
     if not network._outputs:
         raise RuntimeError("Network must have at least one output")
+    for layer in network._layers:
+        layer._check_valid()
     dynamic_inputs = [t for t in network._inputs if any(d < 0 for d in t.shape)]
     profiles: List[Dict[str, Tuple[Tuple[int, ...], ...]]] = []
     for p in config._profiles:
@@ -132,7 +134,7 @@ def compile_network(
     device = default_device()
     host = PluginHost(time_tactics=True, device=device)
     layers: List[LayerIR] = []
-    for layer in network._layers:
+    for layer in execution_order(network):
         params = layer._engine_params()
         if isinstance(layer, IPluginV3Layer):
             specs = []
@@ -169,9 +171,45 @@ def compile_network(
         ],
         flags=network._flags,
         device_type=device.type,
-        layer_info=[layer.name for layer in network._layers],
+        layer_info=[layer.name for layer in execution_order(network)],
         refittable=any(config.get_flag(f) for f in _REFIT_FLAGS if f is not None),
     )
+
+
+def execution_order(network: INetworkDefinition) -> List[Any]:
+    """The network's layers with every layer after the layers that produce its inputs.
+
+    Layers keep the order they were added in wherever that allows. A layer may consume a later
+    layer's output: Torch-TensorRT adds a shuffle and then the concatenation that computes its
+    reshape dimensions (``set_input(1, ...)``), which TensorRT orders by data flow.
+    """
+    producer = {id(t): layer for layer in network._layers for t in layer._outputs}
+    order: List[Any] = []
+    done: set = set()
+    for root in network._layers:
+        # Iterative depth-first walk over producers (long chains must not hit the recursion limit).
+        stack: List[Tuple[Any, bool]] = [(root, False)]
+        on_path: set = set()
+        while stack:
+            layer, expanded = stack.pop()
+            if id(layer) in done:
+                continue
+            if expanded:
+                on_path.discard(id(layer))
+                done.add(id(layer))
+                order.append(layer)
+                continue
+            if id(layer) in on_path:
+                raise RuntimeError(
+                    f"the network has a cycle through layer {layer.name!r}"
+                )
+            on_path.add(id(layer))
+            stack.append((layer, True))
+            for t in reversed(layer._inputs):
+                source = producer.get(id(t)) if t is not None else None
+                if source is not None and id(source) not in done:
+                    stack.append((source, False))
+    return order
 
 
 def _infer_all(
@@ -183,7 +221,7 @@ def _infer_all(
         values[id(t)] = torch.empty(
             tuple(input_shapes[t.name]), dtype=TORCH_OF[t.dtype], device="meta"
         )
-    for layer in network._layers:
+    for layer in execution_order(network):
         ins = [values[id(t)] if t is not None else None for t in layer._inputs]
         outs = _ops.settle(layer._run(ins), ins)
         for t, v in zip(layer._outputs, outs):

@@ -8,6 +8,7 @@ between the two runs depends on a dynamic input and is reported as -1, as Tensor
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -18,9 +19,12 @@ from ._dims import Dims, _as_dims
 from ._enums import DataType, QuickPluginCreationRequest
 from ._native import native_entry
 from ._network_enums import (
+    ActivationType,
+    AttentionNormalizationOp,
     ElementWiseOperation,
     GatherMode,
     LayerType,
+    MatrixOperation,
     NetworkDefinitionCreationFlag,
     ReduceOperation,
     SampleMode,
@@ -30,6 +34,9 @@ from ._version import TRT10
 
 # Two sizes that stand for every dynamic dimension during static shape inference.
 _PROBE_SIZES = (7919, 7907)
+
+# What a layer's computation raises for an invalid configuration (kept until it is used).
+_LAYER_ERRORS = (ValueError, TypeError, NotImplementedError, IndexError, RuntimeError)
 
 TORCH_OF: Dict[DataType, torch.dtype] = {
     DataType.FLOAT: torch.float32,
@@ -140,6 +147,8 @@ class ITensor:
 
     @property
     def shape(self) -> Dims:
+        if self._producer is not None:
+            self._producer[0]._check_valid()
         return Dims(tuple(self._shape))
 
     @shape.setter
@@ -264,20 +273,44 @@ class ILayer:
     def _engine_params(self) -> Dict[str, Any]:
         return dict(self._params)
 
+    def _check_valid(self) -> None:
+        """Raise the error that made the layer's configuration invalid, if it still is."""
+        if getattr(self, "_invalid", None) is not None:
+            self._infer()  # an input's producer may have been fixed since
+        error = getattr(self, "_invalid", None)
+        if error is not None:
+            message = str(error)
+            prefix = "" if message.startswith(f"{self._name}: ") else f"{self._name}: "
+            raise type(error)(prefix + message) from error
+
     def _run(self, values: List[Optional[torch.Tensor]]) -> List[torch.Tensor]:
         return _ops.RUNNERS[self._KIND](self._engine_params(), values)
 
     def _infer(self) -> None:
-        """Static shape inference (see module docstring)."""
+        """Static shape inference (see module docstring).
+
+        A layer whose current inputs and parameters are invalid is kept, with the error: callers
+        configure a layer one attribute at a time (Torch-TensorRT's group_norm adds a normalization
+        with per-group scale, then sets ``num_groups``; a matrix multiply may get its operations
+        after its inputs), so an intermediate state must not fail. Reading the output's shape (or
+        the shape of any output computed from it) or building the network raises the error, naming
+        the layer; the layer is checked again first, in case its inputs were fixed meanwhile.
+        """
         self._network._probe_cache.clear()
         runs = []
-        for probe in _PROBE_SIZES:
-            values = [
-                self._network._probe_value(t, probe) if t is not None else None
-                for t in self._inputs
-            ]
-            outs = _ops.settle(self._run(values), values)
-            runs.append(outs)
+        try:
+            for probe in _PROBE_SIZES:
+                values = [
+                    self._network._probe_value(t, probe) if t is not None else None
+                    for t in self._inputs
+                ]
+                outs = _ops.settle(self._run(values), values)
+                runs.append(outs)
+        except _LAYER_ERRORS as e:
+            self._invalid: Optional[Exception] = e
+            self._network._probe_cache.clear()
+            return
+        self._invalid = None
         for i, out in enumerate(self._outputs):
             a, b = runs[0][i], runs[1][i]
             shape = [da if da == db else -1 for da, db in zip(a.shape, b.shape)]
@@ -408,6 +441,69 @@ class IReduceLayer(ILayer):
     keep_dims = _param_property("keep_dims", bool)
 
 
+class _RefusesUnknownAttributes:
+    """Setting a public attribute the stand-in does not model raises instead of being ignored.
+
+    A plain Python object would keep ``layer.compute_precision = ...`` as an instance attribute
+    that nothing reads; TensorRT would honour it. The layers added for realistic models refuse it.
+    """
+
+    _SETTABLE = frozenset({"precision", "metadata"})
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if not (
+            name.startswith("_") or name in self._SETTABLE or hasattr(type(self), name)
+        ):
+            raise AttributeError(
+                f"tensorrt.{type(self).__name__}.{name}: not modelled by the TensorRT stand-in; "
+                f"setting it would be ignored, so it is refused"
+            )
+        object.__setattr__(self, name, value)
+
+
+def _finite(attribute: str) -> Callable[[Any], float]:
+    """Converter for a float attribute TensorRT requires to be finite (IActivationLayer alpha/beta)."""
+
+    def convert(value: Any) -> float:
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError(f"{attribute} must be finite, got {value!r}")
+        return number
+
+    return convert
+
+
+class IActivationLayer(_RefusesUnknownAttributes, ILayer):
+    """A per-element activation; ``type`` is the ActivationType here, as in the binding."""
+
+    _KIND = "ACTIVATION"
+    type = _param_property(  # type: ignore[assignment]
+        "type", lambda v: v.name, lambda v: ActivationType[v]
+    )
+    alpha = _param_property("alpha", _finite("IActivationLayer.alpha"))
+    beta = _param_property("beta", _finite("IActivationLayer.beta"))
+
+
+class IMatrixMultiplyLayer(_RefusesUnknownAttributes, ILayer):
+    _KIND = "MATRIX_MULTIPLY"
+    op0 = _param_property("op0", lambda v: v.name, lambda v: MatrixOperation[v])
+    op1 = _param_property("op1", lambda v: v.name, lambda v: MatrixOperation[v])
+
+
+class ISoftMaxLayer(_RefusesUnknownAttributes, ILayer):
+    _KIND = "SOFTMAX"
+    axes = _param_property("axes", int)
+
+
+class INormalizationLayer(_RefusesUnknownAttributes, ILayer):
+    """add_normalization's layer: inputs are the data, the scale and the bias."""
+
+    _KIND = "NORMALIZATION"
+    epsilon = _param_property("epsilon", float)
+    axes = _param_property("axes", int)
+    num_groups = _param_property("num_groups", int)
+
+
 class IScaleLayer(ILayer):
     """Declared (Torch-TensorRT 2.11 lists it among refittable layer types); never added here."""
 
@@ -424,6 +520,145 @@ class IDeconvolutionLayer(ILayer):
     """Declared for the same reason; the stand-in has no deconvolution."""
 
     _KIND = "DECONVOLUTION"
+
+
+class IAttentionBoundaryLayer(ILayer):
+    """A layer that bounds an IAttention's scope; ``attention`` is that IAttention."""
+
+    @property
+    def attention(self) -> "IAttention":
+        return self._attention  # type: ignore[no-any-return,attr-defined]
+
+
+class IAttentionOutputLayer(_RefusesUnknownAttributes, IAttentionBoundaryLayer):
+    """The one layer that holds a whole IAttention here (query, key, value and the optional mask).
+
+    TensorRT brackets the attention's fused kernel with an input and an output boundary layer;
+    the stand-in, which computes the attention with torch, records only the output one.
+    """
+
+    _KIND = "ATTENTION_OUTPUT"
+
+
+class IAttention(_RefusesUnknownAttributes):
+    """normalize(query * key^T [+ mask]) * value, as INetworkDefinition.add_attention builds it.
+
+    Honoured: ``norm_op`` (SOFTMAX, NONE), ``causal``, ``mask`` (bool or additive), ``decomposable``
+    (recorded; a single torch computation either way), ``name``, ``metadata``. Refused with an
+    error: the normalization quantization (``normalization_quantize_to_type`` / ``_scale``), and
+    every attribute not listed here (``causal_kind``, the packed query/key-value forms, ...).
+    """
+
+    _SETTABLE = frozenset()
+
+    def __init__(self, *args: Any) -> None:
+        raise TypeError("tensorrt.IAttention: No constructor defined!")
+
+    @classmethod
+    def _make(cls, layer: IAttentionOutputLayer) -> "IAttention":
+        self = object.__new__(cls)
+        self._layer = layer
+        layer._attention = self
+        return self
+
+    @property
+    def norm_op(self) -> AttentionNormalizationOp:
+        return AttentionNormalizationOp[self._layer._params["norm_op"]]
+
+    @norm_op.setter
+    def norm_op(self, value: AttentionNormalizationOp) -> None:
+        self._layer._set(norm_op=value.name)
+
+    @property
+    def causal(self) -> bool:
+        return bool(self._layer._params["causal"])
+
+    @causal.setter
+    def causal(self, value: bool) -> None:
+        self._layer._set(causal=bool(value))
+
+    @property
+    def decomposable(self) -> bool:
+        return bool(self._layer._params["decomposable"])
+
+    @decomposable.setter
+    def decomposable(self, value: bool) -> None:
+        self._layer._set(decomposable=bool(value))
+
+    @property
+    def mask(self) -> Optional[ITensor]:
+        return self.get_input(3)
+
+    @mask.setter
+    def mask(self, value: ITensor) -> None:
+        self.set_input(3, value)
+
+    @property
+    def normalization_quantize_to_type(self) -> Optional[DataType]:
+        return None
+
+    @normalization_quantize_to_type.setter
+    def normalization_quantize_to_type(self, value: DataType) -> None:
+        raise NotImplementedError(
+            f"IAttention.normalization_quantize_to_type = {value}: the TensorRT stand-in does not "
+            f"quantize the attention's normalization"
+        )
+
+    @property
+    def normalization_quantize_scale(self) -> Optional[ITensor]:
+        return None
+
+    @normalization_quantize_scale.setter
+    def normalization_quantize_scale(self, value: ITensor) -> None:
+        raise NotImplementedError(
+            "IAttention.normalization_quantize_scale: the TensorRT stand-in does not quantize the "
+            "attention's normalization"
+        )
+
+    @property
+    def name(self) -> str:
+        return self._layer.name
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self._layer.name = value
+
+    @property
+    def metadata(self) -> str:
+        return str(self._layer.metadata)
+
+    @metadata.setter
+    def metadata(self, value: str) -> None:
+        self._layer.metadata = str(value)
+
+    @property
+    def num_inputs(self) -> int:
+        return sum(t is not None for t in self._layer._inputs)
+
+    @property
+    def num_outputs(self) -> int:
+        return 1
+
+    def get_input(self, index: int) -> Optional[ITensor]:
+        inputs = self._layer._inputs
+        return inputs[index] if 0 <= index < len(inputs) else None
+
+    def set_input(self, index: int, tensor: ITensor) -> bool:
+        """Inputs 0-2 are query, key and value, 3 the mask (4, the quantization scale, is refused)."""
+        if not 0 <= index <= 3:
+            raise NotImplementedError(
+                f"IAttention.set_input({index}, ...): the stand-in takes query (0), key (1), "
+                f"value (2) and mask (3)"
+            )
+        if not isinstance(tensor, ITensor):
+            raise TypeError(
+                f"IAttention.set_input: expected an ITensor, got {type(tensor).__name__}"
+            )
+        self._layer.set_input(index, tensor)
+        return True
+
+    def get_output(self, index: int) -> ITensor:
+        return self._layer.get_output(index)
 
 
 class ISelectLayer(ILayer):
@@ -680,6 +915,66 @@ class INetworkDefinition:
             IReduceLayer, [input], op=op.name, axes=int(axes), keep_dims=bool(keep_dims)
         )
 
+    def add_activation(
+        self, input: ITensor, type: ActivationType  # noqa: A002
+    ) -> IActivationLayer:
+        from ..assumptions import assumed
+
+        assumed("activation-default-alpha-beta")
+        return self._add(IActivationLayer, [input], type=type.name, alpha=0.0, beta=0.0)
+
+    def add_matrix_multiply(
+        self,
+        input0: ITensor,
+        op0: MatrixOperation,
+        input1: ITensor,
+        op1: MatrixOperation,
+    ) -> IMatrixMultiplyLayer:
+        return self._add(
+            IMatrixMultiplyLayer, [input0, input1], op0=op0.name, op1=op1.name
+        )
+
+    def add_softmax(self, input: ITensor) -> ISoftMaxLayer:  # noqa: A002
+        from ..assumptions import assumed
+
+        assumed("softmax-default-axis")
+        return self._add(ISoftMaxLayer, [input], axes=1 << max(len(input.shape) - 3, 0))
+
+    def add_normalization(
+        self,
+        input: ITensor,  # noqa: A002
+        scale: ITensor,
+        bias: ITensor,
+        axesMask: int,  # noqa: N803 - the binding's name
+    ) -> INormalizationLayer:
+        from ..assumptions import assumed
+
+        assumed("normalization-groups")
+        return self._add(
+            INormalizationLayer,
+            [input, scale, bias],
+            axes=int(axesMask),
+            epsilon=1e-5,
+            num_groups=1,
+        )
+
+    def add_attention(
+        self,
+        query: ITensor,
+        key: ITensor,
+        value: ITensor,
+        normOp: AttentionNormalizationOp,  # noqa: N803 - the binding's name
+        causal: bool,
+    ) -> IAttention:
+        layer = self._add(
+            IAttentionOutputLayer,
+            [query, key, value],
+            norm_op=normOp.name,
+            causal=bool(causal),
+            decomposable=False,
+        )
+        return IAttention._make(layer)
+
     def add_select(
         self, condition: ITensor, then_input: ITensor, else_input: ITensor
     ) -> ISelectLayer:
@@ -754,6 +1049,7 @@ class INetworkDefinition:
             return cached
         if tensor._producer is not None:
             layer, index = tensor._producer
+            layer._check_valid()
             values = [
                 self._probe_value(t, probe) if t is not None else None
                 for t in layer._inputs
@@ -803,11 +1099,6 @@ class IProgressMonitor:
 class IRuntimeConfig:
     def __init__(self, *args: Any) -> None:
         raise TypeError("tensorrt.IRuntimeConfig: No constructor defined!")
-
-
-class IAttention:
-    def __init__(self, *args: Any) -> None:
-        raise TypeError("tensorrt.IAttention: No constructor defined!")
 
 
 class Permutation:

@@ -184,6 +184,12 @@ class LayerType(_BindingEnum):
     REVERSE_SEQUENCE = 44
     NORMALIZATION = 45
     PLUGIN_V3 = 46
+    SQUEEZE = 47
+    UNSQUEEZE = 48
+    CUMULATIVE = 49
+    DYNAMIC_QUANTIZE = 50
+    ATTENTION_INPUT = 51
+    ATTENTION_OUTPUT = 52
 
 
 class ElementWiseOperation(_BindingEnum):

@@ -305,6 +305,293 @@ def run_select(
     return [torch.where(cond, a, b)]
 
 
+# -- layers of realistic models (activation, matrix multiply, softmax, normalization, attention) --
+# TensorRT documents what these layers compute, not in which precision; half-precision inputs are
+# computed in float32 here and rounded once to the input type (assumption "half-inputs-float-math").
+_FLOATING = (torch.float32, torch.float16, torch.bfloat16)
+
+
+def _wide(x: torch.Tensor) -> torch.Tensor:
+    """``x`` in the type the stand-in computes it in (float32 for half-precision inputs)."""
+    from ..assumptions import assumed
+
+    if x.dtype in (torch.float16, torch.bfloat16):
+        assumed("half-inputs-float-math")
+        return x.float()
+    return x
+
+
+def _require_floating(layer: str, role: str, x: torch.Tensor) -> None:
+    if x.dtype not in _FLOATING:
+        raise TypeError(
+            f"{layer}: {role} has type {x.dtype}; TensorRT computes this layer on float32, float16 "
+            f"or bfloat16 tensors only"
+        )
+
+
+def _thresholded_relu(x: torch.Tensor, alpha: float) -> torch.Tensor:
+    from ..assumptions import assumed
+
+    assumed("activation-thresholded-relu")
+    return torch.where(x > alpha, x, torch.zeros_like(x))
+
+
+_ACTIVATIONS: Dict[str, Callable[[torch.Tensor, float, float], torch.Tensor]] = {
+    "RELU": lambda x, a, b: torch.relu(x),
+    "SIGMOID": lambda x, a, b: torch.sigmoid(x),
+    "TANH": lambda x, a, b: torch.tanh(x),
+    "LEAKY_RELU": lambda x, a, b: torch.where(x >= 0, x, a * x),
+    "ELU": lambda x, a, b: torch.where(x >= 0, x, a * torch.expm1(x)),
+    "SELU": lambda x, a, b: torch.where(x > 0, b * x, b * (a * torch.exp(x) - a)),
+    "SOFTSIGN": lambda x, a, b: x / (1 + x.abs()),
+    "SOFTPLUS": lambda x, a, b: a * torch.logaddexp(b * x, torch.zeros_like(x)),
+    "CLIP": lambda x, a, b: torch.clamp(x, min=a, max=b),
+    "HARD_SIGMOID": lambda x, a, b: torch.clamp(a * x + b, min=0.0, max=1.0),
+    "SCALED_TANH": lambda x, a, b: a * torch.tanh(b * x),
+    "THRESHOLDED_RELU": lambda x, a, b: _thresholded_relu(x, a),
+    "GELU_ERF": lambda x, a, b: torch.nn.functional.gelu(x),
+    "GELU_TANH": lambda x, a, b: torch.nn.functional.gelu(x, approximate="tanh"),
+}
+
+
+def run_activation(
+    params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]
+) -> List[torch.Tensor]:
+    """IActivationLayer: the formula of ``params["type"]`` with the layer's alpha and beta."""
+    (x,) = inputs
+    assert x is not None
+    kind = params["type"]
+    if x.dtype in (torch.int32, torch.int64) and kind == "RELU":
+        return [torch.relu(x)]  # TensorRT also takes int32/int64 inputs, for RELU only
+    _require_floating(f"IActivationLayer ({kind})", "the input", x)
+    out = _ACTIVATIONS[kind](_wide(x), float(params["alpha"]), float(params["beta"]))
+    return [out.to(x.dtype)]
+
+
+def run_matrix_multiply(
+    params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]
+) -> List[torch.Tensor]:
+    """IMatrixMultiplyLayer: op0(A) * op1(B) over the leading (collection) dimensions.
+
+    A VECTOR operand is a collection of vectors (its last dimension), a NONE or TRANSPOSE operand a
+    collection of matrices (its last two). The collection dimensions of A and B must be equal in
+    number, and each pair equal or one of them 1 (that one is broadcast).
+    """
+    a, b = _align(inputs)
+    assert a is not None and b is not None
+    ops = (params["op0"], params["op1"])
+    for role, x in (("input 0", a), ("input 1", b)):
+        _require_floating("IMatrixMultiplyLayer", role, x)
+    if a.dtype != b.dtype:
+        raise TypeError(
+            f"IMatrixMultiplyLayer: inputs have types {a.dtype} and {b.dtype}; they must be the same"
+        )
+    batch = []
+    for i, (x, op) in enumerate(zip((a, b), ops)):
+        kept = 1 if op == "VECTOR" else 2
+        if x.dim() < kept:
+            raise ValueError(
+                f"IMatrixMultiplyLayer: input {i} has rank {x.dim()}; MatrixOperation.{op} needs "
+                f"rank >= {kept}"
+            )
+        batch.append(tuple(x.shape[: x.dim() - kept]))
+    if len(batch[0]) != len(batch[1]) or any(
+        p != q and 1 not in (p, q) for p, q in zip(*batch)
+    ):
+        raise ValueError(
+            f"IMatrixMultiplyLayer: collection dimensions {list(batch[0])} (input 0, {ops[0]}) and "
+            f"{list(batch[1])} (input 1, {ops[1]}) must have the same rank, and each pair must be "
+            f"equal or 1"
+        )
+    wa, wb = _wide(a), _wide(b)
+    wa = wa.unsqueeze(-2) if ops[0] == "VECTOR" else wa
+    wb = wb.unsqueeze(-1) if ops[1] == "VECTOR" else wb
+    wa = wa.transpose(-1, -2) if ops[0] == "TRANSPOSE" else wa
+    wb = wb.transpose(-1, -2) if ops[1] == "TRANSPOSE" else wb
+    if wa.shape[-1] != wb.shape[-2]:
+        raise ValueError(
+            f"IMatrixMultiplyLayer: inner dimensions differ: op0(input 0) has {wa.shape[-1]} "
+            f"columns, op1(input 1) has {wb.shape[-2]} rows (shapes {list(a.shape)} with {ops[0]}, "
+            f"{list(b.shape)} with {ops[1]})"
+        )
+    out = torch.matmul(wa, wb)
+    if ops[0] == "VECTOR":
+        out = out.squeeze(-2)
+    if ops[1] == "VECTOR":
+        out = out.squeeze(-1)
+    return [out.to(a.dtype)]
+
+
+def _one_axis(layer: str, axes: int, rank: int) -> int:
+    """The single axis a bitmask names (TensorRT's softmax takes exactly one)."""
+    chosen = [d for d in range(max(rank, 1)) if axes >> d & 1]
+    if len(chosen) != 1 or axes >> max(rank, 1):
+        raise ValueError(
+            f"{layer}: axes={axes:#b} must set exactly one bit below the input rank {rank}"
+        )
+    return chosen[0]
+
+
+def run_softmax(
+    params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]
+) -> List[torch.Tensor]:
+    """ISoftMaxLayer: softmax along the one axis set in the ``axes`` bitmask."""
+    (x,) = inputs
+    assert x is not None
+    _require_floating("ISoftMaxLayer", "the input", x)
+    axis = _one_axis("ISoftMaxLayer", int(params["axes"]), x.dim())
+    return [torch.softmax(_wide(x), dim=axis).to(x.dtype)]
+
+
+def _broadcasts_to(shape: Sequence[int], target: Sequence[int]) -> bool:
+    """Whether ``shape`` broadcasts to ``target`` in one direction (same rank; each dim equal or 1)."""
+    return len(shape) == len(target) and all(
+        s == t or s == 1 for s, t in zip(shape, target)
+    )
+
+
+def run_normalization(
+    params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]
+) -> List[torch.Tensor]:
+    """INormalizationLayer: (X - Mean(X, axes)) / sqrt(Variance(X, axes) + epsilon) * S + B.
+
+    The variance is the biased one (the mean of squared deviations). With num_groups G > 1 the
+    channel axis (1) is split into G groups; each group is normalized over its channels and the
+    ``axes`` (which must then exclude axes 0 and 1), and S and B are per group: shape [1, G, 1, ...]
+    (add_normalization as Torch-TensorRT uses it; add_normalization_v2's per-channel S and B are
+    not part of the stand-in).
+    """
+    x, scale, bias = _align(inputs)
+    assert x is not None and scale is not None and bias is not None
+    for role, t in (("the input", x), ("the scale", scale), ("the bias", bias)):
+        _require_floating("INormalizationLayer", role, t)
+    if tuple(scale.shape) != tuple(bias.shape) or scale.dim() != x.dim():
+        raise ValueError(
+            f"INormalizationLayer: scale {list(scale.shape)} and bias {list(bias.shape)} must have "
+            f"the same shape, of the input's rank {x.dim()}"
+        )
+    axes = [d for d in range(x.dim()) if int(params["axes"]) >> d & 1]
+    if not axes or int(params["axes"]) >> x.dim():
+        raise ValueError(
+            f"INormalizationLayer: axes={int(params['axes']):#b} must name axes of the rank-"
+            f"{x.dim()} input"
+        )
+    eps = float(params["epsilon"])
+    groups = int(params["num_groups"])
+    wx, ws, wb = _wide(x), _wide(scale), _wide(bias)
+    if groups == 1:
+        if not _broadcasts_to(scale.shape, x.shape):
+            raise ValueError(
+                f"INormalizationLayer: scale and bias {list(scale.shape)} must broadcast to the "
+                f"input {list(x.shape)}"
+            )
+        mean = wx.mean(dim=axes, keepdim=True)
+        var = (wx - mean).square().mean(dim=axes, keepdim=True)
+        out = (wx - mean) / torch.sqrt(var + eps) * ws + wb
+        return [out.to(x.dtype)]
+    channels = x.shape[1] if x.dim() > 1 else 0
+    if x.dim() < 3 or 0 in axes or 1 in axes or channels % groups:
+        raise ValueError(
+            f"INormalizationLayer: num_groups={groups} needs an input of rank >= 3 whose channel "
+            f"axis 1 ({channels}) divides into the groups, and axes without 0 and 1; got input "
+            f"{list(x.shape)}, axes {axes}"
+        )
+    per_group = [1, groups] + [1] * (x.dim() - 2)
+    if not _broadcasts_to(scale.shape, per_group):
+        raise NotImplementedError(
+            f"INormalizationLayer: with num_groups={groups} the stand-in takes per-group scale and "
+            f"bias of shape {per_group} (add_normalization); got {list(scale.shape)}"
+        )
+    grouped = wx.reshape(x.shape[0], groups, channels // groups, *x.shape[2:])
+    dims = [2] + [a + 1 for a in axes]
+    mean = grouped.mean(dim=dims, keepdim=True)
+    var = (grouped - mean).square().mean(dim=dims, keepdim=True)
+    normed = (grouped - mean) / torch.sqrt(var + eps)
+    # [1, G or 1, 1, ...] -> [1, G or 1, 1 (channels of a group), 1, ...]
+    ws, wb = ws.unsqueeze(2), wb.unsqueeze(2)
+    out = normed * ws + wb
+    return [out.reshape(x.shape).to(x.dtype)]
+
+
+def run_attention(
+    params: Dict[str, Any], inputs: List[Optional[torch.Tensor]]
+) -> List[torch.Tensor]:
+    """IAttention: normalize(Q * K^T [+ mask]) * V over [batch, heads, sequence, head size].
+
+    No scaling of Q * K^T (callers scale the query); the mask is boolean (True attends) or added
+    to Q * K^T; ``causal`` lets query i attend keys 0..i (upper-left diagonal). Query heads may be
+    a multiple of key/value heads: query head h reads key/value head h // (Hq / Hkv) (assumption
+    "attention-gqa-head-groups").
+    """
+    q, k, v, mask = _align(list(inputs) + [None] * (4 - len(inputs)))
+    assert q is not None and k is not None and v is not None
+    for role, t in (("query", q), ("key", k), ("value", v)):
+        _require_floating("IAttention", role, t)
+        if t.dim() != 4:
+            raise ValueError(
+                f"IAttention: {role} has shape {list(t.shape)}; the stand-in takes the padded "
+                f"[batch, heads, sequence, head size] form (rank 4) only"
+            )
+    if not q.dtype == k.dtype == v.dtype:
+        raise TypeError(
+            f"IAttention: query, key and value have types {q.dtype}, {k.dtype}, {v.dtype}; they "
+            f"must be the same"
+        )
+    if (
+        tuple(k.shape) != tuple(v.shape)
+        or q.shape[0] != k.shape[0]
+        or q.shape[3] != k.shape[3]
+    ):
+        raise ValueError(
+            f"IAttention: key {list(k.shape)} and value {list(v.shape)} must have the same shape, "
+            f"and its batch and head size must be the query's {list(q.shape)}"
+        )
+    if q.shape[1] % k.shape[1]:
+        raise ValueError(
+            f"IAttention: {q.shape[1]} query heads are not a multiple of {k.shape[1]} key/value heads"
+        )
+    if params["causal"] and mask is not None:
+        raise ValueError(
+            "IAttention: a mask cannot be set together with causal attention"
+        )
+    wq, wk, wv = _wide(q), _wide(k), _wide(v)
+    if q.shape[1] != k.shape[1]:
+        from ..assumptions import assumed
+
+        assumed("attention-gqa-head-groups")
+        repeat = q.shape[1] // k.shape[1]
+        wk, wv = wk.repeat_interleave(repeat, dim=1), wv.repeat_interleave(
+            repeat, dim=1
+        )
+    scores = torch.matmul(wq, wk.transpose(-1, -2))
+    if params["causal"]:
+        sq, skv = q.shape[2], k.shape[2]
+        allowed = torch.ones(sq, skv, dtype=torch.bool, device=scores.device).tril()
+        scores = scores.masked_fill(~allowed, float("-inf"))
+    if mask is not None:
+        if (
+            mask.dim() != 4
+            or not _broadcasts_to(mask.shape[:2], scores.shape[:2])
+            or tuple(mask.shape[2:]) != tuple(scores.shape[2:])
+        ):
+            raise ValueError(
+                f"IAttention: mask {list(mask.shape)} must be [a0, a1, {scores.shape[2]}, "
+                f"{scores.shape[3]}] (query length, key/value length) with a0, a1 broadcastable to "
+                f"batch {scores.shape[0]} and query heads {scores.shape[1]}"
+            )
+        if mask.dtype == torch.bool:
+            scores = scores.masked_fill(~mask, float("-inf"))
+        elif mask.dtype == q.dtype:
+            scores = scores + _wide(mask)
+        else:
+            raise TypeError(
+                f"IAttention: mask has type {mask.dtype}; it must be bool or the query's type {q.dtype}"
+            )
+    if params["norm_op"] == "SOFTMAX":
+        scores = torch.softmax(scores, dim=-1)
+    return [torch.matmul(scores, wv).to(q.dtype)]
+
+
 RUNNERS: Dict[str, Runner] = {
     "ELEMENTWISE": run_elementwise,
     "UNARY": run_unary,
@@ -318,19 +605,29 @@ RUNNERS: Dict[str, Runner] = {
     "CONCATENATION": run_concatenation,
     "REDUCE": run_reduce,
     "SELECT": run_select,
+    "ACTIVATION": run_activation,
+    "MATRIX_MULTIPLY": run_matrix_multiply,
+    "SOFTMAX": run_softmax,
+    "NORMALIZATION": run_normalization,
+    "ATTENTION_OUTPUT": run_attention,
 }
 
 
 def settle(
     outputs: List[torch.Tensor], inputs: Sequence[Optional[torch.Tensor]]
 ) -> List[torch.Tensor]:
-    """During shape inference: keep small all-concrete results concrete, the rest meta."""
-    any_meta = any(is_meta(v) for v in inputs)
+    """During shape inference: keep small concrete results concrete, the rest meta.
+
+    A runner returns a concrete result for meta inputs only where the result depends on their
+    shapes alone (the SHAPE layer): it stays concrete, so that shape arithmetic on a dynamic input's
+    dimensions (shape -> gather -> concatenation -> the reshape input of a shuffle, as Torch-TensorRT
+    emits for ``view`` with a dynamic batch) gives real numbers during shape inference.
+    """
     settled = []
     for out in outputs:
         if is_meta(out):
             settled.append(out)
-        elif any_meta or out.numel() > CONCRETE_LIMIT:
+        elif out.numel() > CONCRETE_LIMIT:
             settled.append(out.to("meta"))
         else:
             settled.append(out)
