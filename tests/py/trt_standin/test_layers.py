@@ -708,4 +708,6 @@ def test_layers_follow_a_dynamic_batch(trt_backend, device):
         runs=[{**r, **constants} for r in runs],
     )
     for values, (got,) in zip([{"x": first}, *runs], results):
-        _close(got, expected(values["x"]))
+        # LayerNorm over softmax outputs (values near 1/4, tiny variance) amplifies float32
+        # rounding of the attention: 2e-5 differences were seen against torch's own float32.
+        torch.testing.assert_close(got, expected(values["x"]), atol=1e-4, rtol=1e-4)
