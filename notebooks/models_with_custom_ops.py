@@ -109,7 +109,10 @@ class Attention(torch.nn.Module):
             t.view(batch, seq, self.heads, dim // self.heads).transpose(1, 2)
             for t in self.qkv(x).chunk(3, dim=-1)
         )
-        attended = torch.nn.functional.scaled_dot_product_attention(q, k, v)
+        # Attention written out: Torch-TensorRT 2.11 cannot convert the aten._safe_softmax that
+        # scaled_dot_product_attention lowers to there, and would break the graph in two engines.
+        scores = q @ k.transpose(-2, -1) / (dim // self.heads) ** 0.5
+        attended = torch.softmax(scores, dim=-1) @ v
         return x + self.out(attended.transpose(1, 2).reshape(batch, seq, dim))
 
 

@@ -123,6 +123,8 @@ _ATTENTION_KINDS = {
 def test_attention_block_is_one_engine_with_the_op_as_a_plugin(
     trt_backend, silu_op, device, fused
 ):
+    if fused:
+        models.skip_unless_sdpa_converts()
     model = models.AttentionBlock(silu_op, dim=20, heads=4, fused=fused)
     model = model.to(device).eval()
     example = torch.randn(3, 7, 20, device=device)
@@ -138,6 +140,8 @@ def test_attention_block_is_one_engine_with_the_op_as_a_plugin(
 def test_attention_block_with_dynamic_batch_and_sequence(
     trt_backend, silu_op, device, fused
 ):
+    if fused:
+        models.skip_unless_sdpa_converts()
     model = models.AttentionBlock(silu_op, dim=20, heads=4, fused=fused)
     model = model.to(device).eval()
     compiled = models.compile_model(
@@ -151,6 +155,7 @@ def test_attention_block_with_dynamic_batch_and_sequence(
 
 
 def test_attention_block_in_half_precision(trt_backend, silu_op, device):
+    models.skip_unless_sdpa_converts()
     model = models.AttentionBlock(silu_op, dim=24, heads=3, fused=True)
     model = model.to(device).half().eval()
     example = torch.randn(2, 9, 24, device=device).half()
