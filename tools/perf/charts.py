@@ -156,6 +156,7 @@ def draw_host_cost(run: Run, out: Path) -> Path:
             labels=[f"{v:.1f} µs\n{v / baseline:.2f}x" for v in cost.values()],
             fontsize=8,
         )
+    axis.set_ylim(0, 1.25 * max(cost.values()))  # room for the labels above the bars
     axis.set_ylabel("host µs per enqueue")
     axis.set_title(
         f"Host cost per enqueue, seed op 64x64 fp32\n{_title([run])}", fontsize=10
