@@ -64,6 +64,28 @@ def scale_mul_capture(cols: int = 19):
     return _capture.capture(record.spec, key, program)
 
 
+def fp32_bits(value: float) -> int:
+    """The tests' own reference for a float extra: numpy's fp32 rounding, bits as a signed int32."""
+    import numpy as np
+
+    with np.errstate(over="ignore"):
+        return int(np.array([value], dtype=np.float32).view(np.int32)[0])
+
+
+def case_float_bits(case) -> List[int]:
+    """fp32 bits of the float attributes a catalogue case passes, in call order."""
+    record = support_registry.record(case.op)
+    from support import catalogue
+
+    example = catalogue.inputs_for(case, case.static, "cpu")
+    call = bind_case_call(case, record.spec, example)
+    return [
+        fp32_bits(a)
+        for a in call.attributes
+        if isinstance(a, float) and not isinstance(a, bool)
+    ]
+
+
 def bind_case_call(case, spec, example):
     """Bind the case's call (how the model calls the op) against the schema."""
     import torch

@@ -121,6 +121,7 @@ class Explanation:
             the given ranges.
         jit_strategy: How the JIT implementation would run the op at enqueue, and why.
         aot: The AOT kernel (``kernel``, ``target``, ``grid``, ``block``, ``shared``, ``extras``,
+            ``float_extras``: the float arguments passed as their fp32 bits, by name,
             ``ptx_parameters``), or ``{"unavailable": reason}``.
     """
 
@@ -144,6 +145,12 @@ class Explanation:
             tuple(int(sympy.sympify(d).xreplace(values)) for d in o.dims)
             for o in self.outputs
         ]
+
+    def _extra_text(self, name: str, formula: str) -> str:
+        value = self.aot.get("float_extras", {}).get(name)
+        if value is None:
+            return f"{name} = {formula}"
+        return f"{name} = {formula} (the fp32 bits of {value!r})"
 
     def __str__(self) -> str:
         lines = [
@@ -174,7 +181,7 @@ class Explanation:
             lines += [
                 f"  AOT kernel {self.aot['kernel']} (sm_{self.aot['target']}): grid ({', '.join(self.aot['grid'])}), "
                 f"block {self.aot['block']}, shared memory {self.aot['shared']} bytes",
-                f"    int32 extras: {', '.join(f'{n} = {e}' for n, e in self.aot['extras']) or 'none'}",
+                f"    int32 extras: {', '.join(self._extra_text(n, e) for n, e in self.aot['extras']) or 'none'}",
                 "    PTX parameters (TensorRT passes inputs, extras, outputs in this order):",
             ]
             lines += [f"      {p}" for p in self.aot["ptx_parameters"]]
@@ -398,5 +405,8 @@ def _strategies(
         "block": kernel.num_warps * 32,
         "shared": kernel.shared,
         "extras": [(e.name, str(e.expr.xreplace(labels))) for e in kernel.extras],
+        "float_extras": {
+            e.name: e.float_value for e in kernel.extras if e.float_value is not None
+        },
         "ptx_parameters": _triton_aot.entry_parameters(kernel.ptx, kernel.name),
     }

@@ -7,9 +7,11 @@ order, constants among them, and Triton >= 3.3 appends ``global_scratch`` (and >
 ``profile_scratch``) pointers. This module
 
 1. compiles the user's kernel itself with Triton's ``ASTSource``: every argument the capture found
-   constant (float and bool attributes, literal ints, constexprs) is specialised into the kernel as
-   a constant, so only pointers and size-dependent ints remain parameters (TensorRT extras are
-   int32 only, so a float can never be an extra);
+   constant (bool attributes, literal ints, constexprs) is specialised into the kernel as a
+   constant, so only pointers, size-dependent ints and float scalars remain parameters. A float
+   scalar (an attribute such as ``alpha``) stays what Triton's own launch makes it, an ``fp32``
+   parameter, and TensorRT passes its bits as an int32 extra (see NOTE [Float extras]); a float
+   the kernel declares ``tl.constexpr`` is specialised like the other constants;
 2. rewrites the PTX ``.entry`` parameter list into TensorRT's order. PTX refers to parameters by
    name (``ld.param.b64 %rd1, [k_param_0]``), so permuting their declarations changes the calling
    convention and nothing else; an input the kernel does not read gets a declared, unused
@@ -46,7 +48,7 @@ from ._fingerprint import code_fingerprint
 _LOGGER = logging.getLogger(__name__)
 
 #: Bumped whenever the PTX post-processing changes (part of the cache key).
-POSTPROCESS_VERSION = 1
+POSTPROCESS_VERSION = 2  # 2: float arguments are fp32 parameters fed by extras
 
 _TRITON_TYPE = {
     torch.float32: "fp32",
@@ -84,12 +86,37 @@ class AOTUnavailable(PluginGenerationError):
     """This launch cannot become an AOT kernel (the message says why)."""
 
 
+# NOTE: [Float extras]
+# TensorRT's AOT extras are int32 expressions. A float kernel argument is compiled as Triton's own
+# launch types it (an ``fp32`` parameter: a Python float is passed as fp32), and TensorRT passes
+# the argument's fp32 bit pattern as a constant int32 extra. A ``.param .f32`` and a ``.param .u32``
+# are both 4 bytes with 4-byte alignment, so the kernel reads exactly the float; the PTX does not
+# depend on the value, so one kernel serves every value of the attribute (a model with 128 call
+# sites and 128 different ``alpha`` compiles one kernel, not 128).
+
+
+def fp32_bits(value: float) -> int:
+    """The IEEE fp32 bit pattern of ``value`` as a signed int32 (what an int32 extra holds).
+
+    The value is rounded to fp32 as Triton's launcher rounds a Python float (out-of-range values
+    become infinities); -0.0 and NaN keep their sign and kind.
+    """
+    import ctypes
+
+    return int(struct.unpack("<i", struct.pack("<f", ctypes.c_float(value).value))[0])
+
+
 @dataclass(frozen=True)
 class Extra:
-    """An int32 extra argument: which kernel parameter, and its size expression."""
+    """An int32 extra argument: which kernel parameter, and its value as an expression.
+
+    ``expr`` is a size expression over the capture's symbols, or, for a float argument
+    (``float_value`` set), the constant fp32 bit pattern of that value (NOTE [Float extras]).
+    """
 
     name: str
     expr: sympy.Expr
+    float_value: Optional[float] = None
 
 
 @dataclass(frozen=True)
@@ -239,6 +266,15 @@ def compile_launch(
             extras.append(Extra(name, source.expr))
             if _int_divisible_by_16(source.expr):
                 divisible.append(index)
+        elif (
+            source.kind == "value"
+            and isinstance(source.value, float)
+            and name not in captured.constexpr_names
+        ):
+            signature[name] = "fp32"
+            extras.append(
+                Extra(name, sympy.Integer(fp32_bits(source.value)), source.value)
+            )
         else:
             value = int(source.expr) if source.kind == "int" else source.value  # type: ignore[arg-type]
             if (

@@ -9,7 +9,13 @@ import pytest
 import torch
 from support import catalogue, engines
 from support import registry as support_registry
-from support.aot import assemble, bind_case_call, entry_params, scale_mul_capture
+from support.aot import (
+    assemble,
+    bind_case_call,
+    case_float_bits,
+    entry_params,
+    scale_mul_capture,
+)
 
 AOT_CASES = [c for c in catalogue.CASES if c.triton]
 
@@ -66,13 +72,18 @@ def test_ptx_is_in_tensorrt_order(catalogue_plugins, gpu_target, case):
         case.op and variant.spec.num_outputs,
         len(kernel.extra_args),
     )
-    # inputs, int32 extras, outputs; nothing after (Triton's scratch pointers are gone)
+    # inputs, extras (float attributes as fp32, then the element count), outputs; nothing after
+    # (Triton's scratch pointers are gone)
+    n_float = len(case_float_bits(case))
     assert len(params) == n_in + n_extra + n_out
     kinds = [p.split()[1] for p in params]
-    assert kinds == [".u64"] * n_in + [".u32"] * n_extra + [".u64"] * n_out
-    assert not any(
-        "f32" in p or "f64" in p for p in params
-    )  # float attributes are compiled in
+    assert (
+        kinds
+        == [".u64"] * n_in
+        + [".f32"] * n_float
+        + [".u32"] * (n_extra - n_float)
+        + [".u64"] * n_out
+    )
     ptx = kernel.ptx.decode()
     assert re.search(r"^\.target sm_90a?\b", ptx, re.M)
     assert (
@@ -95,7 +106,7 @@ def test_launch_parameters_follow_the_shapes(catalogue_plugins, gpu_target, case
             numel, catalogue.BLOCK
         )  # sizes not multiples of BLOCK too
         assert (config["grid_y"], config["grid_z"]) == (1, 1)
-        assert config["extra_args"] == [numel]
+        assert config["extra_args"] == case_float_bits(case) + [numel]
         assert config["block_x"] % 32 == 0 and config["shared_mem"] >= 0
 
 
@@ -158,15 +169,20 @@ def test_ptx_version_is_capped_for_the_driver(catalogue_plugins):
         )
 
 
-def test_float_scalars_are_never_extras_and_extra_count_is_checked(
+def test_float_scalars_are_fp32_extras_and_extra_count_is_checked(
     catalogue_plugins, gpu_target
 ):
-    """PR 4435 review points: floats are compiled in; the number of extras matches the kernel."""
-    case = catalogue.CASE_BY_NAME["clamp_kw"]  # lo, hi are floats
+    """Floats reach the kernel as fp32 parameters fed by their bits (issue 9), not as constants; the
+    number of extras matches the kernel (PR 4435 review point)."""
+    case = catalogue.CASE_BY_NAME["clamp_kw"]  # lo=-0.25, hi=0.5
     built, variant = _build_aot(case, list(case.dynamic))
     kernel = built.aot
-    assert len(kernel.extra_args) == 1  # only the element count
-    assert len(entry_params(kernel.ptx, kernel.name)) == len(variant.inputs) + 1 + 1
+    assert kernel.launch_config([(5, 3)])["extra_args"] == [
+        -1098907648,  # 0xBE800000: -0.25
+        1056964608,  # 0x3F000000: 0.5
+        15,
+    ]
+    assert len(entry_params(kernel.ptx, kernel.name)) == len(variant.inputs) + 3 + 1
 
 
 def test_host_refuses_a_launch_whose_parameters_do_not_match(
@@ -214,6 +230,42 @@ def test_aot_kernels_run_through_the_driver(catalogue_plugins, case):
         stream.synchronize()
         for o, e in zip(outputs, expected):
             torch.testing.assert_close(o, e, atol=case.atol, rtol=case.rtol)
+
+
+@pytest.mark.gpu
+def test_call_sites_with_different_floats_share_one_aot_kernel(
+    catalogue_plugins, monkeypatch, tmp_path
+):
+    """Issue 9: 128 call sites of one op with 128 float values compile one AOT kernel (the float
+    reaches it as an extra), and every site still computes with its own value."""
+    import torch_tensorrt
+    import triton
+
+    monkeypatch.setenv("TORCH_TRT_PLUGINS_CACHE", str(tmp_path))
+    calls = []
+    real_compile = triton.compile
+
+    def counting_compile(*args, **kwargs):
+        calls.append(args)
+        return real_compile(*args, **kwargs)
+
+    monkeypatch.setattr(triton, "compile", counting_compile)
+    values = [(i - 63) / 16 for i in range(127)] + [-0.0]
+
+    class Sites(torch.nn.Module):
+        def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            return torch.stack([torch.ops.cat.scale_mul(x, y, b=b) for b in values])
+
+    model = Sites().eval()
+    x, y = torch.randn(37, 19, device="cuda"), torch.randn(37, 19, device="cuda")
+    compiled = torch_tensorrt.compile(model, inputs=[x, y], min_block_size=1)
+    assert len(calls) == 1, f"{len(calls)} Triton compiles for one kernel"
+    assert support_registry.aot_reasons("cat::scale_mul") == {}
+    assert [b.kind for b in engines.built_plugins(compiled)] == ["aot"] * len(values)
+    for _ in range(3):
+        x, y = torch.randn(37, 19, device="cuda"), torch.randn(37, 19, device="cuda")
+        expected = torch.stack([x * y * 2 + b for b in values])
+        torch.testing.assert_close(compiled(x, y), expected)
 
 
 @pytest.mark.gpu

@@ -18,7 +18,13 @@ import triton
 import triton.language as tl
 from support import catalogue
 from support import registry as support_registry
-from support.aot import assemble, bind_case_call, entry_params, scale_mul_capture
+from support.aot import (
+    assemble,
+    bind_case_call,
+    entry_params,
+    fp32_bits,
+    scale_mul_capture,
+)
 
 
 @triton.jit
@@ -248,16 +254,27 @@ def test_cache_hit_miss_and_damaged_entries(
     assert any("does not match this launch" in r.getMessage() for r in caplog.records)
 
 
-def test_cache_keys_float_constants_by_their_bits(
-    catalogue_plugins, monkeypatch, tmp_path
-):
-    """-0.0 and 0.0 (and two NaN payloads) are different kernels: they never share a cache entry."""
+def test_one_kernel_serves_every_float_value(catalogue_plugins, monkeypatch, tmp_path):
+    """Issue 9: a float argument is an fp32 parameter fed by an int32 extra, not a PTX constant.
+
+    128 values of ``b`` (plus -0.0, NaNs and a value beyond fp32's range) compile one kernel; each
+    launch carries its own value's fp32 bits, so -0.0 and 0.0 still reach the kernel as different
+    floats.
+    """
     import dataclasses
     import struct
 
     from torch_tensorrt.dynamo.conversion.plugins import _capture
 
     monkeypatch.setenv("TORCH_TRT_PLUGINS_CACHE", str(tmp_path))
+    calls: List[Any] = []
+    real_compile = triton.compile
+
+    def counting_compile(*args, **kwargs):
+        calls.append(args)
+        return real_compile(*args, **kwargs)
+
+    monkeypatch.setattr(triton, "compile", counting_compile)
     captured = scale_mul_capture()
     b = captured.arg_names.index("b")
 
@@ -267,10 +284,46 @@ def test_cache_keys_float_constants_by_their_bits(
         return dataclasses.replace(captured, args=tuple(args))
 
     nan_a = struct.unpack("<d", bytes.fromhex("000000000000f87f"))[0]
-    nan_b = struct.unpack("<d", bytes.fromhex("010000000000f87f"))[0]
-    for value in (0.0, -0.0, nan_a, nan_b, 0.0):
-        _compile(with_b(value))
-    assert len([p for p in tmp_path.rglob("*.json") if p.is_file()]) == 4
+    nan_b = struct.unpack("<d", bytes.fromhex("000000000000f8ff"))[0]  # sign bit set
+    values = [i / 7 - 9.0 for i in range(128)] + [0.0, -0.0, nan_a, nan_b, 1e300]
+    kernels = [_compile(with_b(v)) for v in values]
+    assert len(calls) == 1
+    assert len([p for p in tmp_path.rglob("*.json") if p.is_file()]) == 1
+    assert len({k.ptx for k in kernels}) == 1
+    for value, kernel in zip(values, kernels):
+        by_name = {e.name: e for e in kernel.extras}
+        assert [e.name for e in kernel.extras] == ["b", "n"]
+        assert int(by_name["b"].expr) == fp32_bits(value), value
+    assert int(kernels[128].extras[0].expr) != int(kernels[129].extras[0].expr)
+    # The kernel declares b as an fp32 parameter in the extras' slot (X, Y, b, n, Z).
+    params = entry_params(kernels[0].ptx, kernels[0].name)
+    assert [p.split()[1] for p in params] == [".u64", ".u64", ".f32", ".u32", ".u64"]
+
+
+def test_a_float_the_kernel_takes_as_constexpr_stays_compiled_in(
+    catalogue_plugins, monkeypatch, tmp_path
+):
+    """A ``tl.constexpr`` float is part of the kernel: each value (by its bits) is its own PTX."""
+    import dataclasses
+
+    from torch_tensorrt.dynamo.conversion.plugins import _capture
+
+    monkeypatch.setenv("TORCH_TRT_PLUGINS_CACHE", str(tmp_path))
+    captured = scale_mul_capture()
+    captured = dataclasses.replace(
+        captured, constexpr_names=captured.constexpr_names + ("b",)
+    )
+    b = captured.arg_names.index("b")
+
+    def with_b(value: float) -> Any:
+        args = list(captured.args)
+        args[b] = _capture.ArgSource("value", value=value)
+        return dataclasses.replace(captured, args=tuple(args))
+
+    kernels = [_compile(with_b(v)) for v in (0.0, -0.0, 0.25, 0.0)]
+    assert len([p for p in tmp_path.rglob("*.json") if p.is_file()]) == 3
+    assert all([e.name for e in k.extras] == ["n"] for k in kernels)
+    assert kernels[0].ptx == kernels[3].ptx and kernels[0].ptx != kernels[2].ptx
 
 
 def test_a_kernel_whose_ptx_takes_other_parameters_is_refused(
@@ -291,7 +344,7 @@ def test_a_kernel_whose_ptx_takes_other_parameters_is_refused(
     monkeypatch.setattr(_triton_aot, "reorder_entry_params", one_more)
     with pytest.raises(
         _triton_aot.AOTUnavailable,
-        match=r"cat::scale_mul: kernel \w+ declares 5 parameters, but TensorRT passes 4",
+        match=r"cat::scale_mul: kernel \w+ declares 6 parameters, but TensorRT passes 5",
     ):
         _compile(scale_mul_capture())
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]  # nothing cached
@@ -417,9 +470,8 @@ def test_seed_kernel_compiles_to_tensorrt_order(
         _aot.remove(record)
         handle.remove()
     params = entry_params(kernel.ptx, kernel.name)
-    assert [p.split()[1] for p in params] == [
-        ".u64"
-    ] * 3  # X, Y, then Z: no extras, no scratch
+    # X, Y, the float b as an fp32 parameter fed by an extra, then Z; no scratch
+    assert [p.split()[1] for p in params] == [".u64", ".u64", ".f32", ".u64"]
     assert kernel.name == "elementwise_scale_mul_kernel"
     assert b".target sm_90" in kernel.ptx
     result = assemble(kernel.ptx, tmp_path)
@@ -430,21 +482,23 @@ def test_seed_kernel_compiles_to_tensorrt_order(
         config["grid_y"],
         config["grid_z"],
     ) == (1, 1)
-    assert config["extra_args"] == [] and config["block_x"] % 32 == 0
+    assert config["extra_args"] == [fp32_bits(0.5)] and config["block_x"] % 32 == 0
 
 
 # -- exact parameter order and the refusals of compile_launch ---------------------------------------
 # Triton numbers a kernel's non-constant parameters in declaration order (<kernel>_param_<i>). The
 # expected TensorRT order below is written out by hand from each kernel's signature and call.
 _EXPECTED_ORDER = {
-    # scale_mul_kernel(X, Y, Z, a, b, n): a, b compiled in; X=0 Y=1 Z=2 n=3 -> inputs, n, output
-    "scale_mul": [0, 1, 3, 2],
+    # scale_mul_kernel(X, Y, Z, a, b, n): the int a compiled in, the float b an extra;
+    # X=0 Y=1 Z=2 b=3 n=4 -> inputs, b, n, output
+    "scale_mul": [0, 1, 3, 4, 2],
     # row_broadcast_add_kernel(X, B, Z, n, cols): cols = 7 is static, compiled in; X=0 B=1 Z=2 n=3
     "bcast_add": [0, 1, 3, 2],
-    # axpby_kernel(X, Y, Z, alpha, beta, n) called as axpby(alpha, x, beta, y): X=0 Y=1 Z=2 n=3
-    "axpby_bf16": [0, 1, 3, 2],
-    # clamp_kernel(X, Z, lo, hi, n): X=0 Z=1 n=2 -> X, n, Z
-    "clamp_kw": [0, 2, 1],
+    # axpby_kernel(X, Y, Z, alpha, beta, n) called as axpby(alpha, x, beta, y): the float alpha is
+    # an extra, the int beta compiled in; X=0 Y=1 Z=2 alpha=3 n=4
+    "axpby_bf16": [0, 1, 3, 4, 2],
+    # clamp_kernel(X, Z, lo, hi, n): X=0 Z=1 lo=2 hi=3 n=4 -> X, lo, hi, n, Z
+    "clamp_kw": [0, 2, 3, 4, 1],
 }
 
 

@@ -82,8 +82,9 @@ def test_output_formulas_give_eager_shapes(trt_backend, op, inputs, attrs, call)
 
 
 def test_aot_parameters_are_inputs_extras_outputs(trt_backend):
-    """scale_mul_kernel(X, Y, Z, a, b, n): a and b are compiled in, so TensorRT passes X, Y, then the
-    extra n, then Z; the PTX declares Triton's parameters X=0, Y=1, Z=2, n=3 in that order.
+    """scale_mul_kernel(X, Y, Z, a, b, n): the int a is compiled in, the float b is an fp32
+    parameter fed by an extra, so TensorRT passes X, Y, then the extras b and n, then Z; the PTX
+    declares Triton's parameters X=0, Y=1, Z=2, b=3, n=4 in that order.
     """
     from torch_tensorrt.dynamo.conversion.plugins import explain
 
@@ -94,8 +95,11 @@ def test_aot_parameters_are_inputs_extras_outputs(trt_backend):
     )
     assert "unavailable" not in report.aot, report.aot
     names = [p.split()[-1] for p in report.aot["ptx_parameters"]]
-    assert names == [f"scale_mul_kernel_param_{i}" for i in (0, 1, 3, 2)]
-    ((extra, formula),) = report.aot["extras"]
+    assert names == [f"scale_mul_kernel_param_{i}" for i in (0, 1, 3, 4, 2)]
+    (b_extra, b_bits), (extra, formula) = report.aot["extras"]
+    assert b_extra == "b" and int(b_bits) == 0x3F000000  # 0.5 in IEEE fp32
+    assert report.aot["float_extras"] == {"b": 0.5}
+    assert "b = 1056964608 (the fp32 bits of 0.5)" in str(report)
     assert extra == "n"
     for rows in (
         1,

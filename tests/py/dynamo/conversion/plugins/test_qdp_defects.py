@@ -187,7 +187,8 @@ def test_defects4_6_no_autotune_and_no_like_or_aliased(catalogue_plugins, monkey
     built = PluginHost().build(
         getattr(trtp.op.cat, aot.plugin_name)(*its, **attrs), [spec, spec], aot=True
     )
-    assert built.aot.launch_config([(5, 3), (5, 3)])["extra_args"] == [15]
+    # b = 0.5 as its fp32 bits (0x3F000000), then the element count
+    assert built.aot.launch_config([(5, 3), (5, 3)])["extra_args"] == [0x3F000000, 15]
 
 
 # Defect 5 (AOT get_launch_params passes all attributes to aot_impl) ----------------------------------
