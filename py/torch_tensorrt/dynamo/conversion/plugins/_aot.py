@@ -18,12 +18,22 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, FrozenSet, Optional, Sequence, Tuple
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    FrozenSet,
+    List,
+    Optional,
+    Sequence,
+    Set,
+    Tuple,
+)
 
 import torch
 from torch.fx.node import Node
 
-from . import _interpreter, _qdp, _triton_aot
+from . import _dtypes, _interpreter, _qdp, _triton_aot
 from ._binding import BoundCall
 from ._capture import CapturedLaunch, CaptureUnavailable
 from ._identity import CallKey
@@ -52,9 +62,16 @@ class AOTState:
     kernels: Dict[KernelKey, Tuple[CapturedLaunch, CompiledKernel]] = field(
         default_factory=dict
     )
-    variants: Dict[FrozenSet[str], PluginVariant] = field(default_factory=dict)
+    #: By (absent tensors, hidden outputs).
+    variants: Dict[Tuple[FrozenSet[str], int], PluginVariant] = field(
+        default_factory=dict
+    )
     lock: threading.RLock = field(default_factory=threading.RLock)
     compiles: int = 0  # kernels compiled or read from the disk cache (tests)
+    #: Call identities whose capture's size guards the converter proved against an exported graph
+    #: before giving a call site the AOT plugin; TensorRT's aot_impl sees shape expressions only,
+    #: without ranges, and relies on that proof.
+    proven: Set[CallKey] = field(default_factory=set)
 
 
 def state_of(record: PluginRecord) -> AOTState:
@@ -120,16 +137,25 @@ def _check_lowerable(record: PluginRecord, captured: CapturedLaunch) -> None:
             ) from None
 
 
-def aot_variant(record: PluginRecord, variant: PluginVariant) -> PluginVariant:
-    """The AOT plugin of ``variant`` (registered on first use)."""
+def aot_variant(
+    record: PluginRecord, variant: PluginVariant, hidden: int = 0
+) -> PluginVariant:
+    """The AOT plugin of ``variant`` whose kernel writes ``hidden`` scratch tensors (registered on
+    first use; the scratch tensors are outputs after the op's own, see NOTE [Scratch tensors]).
+    """
     state = state_of(record)
     with state.lock:
         record.require_live("generate_plugin_converter")
-        existing = state.variants.get(variant.absent)
+        existing = state.variants.get((variant.absent, hidden))
         if existing is not None:
             return existing
         aot = PluginVariant(
-            variant.spec, variant.op, variant.absent, variant.programs, aot=True
+            variant.spec,
+            variant.op,
+            variant.absent,
+            variant.programs,
+            aot=True,
+            hidden_outputs=hidden,
         )
 
         def kernel_for(
@@ -140,7 +166,7 @@ def aot_variant(record: PluginRecord, variant: PluginVariant) -> PluginVariant:
                 "generate_plugin", record.spec, record.op, key
             )
             captured = record.captures.get(key, program)
-            if captured.guards:
+            if captured.guards and key not in state.proven:
                 launch_program = type(program)(
                     program.outputs, captured.symbols, captured.guards
                 )
@@ -148,16 +174,82 @@ def aot_variant(record: PluginRecord, variant: PluginVariant) -> PluginVariant:
                     raise AOTUnavailable(
                         f"{aot.plugin_id}: the captured launch holds only under size guards that were not checked"
                     )
+            if len(captured.scratch) != hidden:
+                raise AOTUnavailable(_hidden_mismatch(aot, captured))
             return _compile(record, key, captured), captured.symbols
+
+        def hidden_outputs(
+            descs: Sequence[Any],
+            attributes: Tuple[Any, ...],
+            attribute_keys: Tuple[Any, ...],
+            fake: bool,
+        ) -> List[Tuple[torch.dtype, Optional[List[Any]], int]]:
+            from ._identity import TensorSignature
+            from ._shape_program import lower
+
+            if (
+                fake
+            ):  # a dtype query: any capture of these dtypes and attributes tells them
+                like = aot.call_key(
+                    [
+                        TensorSignature(
+                            _dtypes.to_torch(d.dtype), (None,) * len(d.shape_expr)
+                        )
+                        for d in descs
+                    ],
+                    attributes,
+                    attribute_keys=attribute_keys,
+                )
+                captured = record.captures.any_with(like)
+                if captured is None:
+                    program = record.programs.get_or_trace(
+                        "generate_plugin", record.spec, record.op, like
+                    )
+                    captured = record.captures.get(like, program)
+            else:
+                key = aot.call_key(
+                    [_qdp.signature_of(d) for d in descs],
+                    attributes,
+                    attribute_keys=attribute_keys,
+                )
+                program = record.programs.get_or_trace(
+                    "generate_plugin", record.spec, record.op, key
+                )
+                captured = record.captures.get(key, program)
+            if len(captured.scratch) != hidden:
+                raise AOTUnavailable(_hidden_mismatch(aot, captured))
+            slots = aot.tensor_slots()
+            table = dict(captured.symbols)
+
+            def leaf(sym: Any) -> Any:
+                d = table[sym]
+                return descs[slots[d.input_index]].shape_expr[d.dim]
+
+            algebra = _qdp.qdp_algebra()
+            return [
+                (
+                    t.dtype,
+                    None if fake else [lower(d, leaf, algebra) for d in t.dims],
+                    len(t.dims),
+                )
+                for t in captured.scratch
+            ]
 
         _qdp.register(
             aot,
-            _qdp.make_register_function(aot),
+            _qdp.make_register_function(aot, hidden_outputs if hidden else None),
             None,
             _qdp.make_aot_impl_function(aot, kernel_for),
         )
-        state.variants[variant.absent] = aot
+        state.variants[(variant.absent, hidden)] = aot
         return aot
+
+
+def _hidden_mismatch(aot: PluginVariant, captured: CapturedLaunch) -> str:
+    return (
+        f"{aot.plugin_id}: the plugin was made for a kernel writing {aot.hidden_outputs} scratch "
+        f"tensors, but the op's body passes {len(captured.scratch)} for these inputs"
+    )
 
 
 def remove(record: PluginRecord) -> None:
@@ -243,9 +335,11 @@ def chooser(
                     raise AOTUnavailable(
                         f"{record.display}: the captured launch holds only when {' and '.join(unproven)}"
                     )
+                with state_of(record).lock:
+                    state_of(record).proven.add(key)
             _check_lowerable(record, captured)
             _compile(record, key, captured)
-            return aot_variant(record, variant).plugin_id
+            return aot_variant(record, variant, len(captured.scratch)).plugin_id
         except (CaptureUnavailable, AOTUnavailable) as e:
             note(label, str(e), False)
             return None

@@ -9,14 +9,26 @@ op the body runs. The capture is usable when the body
 
 * launches exactly one ``@triton.jit`` kernel (not an autotuner or heuristics wrapper),
 * runs no torch op besides allocating its outputs and viewing its inputs,
-* passes, for every tensor argument, an input or a returned output (or a view that starts at the
-  same address and is contiguous),
+* passes, for every tensor argument, an input, a returned output, or a scratch tensor it allocates
+  and does not return (each a contiguous tensor of its own, or a view that starts at the same
+  address and is contiguous; see NOTE [Scratch tensors]),
 * returns contiguous tensors whose shapes and dtypes equal the fake kernel's.
 
 Otherwise ``CaptureUnavailable`` says why, and callers fall back (JIT: run the op; AOT: no AOT).
 Integer arguments and the grid may be symbolic (SymInt from input sizes); they are kept as sympy
 expressions over one symbol per input dimension, like shape programs. Shape guards the body adds
 (Python branches on sizes) are kept with the capture.
+
+NOTE: [Scratch tensors]
+Kernels often write tensors the op does not return: liger-kernel's RMSNorm writes the per-row RSTD
+for its backward pass, LayerNorm the mean and RSTD. Such a tensor is recorded as a ``ScratchSpec``
+(dtype and sizes, symbolic in the input sizes like the outputs) and passed as ``ArgSource("scratch",
+k)``. The AOT plugin gives each scratch tensor as a hidden output after the op's own outputs
+(TensorRT allocates it, the converter does not expose it), so the kernel runs unchanged. A scratch
+tensor must be exactly its allocation (contiguous, offset 0, the whole storage): a kernel handed a
+view of a larger buffer might write beyond the view. Tensors made by filling ops (``torch.zeros``)
+are not scratch: their initial value would be lost. The JIT plugin keeps running such an op (its
+direct launch would need the same buffers per call).
 
 NOTE: [Capture without side effects]
 The body runs on the user's behalf, so it must not be able to touch the device:
@@ -158,12 +170,20 @@ _GONE = object()
 class ArgSource:
     """Where a kernel argument comes from at launch time."""
 
-    kind: str  # "input" | "output" | "int" | "value"
-    index: int = -1  # plugin input / output index for tensors
+    kind: str  # "input" | "output" | "scratch" | "int" | "value"
+    index: int = -1  # plugin input / output / scratch index for tensors
     expr: Optional[sympy.Expr] = None  # for "int": over the capture's symbols
     value: Any = (
         None  # for "value": a constant (float, bool, None, str, or an int literal)
     )
+
+
+@dataclass(frozen=True)
+class ScratchSpec:
+    """A tensor the body allocates, passes to the kernel and does not return (NOTE [Scratch tensors])."""
+
+    dtype: torch.dtype
+    dims: Tuple[sympy.Expr, ...]  # over the capture's symbols
 
 
 @dataclass(frozen=True)
@@ -180,6 +200,8 @@ class CapturedLaunch:
     guards: Tuple[sympy.Basic, ...]
     #: How the body reached the kernel (see NOTE [Capture without side effects]).
     bindings: Tuple[KernelBinding, ...] = ()
+    #: Tensors the kernel writes that the op does not return (see NOTE [Scratch tensors]).
+    scratch: Tuple[ScratchSpec, ...] = ()
 
     def is_current(self) -> bool:
         """Whether the body would still reach the same kernel (no binding was redefined)."""
@@ -374,6 +396,10 @@ def _launch_facts(c: CapturedLaunch) -> List[Tuple[str, Any]]:
         else:
             facts.append((name, (source.kind, source.index)))
     facts.append(("grid", tuple(str(g.xreplace(labels)) for g in c.grid)))
+    facts.extend(
+        (f"scratch {i}", (str(t.dtype), tuple(str(d.xreplace(labels)) for d in t.dims)))
+        for i, t in enumerate(c.scratch)
+    )
     facts.extend((f"option {k}", _exact(v)) for k, v in c.options)
     return facts
 
@@ -519,7 +545,9 @@ def _describe(
     interpreted = type(kernel).__name__ == "InterpretedFunction"
     if not (isinstance(kernel, JITFunction) or interpreted):
         raise CaptureUnavailable(
-            f"{op}: the body launches a {type(kernel).__name__} (autotuner / heuristics); a direct launch needs a plain @triton.jit kernel"
+            f"{op}: the body launches its kernel through a {type(kernel).__module__}.{type(kernel).__name__} "
+            "(an autotuner, heuristics or other launcher wrapping the kernel); a direct launch and AOT need a "
+            "plain @triton.jit kernel"
         )
     for index, (out, shape) in enumerate(zip(outputs, program.outputs)):
         if not isinstance(out, torch.Tensor):
@@ -565,6 +593,8 @@ def _describe(
 
     input_storages = {_storage_id(t): i for i, t in enumerate(inputs)}
     output_storages = {_storage_id(t): i for i, t in enumerate(outputs)}
+    scratch_storages: Dict[int, int] = {}
+    scratch: List[ScratchSpec] = []
     sources: List[ArgSource] = []
     for name in arg_names:
         value = bound[name]
@@ -578,10 +608,12 @@ def _describe(
                 sources.append(ArgSource("input", input_storages[sid]))
             elif sid in output_storages:
                 sources.append(ArgSource("output", output_storages[sid]))
+            elif sid in scratch_storages:
+                sources.append(ArgSource("scratch", scratch_storages[sid]))
             else:
-                raise CaptureUnavailable(
-                    f"{op}: kernel argument '{name}' is a tensor the body allocates but does not return (a scratch buffer)"
-                )
+                scratch_storages[sid] = len(scratch)
+                scratch.append(_scratch_spec(op, name, value, env, symbols))
+                sources.append(ArgSource("scratch", scratch_storages[sid]))
         elif isinstance(value, torch.SymInt):
             sources.append(ArgSource("int", expr=env.simplify(value.node.expr)))
         elif isinstance(value, (torch.SymFloat, torch.SymBool)):
@@ -624,7 +656,47 @@ def _describe(
         options=tuple(sorted(options.items())),
         symbols=tuple(symbols.items()),
         guards=tuple(_guards(env, symbols)),
+        scratch=tuple(scratch),
     )
+
+
+def _sym_expr(value: Any, env: ShapeEnv) -> sympy.Expr:
+    if isinstance(value, torch.SymInt):
+        return sympy.sympify(env.simplify(value.node.expr))
+    return sympy.Integer(int(value))
+
+
+def _scratch_spec(
+    op: str,
+    name: str,
+    value: torch.Tensor,
+    env: ShapeEnv,
+    symbols: Mapping[sympy.Symbol, DimSymbol],
+) -> ScratchSpec:
+    """The tensor ``value`` the body allocated for kernel argument ``name`` (NOTE [Scratch tensors])."""
+    from torch._subclasses.fake_tensor import FakeTensor
+
+    if not isinstance(value, FakeTensor):
+        raise CaptureUnavailable(
+            f"{op}: kernel argument '{name}' is a tensor the body neither received nor allocated "
+            "(a global or captured tensor); pass it as an input of the op"
+        )
+    dims = tuple(_sym_expr(d, env) for d in value.shape)
+    numel = sympy.Integer(1)
+    for d in dims:
+        numel = numel * d
+    nbytes = _sym_expr(value.untyped_storage().nbytes(), env)
+    if sympy.simplify(nbytes - numel * value.element_size()) != 0:
+        raise CaptureUnavailable(
+            f"{op}: kernel argument '{name}' is a view of a larger buffer the body allocates "
+            f"({nbytes} bytes for {numel} elements); pass the whole allocation"
+        )
+    unknown = [s for d in dims for s in d.free_symbols if s not in symbols]
+    if unknown:
+        raise CaptureUnavailable(
+            f"{op}: scratch tensor '{name}' has sizes {list(dims)} that depend on data, not on input sizes"
+        )
+    return ScratchSpec(value.dtype, dims)
 
 
 def _constexprs_of(kernel: Any) -> Tuple[str, ...]:
@@ -700,3 +772,14 @@ class CaptureCache:
 
     def keys(self) -> List[CallKey]:
         return list(self._entries)
+
+    def any_with(self, like: CallKey) -> Optional[CapturedLaunch]:
+        """A current capture for ``like``'s op, definition, attributes, dtypes and ranks, whatever the sizes."""
+        for key, entry in list(self._entries.items()):
+            if (
+                key.sizeless == like.sizeless
+                and isinstance(entry, CapturedLaunch)
+                and entry.is_current()
+            ):
+                return entry
+        return None

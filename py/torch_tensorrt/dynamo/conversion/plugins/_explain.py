@@ -122,7 +122,8 @@ class Explanation:
         jit_strategy: How the JIT implementation would run the op at enqueue, and why.
         aot: The AOT kernel (``kernel``, ``target``, ``grid``, ``block``, ``shared``, ``extras``,
             ``float_extras``: the float arguments passed as their fp32 bits, by name,
-            ``ptx_parameters``), or ``{"unavailable": reason}``.
+            ``ptx_parameters``, ``ptx``: the whole PTX, ``hidden_outputs``: each scratch tensor
+            as (kernel parameter, dtype, size formulas)), or ``{"unavailable": reason}``.
     """
 
     op: str
@@ -182,6 +183,14 @@ class Explanation:
                 f"  AOT kernel {self.aot['kernel']} (sm_{self.aot['target']}): grid ({', '.join(self.aot['grid'])}), "
                 f"block {self.aot['block']}, shared memory {self.aot['shared']} bytes",
                 f"    int32 extras: {', '.join(self._extra_text(n, e) for n, e in self.aot['extras']) or 'none'}",
+                "    hidden outputs (scratch tensors the kernel writes, after the op's outputs): "
+                + (
+                    ", ".join(
+                        f"{n} {dt}[{', '.join(dims)}]"
+                        for n, dt, dims in self.aot.get("hidden_outputs", [])
+                    )
+                    or "none"
+                ),
                 "    PTX parameters (TensorRT passes inputs, extras, outputs in this order):",
             ]
             lines += [f"      {p}" for p in self.aot["ptx_parameters"]]
@@ -385,6 +394,13 @@ def _strategies(
         f"launch {getattr(captured.kernel, '__name__', captured.kernel)} directly into TensorRT's buffers, grid "
         f"({', '.join(str(g.xreplace(labels)) for g in captured.grid)})"
     )
+    if captured.scratch:
+        from ._launch import scratch_reason
+
+        jit = (
+            "run the op and copy its outputs into TensorRT's buffers (no direct Triton launch: "
+            f"{scratch_reason(spec.display, captured)})"
+        )
     if captured.guards:
         jit += f" (holds when {' and '.join(str(g.xreplace(labels)) for g in captured.guards)})"
     try:
@@ -409,4 +425,22 @@ def _strategies(
             e.name: e.float_value for e in kernel.extras if e.float_value is not None
         },
         "ptx_parameters": _triton_aot.entry_parameters(kernel.ptx, kernel.name),
+        "ptx": kernel.ptx,
+        "hidden_outputs": [
+            (
+                name,
+                str(t.dtype).replace("torch.", ""),
+                [str(d.xreplace(labels)) for d in t.dims],
+            )
+            for name, t in _scratch_names(captured)
+        ],
     }
+
+
+def _scratch_names(captured: Any) -> List[Tuple[str, Any]]:
+    """Each scratch tensor with the first kernel parameter it is passed as."""
+    first: Dict[int, str] = {}
+    for name, source in zip(captured.arg_names, captured.args):
+        if source.kind == "scratch":
+            first.setdefault(source.index, name)
+    return [(first[i], t) for i, t in enumerate(captured.scratch)]

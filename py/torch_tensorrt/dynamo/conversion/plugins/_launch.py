@@ -256,12 +256,28 @@ class LaunchPlans:
         self, variant: PluginVariant, key: CallKey, program: Any
     ) -> Optional[CapturedLaunch]:
         try:
-            return self.captures.get(key, program)
+            captured = self.captures.get(key, program)
+            if captured.scratch:
+                raise CaptureUnavailable(scratch_reason(variant.spec.display, captured))
+            return captured
         except CaptureUnavailable as e:
             if self.reasons.get(variant.plugin_id) != str(e):
                 self.reasons[variant.plugin_id] = str(e)
                 _LOGGER.info("%s: no direct Triton launch: %s", variant.plugin_id, e)
             return None
+
+
+def scratch_reason(op: str, captured: CapturedLaunch) -> str:
+    """Why the JIT plugin does not launch a kernel that writes scratch tensors itself."""
+    names = [
+        name
+        for name, source in zip(captured.arg_names, captured.args)
+        if source.kind == "scratch"
+    ]
+    return (
+        f"{op}: the kernel writes scratch tensors the op does not return ({', '.join(names)}); the JIT "
+        "plugin runs the op, the AOT plugin passes them as hidden outputs"
+    )
 
 
 def _holds(captured: CapturedLaunch, shapes: Sequence[Optional[Sequence[int]]]) -> bool:

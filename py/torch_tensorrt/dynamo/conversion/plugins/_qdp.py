@@ -154,10 +154,47 @@ def signature_of(desc: Any) -> TensorSignature:
     return TensorSignature(_dtypes.to_torch(desc.dtype), dims)
 
 
-def make_register_function(variant: PluginVariant) -> Callable[..., Any]:
-    """QDP ``register`` function: output dtypes and shape expressions from the shape program."""
+#: For an AOT variant with hidden outputs: (input descs, attributes, attribute keys, fake) -> per
+#: hidden output its dtype and shape expressions (None in a dtype-only query) and rank.
+HiddenOutputs = Callable[
+    [Sequence[Any], Tuple[Any, ...], Tuple[AttributeKey, ...], bool],
+    Sequence[Tuple[Any, Optional[Sequence[Any]], int]],
+]
+
+
+def make_register_function(
+    variant: PluginVariant, hidden: Optional[HiddenOutputs] = None
+) -> Callable[..., Any]:
+    """QDP ``register`` function: output dtypes and shape expressions from the shape program.
+
+    ``hidden`` gives the variant's hidden outputs (scratch tensors of an AOT kernel), which follow
+    the op's outputs.
+    """
     trtp = _trtp()
-    n_out = variant.spec.num_outputs
+    n_out = variant.num_outputs
+    if variant.hidden_outputs and hidden is None:
+        raise ValueError(f"{variant.plugin_id}: hidden outputs need their shapes")
+
+    def hidden_descs(
+        descs: Sequence[Any],
+        attributes: Tuple[Any, ...],
+        attribute_keys: Tuple[AttributeKey, ...],
+        fake: bool,
+    ) -> Tuple[Any, ...]:
+        if hidden is None:
+            return ()
+        return tuple(
+            trtp.from_shape_expr(
+                (
+                    tuple(dims)
+                    if dims is not None
+                    else tuple(trtp.ShapeExpr() for _ in range(rank))
+                ),
+                _dtypes.to_trt(dtype),
+            )
+            for dtype, dims, rank in hidden(descs, attributes, attribute_keys, fake)
+        )
+
     signature = inspect.Signature(
         _parameters(variant, trtp.TensorDesc),
         return_annotation=typing.Tuple[(trtp.TensorDesc,) * n_out],
@@ -193,7 +230,7 @@ def make_register_function(variant: PluginVariant) -> Callable[..., Any]:
                     tuple(trtp.ShapeExpr() for _ in out.dims), _dtypes.to_trt(out.dtype)
                 )
                 for out in program.outputs
-            )
+            ) + hidden_descs(descs, attributes, attribute_keys, True)
         key = variant.call_key(
             [signature_of(d) for d in descs], attributes, attribute_keys=attribute_keys
         )
@@ -211,7 +248,7 @@ def make_register_function(variant: PluginVariant) -> Callable[..., Any]:
         return tuple(
             trtp.from_shape_expr(tuple(dims), _dtypes.to_trt(out.dtype))
             for dims, out in zip(shapes, program.outputs)
-        )
+        ) + hidden_descs(descs, attributes, attribute_keys, False)
 
     return _with_signature(
         register_function, f"{variant.plugin_name}_shapes", signature
@@ -243,7 +280,7 @@ def make_impl_function(
 ) -> Callable[..., None]:
     """QDP ``impl`` function forwarding (inputs, raw attributes, outputs, stream) to ``run``."""
     trtp = _trtp()
-    n_out = variant.spec.num_outputs
+    n_out = variant.num_outputs
     params = _parameters(variant, trtp.Tensor)
     params.append(
         inspect.Parameter(
@@ -284,7 +321,7 @@ def make_aot_impl_function(
     TensorDescs QDP passes.
     """
     trtp = _trtp()
-    n_out = variant.spec.num_outputs
+    n_out = variant.num_outputs
     params = _parameters(variant, trtp.TensorDesc)
     params.append(
         inspect.Parameter(
@@ -312,9 +349,15 @@ def make_aot_impl_function(
     def kernel_and_launch(*args: Any, **kwargs: Any) -> Tuple[str, str, Any, Any]:
         from ._shape_program import lower
 
-        descs, raw_attrs, _ = _split(variant, signature, args, kwargs, 2)
+        descs, raw_attrs, trailing = _split(variant, signature, args, kwargs, 2)
         attributes = _attributes.decode_all(variant.attributes, raw_attrs)
         kernel, symbols = kernel_for(descs, attributes)
+        given = [_dtypes.to_torch(o.dtype) for o in trailing[0]]
+        if kernel.output_dtypes and given != list(kernel.output_dtypes):
+            raise RuntimeError(
+                f"{variant.plugin_id}: TensorRT gives the kernel outputs of dtypes {given}, but it "
+                f"was compiled for {list(kernel.output_dtypes)}; the op's body and fake kernel disagree"
+            )
         slots = variant.tensor_slots()
         table = dict(symbols)
 

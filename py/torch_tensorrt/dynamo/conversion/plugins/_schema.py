@@ -129,7 +129,7 @@ class OpSpec:
         raise KeyError(name)
 
     def plugin_name(
-        self, absent: FrozenSet[str] = frozenset(), aot: bool = False
+        self, absent: FrozenSet[str] = frozenset(), aot: bool = False, hidden: int = 0
     ) -> str:
         """QDP plugin name of one variant of this op overload (see NOTE [Plugin names])."""
         parts = [self.name]
@@ -137,12 +137,16 @@ class OpSpec:
             parts += ["overload", self.overload]
         if aot:
             parts.append("aot")
+        if hidden:
+            parts += ["hidden", str(hidden)]
         if absent:
             parts += ["without", *sorted(absent)]
         return "-".join(parts)
 
-    def plugin_id(self, absent: FrozenSet[str] = frozenset(), aot: bool = False) -> str:
-        return f"{self.namespace}::{self.plugin_name(absent, aot)}"
+    def plugin_id(
+        self, absent: FrozenSet[str] = frozenset(), aot: bool = False, hidden: int = 0
+    ) -> str:
+        return f"{self.namespace}::{self.plugin_name(absent, aot, hidden)}"
 
 
 # NOTE: [Plugin names]
@@ -151,8 +155,9 @@ class OpSpec:
 # the JIT one. The JIT plugin of the default overload with every tensor present is named exactly like
 # the op (``ns::op``), as upstream names it and as hand-written ``@trtp.aot_impl("ns::op")`` code
 # expects. Every other variant joins fields with ``-``: ``op-overload-neg``, ``op-aot``,
-# ``op-without-bias``, ``op-overload-neg-aot-without-a-b`` (overload first, then ``aot``, then the
-# absent arguments, sorted). Torch op, overload and argument names are identifiers, which never
+# ``op-without-bias``, ``op-aot-hidden-2``, ``op-overload-neg-aot-without-a-b`` (overload first, then
+# ``aot``, then ``hidden-N`` for an AOT kernel that writes N scratch tensors, given to it as hidden
+# outputs after the op's own, then the absent arguments, sorted). Torch op, overload and argument names are identifiers, which never
 # contain ``-``, so a variant name can never be the name of another op's plugin, and the fields
 # parse back unambiguously. QDP itself only forbids ``.`` in names.
 

@@ -131,6 +131,8 @@ class CompiledKernel:
     grid: Tuple[sympy.Expr, ...]
     target: int  # compute capability, e.g. 90
     ptx_version: int  # e.g. 87 for .version 8.7
+    #: Every output TensorRT passes: the op's outputs, then the hidden scratch outputs.
+    output_dtypes: Tuple[torch.dtype, ...] = ()
 
 
 def max_ptx_version_for_driver(driver_version: int) -> Optional[int]:
@@ -234,6 +236,9 @@ def compile_launch(
     from triton.backends.compiler import GPUTarget
 
     jit = _jit_function(captured.kernel)
+    n_visible = len(output_dtypes)
+    # Scratch tensors are outputs after the op's own (NOTE [Scratch tensors] in _capture).
+    output_dtypes = tuple(output_dtypes) + tuple(t.dtype for t in captured.scratch)
     signature: Dict[str, str] = {}
     constexprs: Dict[str, Any] = {}
     divisible: List[int] = []  # argument positions with a 16-byte / multiple-of-16 hint
@@ -241,10 +246,9 @@ def compile_launch(
     outputs_at: Dict[int, str] = {}
     extras: List[Extra] = []
     for index, (name, source) in enumerate(zip(captured.arg_names, captured.args)):
-        if source.kind in ("input", "output"):
-            dtype = (input_dtypes if source.kind == "input" else output_dtypes)[
-                source.index
-            ]
+        if source.kind in ("input", "output", "scratch"):
+            slot = source.index + (n_visible if source.kind == "scratch" else 0)
+            dtype = (input_dtypes if source.kind == "input" else output_dtypes)[slot]
             if dtype not in _TRITON_TYPE:
                 raise AOTUnavailable(
                     f"{op}: tensor argument '{name}' has dtype {dtype}, which Triton AOT cannot type"
@@ -252,11 +256,11 @@ def compile_launch(
             signature[name] = "*" + _TRITON_TYPE[dtype]
             divisible.append(index)
             table = inputs_at if source.kind == "input" else outputs_at
-            if source.index in table:
+            if slot in table:
                 raise AOTUnavailable(
                     f"{op}: {source.kind} {source.index} is passed to the kernel twice; TensorRT passes each buffer once"
                 )
-            table[source.index] = name
+            table[slot] = name
         elif (
             source.kind == "int"
             and source.expr is not None
@@ -388,7 +392,15 @@ def compile_launch(
             raise AOTUnavailable(mismatch)
         _write_cache(key, name, ptx, num_warps, shared, version)
     return CompiledKernel(
-        name, ptx, num_warps, shared, tuple(extras), captured.grid, target, version
+        name,
+        ptx,
+        num_warps,
+        shared,
+        tuple(extras),
+        captured.grid,
+        target,
+        version,
+        output_dtypes,
     )
 
 

@@ -31,10 +31,17 @@ class PluginVariant:
     aot: bool = (
         False  # the ahead-of-time plugin of this variant (see NOTE [Plugin names])
     )
+    #: Scratch tensors the AOT kernel writes, as outputs after the op's own (the converter hides them).
+    hidden_outputs: int = 0
 
     @property
     def plugin_name(self) -> str:
-        return self.spec.plugin_name(self.absent, self.aot)
+        return self.spec.plugin_name(self.absent, self.aot, self.hidden_outputs)
+
+    @property
+    def num_outputs(self) -> int:
+        """Outputs of the plugin: the op's, then the hidden ones."""
+        return self.spec.num_outputs + self.hidden_outputs
 
     @property
     def plugin_id(self) -> str:

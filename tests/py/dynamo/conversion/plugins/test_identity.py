@@ -163,7 +163,9 @@ KEYS: Dict[Tuple[str, str], Callable[[Any], bool]] = {
     and len(k) == 2,  # (device index, stream)
     # bookkeeping (one record is one op overload and one definition)
     ("PluginRecord", "variants"): lambda k: isinstance(k, frozenset),
-    ("AOTState", "variants"): lambda k: isinstance(k, frozenset),
+    ("AOTState", "variants"): lambda k: isinstance(k, tuple)
+    and isinstance(k[0], frozenset)
+    and isinstance(k[1], int),  # (absent tensors, hidden outputs)
     ("PluginRecord", "reports"): lambda k: isinstance(k, int),
     ("PluginRecord", "layers"): lambda k: _plugin_id(k[0])
     and all(isinstance(a, (bytes, str)) for a in k[1]),
