@@ -56,7 +56,7 @@ pip_install() { "$PY" -m pip install "${PIP_FLAGS[@]}" -c constraints.txt "$@"; 
 pinned_packages() {
   pip_install --upgrade pip setuptools wheel &&
     pip_install torch numpy sympy triton packaging typing-extensions filelock dllist psutil \
-      pytest pytest-xdist hypothesis mypy \
+      pytest pytest-xdist hypothesis mypy liger-kernel \
       black isort ruff typos validate-pyproject pre-commit-hooks \
       sphinx myst-parser myst-nb nbclient nbformat ipykernel jupytext matplotlib
 }

@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PY:-python3}
 "$PY" -m pip install -q --no-deps --no-index --disable-pip-version-check .carry/wheels/*.whl 2>&1 | grep -v "^WARNING" || true
+if [ -d .carry/notebooks ]; then  # the notebook tier's packages (tools/gpu/prepare_carry.sh)
+  "$PY" -m pip install -q --no-deps --no-index --disable-pip-version-check .carry/notebooks/*.whl 2>&1 | grep -v "^WARNING" || true
+fi
 "$PY" tools/trt_standin/install.py
 "$PY" -m pip install -q --no-deps --no-index --no-build-isolation --disable-pip-version-check . 2>&1 | grep -v "^WARNING" || true
 "$PY" - <<'PYEOF'

@@ -241,6 +241,43 @@ def apply_plugins_package() -> None:
     )
 
 
+def apply_triton_interpreter() -> None:
+    """Float kernel arguments reach interpreted kernels as fp32 scalars, as compiled launches pass them.
+
+    Triton's launcher types a Python float argument ``fp32`` and the kernel sees a typed scalar
+    (``eps.to(tl.float32)`` works); Triton 3.6's interpreter hands the kernel the Python float, so
+    kernels written for the GPU (liger-kernel's norms, for one) fail there with "'float' object has
+    no attribute 'to'". This wraps the interpreter's argument conversion so a float becomes the
+    fp32 scalar a compiled launch passes. Where the interpreter already converts floats, nothing
+    changes.
+    """
+    try:
+        import numpy as np
+        import triton.language as tl
+        from triton.runtime import interpreter
+    except ImportError:
+        return
+    original = getattr(interpreter, "_implicit_cvt", None)
+    if original is None or getattr(original, "_trt_standin_floats", False):
+        return
+
+    def implicit_cvt(arg: Any) -> Any:
+        if isinstance(arg, float):
+            handle = interpreter.TensorHandle(
+                np.array([arg], dtype=np.float32), tl.float32
+            )
+            return tl.tensor(handle, tl.float32)
+        return original(arg)
+
+    implicit_cvt._trt_standin_floats = True  # type: ignore[attr-defined]
+    _patch(
+        interpreter,
+        "_implicit_cvt",
+        implicit_cvt,
+        "Triton's interpreter passes float arguments as Python floats; compiled launches pass fp32",
+    )
+
+
 def apply() -> Dict[str, str]:
     """Patch torch's CUDA-only entry points with CPU answers; returns what was patched."""
     if torch.cuda.is_available():
@@ -305,6 +342,7 @@ def apply() -> Dict[str, str]:
         )
     apply_torch_tensorrt()
     apply_plugins_package()
+    apply_triton_interpreter()
     return dict(PATCHED)
 
 

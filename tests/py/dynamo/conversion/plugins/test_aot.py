@@ -197,8 +197,10 @@ def test_host_refuses_a_launch_whose_parameters_do_not_match(
     broken = AOTKernel(k.name, k.ptx, k.launch, k.extra_args + k.extra_args)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     x = torch.randn(4, 19, device=device)
+    # scale_mul's kernel takes X, Y, b (fp32 extra), n (extra), Z: 5; doubling the extras makes
+    # the launch pass 2 + 4 + 1 = 7
     expected = (
-        "declares 4 parameters, but TensorRT passes 5"
+        "declares 5 parameters, but TensorRT passes 7"
         if device == "cuda"
         else "execute PTX on a GPU"
     )
@@ -225,6 +227,9 @@ def test_aot_kernels_run_through_the_driver(catalogue_plugins, case):
             )
             for e in expected
         ]
+        # The inputs and the NaN-filled outputs were made on the default stream: order them
+        # before the launch on the side stream (else the fill may land after the kernel).
+        stream.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(stream):
             runtime.enqueue(inputs, outputs, stream=stream.cuda_stream)
         stream.synchronize()
