@@ -30,6 +30,7 @@ from typing import (
     Tuple,
 )
 
+import sympy
 import torch
 from torch.fx.node import Node
 
@@ -121,6 +122,49 @@ def _compile(
         state.kernels[kernel_key] = (captured, kernel)
         state.compiles += 1
         return kernel
+
+
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
+
+def _check_int32(
+    record: PluginRecord,
+    program: Any,
+    captured: CapturedLaunch,
+    exprs: Dict[Tuple[int, int], Any],
+    shape_env: Any,
+) -> None:
+    """Every size-dependent integer the kernel takes must fit TensorRT's int32 extras.
+
+    Triton's own launch passes an integer above int32 as int64 (and compiles the kernel for it);
+    TensorRT's AOT extras are int32, so a value that can exceed it for a shape the exported graph
+    allows would wrap silently. Such a call site stays JIT.
+    """
+    bounds = [
+        (name, cond)
+        for name, source in zip(captured.arg_names, captured.args)
+        if source.kind == "int" and source.expr is not None and source.expr.free_symbols
+        for cond in (
+            sympy.Le(source.expr, INT32_MAX),
+            sympy.Ge(source.expr, INT32_MIN),
+        )
+    ]
+    if not bounds:
+        return
+    if not exprs:
+        raise AOTUnavailable(
+            f"{record.display}: the graph's shape information is not available to check that the "
+            "kernel's integer arguments fit TensorRT's int32 extras"
+        )
+    for name, cond in bounds:
+        checked = type(program)(program.outputs, captured.symbols, (cond,))
+        unproven = unproven_guards(checked, exprs, shape_env)
+        if unproven:
+            raise AOTUnavailable(
+                f"{record.display}: kernel argument '{name}' can exceed int32 for the shapes the graph "
+                f"allows (not proven: {unproven[0]}); TensorRT's AOT extras are int32, so the site "
+                "stays JIT, where Triton passes it as int64"
+            )
 
 
 def _check_lowerable(record: PluginRecord, captured: CapturedLaunch) -> None:
@@ -337,6 +381,7 @@ def chooser(
                     )
                 with state_of(record).lock:
                     state_of(record).proven.add(key)
+            _check_int32(record, program, captured, exprs, shape_env)
             _check_lowerable(record, captured)
             _compile(record, key, captured)
             return aot_variant(record, variant, len(captured.scratch)).plugin_id

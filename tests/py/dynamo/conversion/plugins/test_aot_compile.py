@@ -625,3 +625,34 @@ def _triton_like() -> str:
             "",
         ]
     )
+
+
+def test_an_extra_that_can_exceed_int32_keeps_the_site_jit(
+    trt_backend, catalogue_plugins, gpu_target, device
+):
+    """Issue 9, item 4: scale_mul passes n = rows * 19 as an extra. TensorRT's extras are int32;
+    with up to 2**27 rows n can reach 2**27 * 19 > 2**31 - 1 and would wrap, so the site stays JIT
+    (where Triton passes n as int64); with up to 2**26 rows (n < 2**31) the site goes AOT.
+    """
+    import torch_tensorrt
+    from support import models
+    from torch_tensorrt.dynamo.conversion.plugins import plugin_status
+
+    model = catalogue.model_for(catalogue.CASE_BY_NAME["scale_mul"])
+
+    def rows_up_to(limit):
+        return torch_tensorrt.Input(
+            min_shape=(1, 19), opt_shape=(4, 19), max_shape=(limit, 19)
+        )
+
+    # Two Input objects: Torch-TensorRT traces one Input given twice with one example tensor, and
+    # the exported graph then reads that tensor for both arguments.
+    compiled = models.compile_model(model, [rows_up_to(2**27), rows_up_to(2**27)])
+    ((node, why),) = plugin_status("cat::scale_mul").aot_unavailable.items()
+    assert "kernel argument 'n' can exceed int32" in why, why
+    assert "stays JIT, where Triton passes it as int64" in why
+    x, y = torch.randn(5, 19, device=device), torch.randn(5, 19, device=device)
+    torch.testing.assert_close(compiled(x, y), model(x, y))
+
+    models.compile_model(model, [rows_up_to(2**26), rows_up_to(2**26)])
+    assert plugin_status("cat::scale_mul").aot_unavailable == {}
