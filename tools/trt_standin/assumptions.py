@@ -111,6 +111,18 @@ _ENTRIES = [
         "inferred",
     ),
     Assumption(
+        "aot-tactic-timing",
+        "For an AOT plugin advertising several tactics, the builder asks get_launch_params / "
+        "get_kernel for each tactic, times each kernel on the GPU at the profile's opt shapes "
+        "(random inputs, CUDA events behind a GPU sleep so that host launch cost is not timed, "
+        "median of 5 rounds of 10 launches) and keeps the fastest "
+        "(ties: the lower tactic); without a GPU, or with timing off, the first tactic is kept.",
+        "QDP's autotune documentation (tensorrt.plugin._lib.autotune): 'The (type, format, tactic) "
+        "combination with the lowest latency is used to execute the plugin once the engine is "
+        "built'; how TensorRT measures latency is internal.",
+        "qdp",
+    ),
+    Assumption(
         "runtime-recreation",
         "Deserialisation finds the creator by (name, version '1', namespace), calls "
         "create_plugin(name, namespace, fields, RUNTIME, STRICT_JIT) with the fields from "

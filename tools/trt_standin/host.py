@@ -107,6 +107,8 @@ class BuiltPlugin:
         default_factory=list
     )  # name, type, size, bytes
     aot: Optional[AOTKernel] = None
+    #: Device milliseconds per AOT tactic when several were timed (assumption aot-tactic-timing).
+    tactic_times: Dict[int, float] = field(default_factory=dict)
     # The build-phase plugin object (not part of the engine; for inspection in tests).
     build_plugin: Any = field(default=None, compare=False, repr=False)
 
@@ -290,6 +292,43 @@ def _jit_enqueue(
         runtime.enqueue(
             in_desc, out_desc, in_ptrs, out_ptrs, in_strides, out_strides, stream
         )
+
+
+def _time_aot_kernel(kernel: AOTKernel, built: BuiltPlugin, rounds: int = 5) -> float:
+    """Median device milliseconds of ``kernel`` on random buffers of the opt shapes (GPU)."""
+    from .core._network import TORCH_OF
+
+    shapes = [tuple(spec.opt) for spec in built.inputs]
+    inputs = []
+    for shape, dtype in zip(shapes, built.input_types):
+        torch_dtype = TORCH_OF[dtype]
+        inputs.append(
+            torch.randn(shape, device="cuda").to(torch_dtype)
+            if torch_dtype.is_floating_point
+            else torch.zeros(shape, dtype=torch_dtype, device="cuda")
+        )
+    outputs = [
+        torch.empty(shape, dtype=TORCH_OF[dtype], device="cuda")
+        for shape, dtype in zip(
+            built.evaluate_output_shapes(shapes), built.output_types
+        )
+    ]
+    stream = torch.cuda.current_stream().cuda_stream
+    aot_launch(kernel, inputs, outputs, stream)  # load the module, warm up
+    samples = []
+    for _ in range(rounds):
+        start = torch.cuda.Event(enable_timing=True)
+        end = torch.cuda.Event(enable_timing=True)
+        # Keep the GPU busy while Python enqueues the launches (a driver launch from Python takes
+        # longer than a small kernel runs): the events then time the kernels, not the host.
+        torch.cuda._sleep(2_000_000)
+        start.record()
+        for _ in range(10):
+            aot_launch(kernel, inputs, outputs, stream)
+        end.record()
+        end.synchronize()
+        samples.append(start.elapsed_time(end) / 10)
+    return sorted(samples)[len(samples) // 2]
 
 
 def aot_launch(
@@ -483,6 +522,11 @@ class PluginHost:
         )
         if kind == "aot":
             assumed("aot-no-serialized-fields")
+            if len(tactics) > 1:
+                tactic = self._fastest_aot_tactic(
+                    build_if, built, in_exprs, in_out, n_in, tactics
+                )
+                built.tactic = tactic
             self._call(build_if, "set_tactic", tactic)
             built.aot = self._aot_kernel(build_if, built, in_exprs, in_out, n_in)
         else:
@@ -601,6 +645,27 @@ class PluginHost:
                 f"{built.namespace}::{built.name}: enqueue failed during tactic timing at opt "
                 f"shapes {shapes}: {type(e).__name__}: {e}"
             ) from e
+
+    def _fastest_aot_tactic(
+        self,
+        build_if: Any,
+        built: BuiltPlugin,
+        in_exprs: Any,
+        in_out: Any,
+        n_in: int,
+        tactics: Sequence[int],
+    ) -> int:
+        """Time every tactic's kernel at the opt shapes and return the fastest (GPU only)."""
+        assumed("aot-tactic-timing")
+        if not (self.time_tactics and torch.cuda.is_available()):
+            return int(tactics[0])
+        times: Dict[int, float] = {}
+        for t in tactics:
+            self._call(build_if, "set_tactic", int(t))
+            kernel = self._aot_kernel(build_if, built, in_exprs, in_out, n_in)
+            times[int(t)] = _time_aot_kernel(kernel, built)
+        built.tactic_times = times
+        return min(times, key=lambda t: (times[t], t))
 
     def _aot_kernel(
         self, build_if: Any, built: BuiltPlugin, in_exprs: Any, in_out: Any, n_in: int

@@ -54,6 +54,7 @@ class KernelKey:
     call: CallKey
     target: int  # compute capability, e.g. 90
     driver: Optional[int]  # CUDA driver version (caps the PTX ISA version)
+    tactic: int = 0  # the triton.autotune config (tactic - 1); 0 for a plain kernel
 
 
 @dataclass
@@ -63,8 +64,8 @@ class AOTState:
     kernels: Dict[KernelKey, Tuple[CapturedLaunch, CompiledKernel]] = field(
         default_factory=dict
     )
-    #: By (absent tensors, hidden outputs).
-    variants: Dict[Tuple[FrozenSet[str], int], PluginVariant] = field(
+    #: By (absent tensors, hidden outputs, tactics).
+    variants: Dict[Tuple[FrozenSet[str], int, int], PluginVariant] = field(
         default_factory=dict
     )
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -94,15 +95,27 @@ def target_capability() -> Optional[int]:
 
 
 def _compile(
-    record: PluginRecord, key: CallKey, captured: CapturedLaunch
+    record: PluginRecord, key: CallKey, captured: CapturedLaunch, tactic: int = 0
 ) -> CompiledKernel:
+    """The kernel of ``captured`` (of its config ``tactic - 1`` when it is autotuned)."""
     target = target_capability()
     if target is None:
         raise AOTUnavailable(
             f"{record.display}: no CUDA device to compile the kernel for"
         )
+    if captured.alternatives and not 1 <= tactic <= len(captured.alternatives):
+        raise AOTUnavailable(
+            f"{record.display}: tactic {tactic} is not one of the autotuner's "
+            f"{len(captured.alternatives)} configs"
+        )
+    launch = captured.alternatives[tactic - 1] if captured.alternatives else captured
     state = state_of(record)
-    kernel_key = KernelKey(key, target, _triton_aot.current_driver_version())
+    kernel_key = KernelKey(
+        key,
+        target,
+        _triton_aot.current_driver_version(),
+        tactic if captured.alternatives else 0,
+    )
     with state.lock:
         found = state.kernels.get(kernel_key)
         if found is not None and found[0] is captured:
@@ -113,7 +126,7 @@ def _compile(
         input_dtypes = [t.dtype for t in key.tensors if t is not None]
         kernel = _triton_aot.compile_launch(
             record.display,
-            captured,
+            launch,
             input_dtypes,
             [o.dtype for o in program.outputs],
             target=target,
@@ -182,15 +195,16 @@ def _check_lowerable(record: PluginRecord, captured: CapturedLaunch) -> None:
 
 
 def aot_variant(
-    record: PluginRecord, variant: PluginVariant, hidden: int = 0
+    record: PluginRecord, variant: PluginVariant, hidden: int = 0, tactics: int = 0
 ) -> PluginVariant:
-    """The AOT plugin of ``variant`` whose kernel writes ``hidden`` scratch tensors (registered on
-    first use; the scratch tensors are outputs after the op's own, see NOTE [Scratch tensors]).
+    """The AOT plugin of ``variant`` whose kernel writes ``hidden`` scratch tensors and, for a
+    ``triton.autotune`` kernel, offers its ``tactics`` configs as TensorRT tactics (registered on
+    first use; see NOTE [Scratch tensors] and NOTE [Autotuned kernels] in ``_capture``).
     """
     state = state_of(record)
     with state.lock:
         record.require_live("generate_plugin_converter")
-        existing = state.variants.get((variant.absent, hidden))
+        existing = state.variants.get((variant.absent, hidden, tactics))
         if existing is not None:
             return existing
         aot = PluginVariant(
@@ -200,10 +214,11 @@ def aot_variant(
             variant.programs,
             aot=True,
             hidden_outputs=hidden,
+            tactics=tactics,
         )
 
         def kernel_for(
-            descs: Sequence[Any], attributes: Tuple[Any, ...]
+            descs: Sequence[Any], attributes: Tuple[Any, ...], tactic: int = 0
         ) -> Tuple[CompiledKernel, Any]:
             key = aot.call_key([_qdp.signature_of(d) for d in descs], attributes)
             program = record.programs.get_or_trace(
@@ -220,7 +235,12 @@ def aot_variant(
                     )
             if len(captured.scratch) != hidden:
                 raise AOTUnavailable(_hidden_mismatch(aot, captured))
-            return _compile(record, key, captured), captured.symbols
+            if len(captured.alternatives) != tactics:
+                raise AOTUnavailable(
+                    f"{aot.plugin_id}: the plugin offers {tactics} tactics, but the op's body "
+                    f"launches an autotuner with {len(captured.alternatives)} configs for these inputs"
+                )
+            return _compile(record, key, captured, tactic), captured.symbols
 
         def hidden_outputs(
             descs: Sequence[Any],
@@ -284,8 +304,9 @@ def aot_variant(
             _qdp.make_register_function(aot, hidden_outputs if hidden else None),
             None,
             _qdp.make_aot_impl_function(aot, kernel_for),
+            _qdp.make_autotune_function(aot) if tactics else None,
         )
-        state.variants[(variant.absent, hidden)] = aot
+        state.variants[(variant.absent, hidden, tactics)] = aot
         return aot
 
 
@@ -382,9 +403,13 @@ def chooser(
                 with state_of(record).lock:
                     state_of(record).proven.add(key)
             _check_int32(record, program, captured, exprs, shape_env)
-            _check_lowerable(record, captured)
-            _compile(record, key, captured)
-            return aot_variant(record, variant, len(captured.scratch)).plugin_id
+            for launch in captured.alternatives or (captured,):
+                _check_lowerable(record, launch)
+            for tactic in range(1, len(captured.alternatives) + 1) or [0]:
+                _compile(record, key, captured, tactic)
+            return aot_variant(
+                record, variant, len(captured.scratch), len(captured.alternatives)
+            ).plugin_id
         except (CaptureUnavailable, AOTUnavailable) as e:
             note(label, str(e), False)
             return None

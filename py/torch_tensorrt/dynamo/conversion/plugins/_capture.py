@@ -202,6 +202,8 @@ class CapturedLaunch:
     bindings: Tuple[KernelBinding, ...] = ()
     #: Tensors the kernel writes that the op does not return (see NOTE [Scratch tensors]).
     scratch: Tuple[ScratchSpec, ...] = ()
+    #: For a ``triton.autotune`` kernel: one capture per config (see NOTE [Autotuned kernels]).
+    alternatives: Tuple["CapturedLaunch", ...] = ()
 
     def is_current(self) -> bool:
         """Whether the body would still reach the same kernel (no binding was redefined)."""
@@ -400,6 +402,9 @@ def _launch_facts(c: CapturedLaunch) -> List[Tuple[str, Any]]:
         (f"scratch {i}", (str(t.dtype), tuple(str(d.xreplace(labels)) for d in t.dims)))
         for i, t in enumerate(c.scratch)
     )
+    facts.extend(
+        (f"config {i}", tuple(_launch_facts(a))) for i, a in enumerate(c.alternatives)
+    )
     facts.extend((f"option {k}", _exact(v)) for k, v in c.options)
     return facts
 
@@ -524,7 +529,6 @@ def _describe(
     env: ShapeEnv,
     symbols: Dict[sympy.Symbol, DimSymbol],
 ) -> CapturedLaunch:
-    from triton.runtime.jit import JITFunction
 
     op = spec.display
     if len(launches) != 1:
@@ -541,13 +545,113 @@ def _describe(
             f"{op}: the body runs torch ops besides allocating outputs: {sorted(set(other))}"
         )
     launch = launches[0]
+    if _is_autotuner(launch.kernel):
+        return _describe_autotuned(op, launch, inputs, outputs, program, env, symbols)
+    return _describe_launch(op, launch, inputs, outputs, program, env, symbols)
+
+
+# NOTE: [Autotuned kernels]
+# A body that launches a ``@triton.autotune`` kernel is captured once per config: each config's
+# keyword arguments (constexprs such as BLOCK_N) and launch options (num_warps, num_stages) are
+# added to the launch as Triton's autotuner adds them, and the grid is evaluated with them. The
+# capture keeps the list (``CapturedLaunch.alternatives``, in the autotuner's order); its own
+# fields are those of the first config. The AOT plugin offers each config as one TensorRT tactic
+# and compiles the config of the tactic TensorRT's builder asks for, so the builder times them and
+# keeps the fastest in the engine. What a config list cannot be reduced to (pruning, hooks that
+# reset or restore tensors, a heuristics wrapper inside) keeps the site on JIT with the reason; the
+# JIT plugin runs such ops, where Triton's own autotuner picks the config.
+
+
+def _is_autotuner(kernel: Any) -> bool:
+    try:
+        from triton.runtime.autotuner import Autotuner
+    except ImportError:  # pragma: no cover - every supported Triton has it
+        return False
+    return isinstance(kernel, Autotuner)
+
+
+def _autotune_limits(op: str, tuner: Any) -> Optional[str]:
+    """Why the autotuner's configs cannot be offered as tactics (None when they can)."""
+    name = getattr(getattr(tuner, "base_fn", None), "__name__", "the kernel")
+    unsupported = []
+    if getattr(tuner, "early_config_prune", None) or getattr(tuner, "perf_model", None):
+        unsupported.append("prune_configs_by (config pruning)")
+    if getattr(tuner, "reset_to_zero", None):
+        unsupported.append(f"reset_to_zero={list(tuner.reset_to_zero)}")
+    if getattr(tuner, "restore_value", None):
+        unsupported.append(f"restore_value={list(tuner.restore_value)}")
+    if getattr(tuner, "user_defined_pre_hook", False) or getattr(
+        tuner, "user_defined_post_hook", False
+    ):
+        unsupported.append("a pre_hook / post_hook")
+    if any(getattr(c, "pre_hook", None) is not None for c in tuner.configs):
+        unsupported.append("a config pre_hook")
+    if unsupported:
+        return (
+            f"{op}: the body launches {name} through triton.autotune with {', '.join(unsupported)}, "
+            "which TensorRT tactics cannot honour; a direct launch and AOT need a plain config list"
+        )
+    return None
+
+
+def _describe_autotuned(
+    op: str,
+    launch: _Launch,
+    inputs: Sequence[torch.Tensor],
+    outputs: Sequence[Any],
+    program: ShapeProgram,
+    env: ShapeEnv,
+    symbols: Dict[sympy.Symbol, DimSymbol],
+) -> CapturedLaunch:
+    """One capture per autotuner config (see NOTE [Autotuned kernels])."""
+    import dataclasses
+
+    tuner = launch.kernel
+    reason = _autotune_limits(op, tuner)
+    if reason is not None:
+        raise CaptureUnavailable(reason)
+    alternatives = []
+    for config in tuner.configs:
+        extra = config.all_kwargs()
+        clash = sorted(set(extra) & set(launch.kwargs))
+        if clash:
+            raise CaptureUnavailable(
+                f"{op}: the launch sets {clash}, which the autotuner's configs also set"
+            )
+        alternatives.append(
+            _describe_launch(
+                op,
+                _Launch(tuner.fn, launch.grid, launch.args, {**launch.kwargs, **extra}),
+                inputs,
+                outputs,
+                program,
+                env,
+                symbols,
+            )
+        )
+    return dataclasses.replace(
+        alternatives[0], kernel=tuner, alternatives=tuple(alternatives)
+    )
+
+
+def _describe_launch(
+    op: str,
+    launch: _Launch,
+    inputs: Sequence[torch.Tensor],
+    outputs: Sequence[Any],
+    program: ShapeProgram,
+    env: ShapeEnv,
+    symbols: Dict[sympy.Symbol, DimSymbol],
+) -> CapturedLaunch:
+    from triton.runtime.jit import JITFunction
+
     kernel = launch.kernel
     interpreted = type(kernel).__name__ == "InterpretedFunction"
     if not (isinstance(kernel, JITFunction) or interpreted):
         raise CaptureUnavailable(
             f"{op}: the body launches its kernel through a {type(kernel).__module__}.{type(kernel).__name__} "
-            "(an autotuner, heuristics or other launcher wrapping the kernel); a direct launch and AOT need a "
-            "plain @triton.jit kernel"
+            "(a heuristics or other launcher wrapping the kernel); a direct launch and AOT need a "
+            "plain @triton.jit kernel or triton.autotune over one"
         )
     for index, (out, shape) in enumerate(zip(outputs, program.outputs)):
         if not isinstance(out, torch.Tensor):

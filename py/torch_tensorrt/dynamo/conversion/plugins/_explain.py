@@ -194,6 +194,10 @@ class Explanation:
                 "    PTX parameters (TensorRT passes inputs, extras, outputs in this order):",
             ]
             lines += [f"      {p}" for p in self.aot["ptx_parameters"]]
+            for t in self.aot.get("tactics", []):
+                lines.append(
+                    f"    tactic {t['tactic']}: {t['config']}, grid ({', '.join(t['grid'])}), block {t['block']}"
+                )
         return "\n".join(lines)
 
 
@@ -394,24 +398,33 @@ def _strategies(
         f"launch {getattr(captured.kernel, '__name__', captured.kernel)} directly into TensorRT's buffers, grid "
         f"({', '.join(str(g.xreplace(labels)) for g in captured.grid)})"
     )
-    if captured.scratch:
-        from ._launch import scratch_reason
+    if captured.scratch or captured.alternatives:
+        from ._launch import autotune_reason, scratch_reason
 
+        why = (
+            scratch_reason(spec.display, captured)
+            if captured.scratch
+            else autotune_reason(spec.display, captured)
+        )
         jit = (
             "run the op and copy its outputs into TensorRT's buffers (no direct Triton launch: "
-            f"{scratch_reason(spec.display, captured)})"
+            f"{why})"
         )
     if captured.guards:
         jit += f" (holds when {' and '.join(str(g.xreplace(labels)) for g in captured.guards)})"
     try:
         input_dtypes = [t.dtype for t in key.tensors if t is not None]
-        kernel = _triton_aot.compile_launch(
-            spec.display,
-            captured,
-            input_dtypes,
-            [o.dtype for o in program.outputs],
-            target=target,
-        )
+        kernels = [
+            _triton_aot.compile_launch(
+                spec.display,
+                alternative,
+                input_dtypes,
+                [o.dtype for o in program.outputs],
+                target=target,
+            )
+            for alternative in (captured.alternatives or (captured,))
+        ]
+        kernel = kernels[0]
     except Exception as e:  # AOTUnavailable, or Triton refusing to compile
         return jit, {"unavailable": str(e)}
     return jit, {
@@ -426,6 +439,16 @@ def _strategies(
         },
         "ptx_parameters": _triton_aot.entry_parameters(kernel.ptx, kernel.name),
         "ptx": kernel.ptx,
+        # One TensorRT tactic per triton.autotune config (tactic i is config i - 1); [] otherwise.
+        "tactics": [
+            {
+                "tactic": i + 1,
+                "config": dict(alternative.options) | dict(_constexprs(alternative)),
+                "grid": [str(sympy.sympify(g).xreplace(labels)) for g in k.grid],
+                "block": k.num_warps * 32,
+            }
+            for i, (alternative, k) in enumerate(zip(captured.alternatives, kernels))
+        ],
         "hidden_outputs": [
             (
                 name,
@@ -435,6 +458,14 @@ def _strategies(
             for name, t in _scratch_names(captured)
         ],
     }
+
+
+def _constexprs(captured: Any) -> List[Tuple[str, Any]]:
+    return [
+        (name, source.value)
+        for name, source in zip(captured.arg_names, captured.args)
+        if name in captured.constexpr_names and source.kind == "value"
+    ]
 
 
 def _scratch_names(captured: Any) -> List[Tuple[str, Any]]:

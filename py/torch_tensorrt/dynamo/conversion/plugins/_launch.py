@@ -259,12 +259,25 @@ class LaunchPlans:
             captured = self.captures.get(key, program)
             if captured.scratch:
                 raise CaptureUnavailable(scratch_reason(variant.spec.display, captured))
+            if captured.alternatives:
+                raise CaptureUnavailable(
+                    autotune_reason(variant.spec.display, captured)
+                )
             return captured
         except CaptureUnavailable as e:
             if self.reasons.get(variant.plugin_id) != str(e):
                 self.reasons[variant.plugin_id] = str(e)
                 _LOGGER.info("%s: no direct Triton launch: %s", variant.plugin_id, e)
             return None
+
+
+def autotune_reason(op: str, captured: CapturedLaunch) -> str:
+    """Why the JIT plugin runs an autotuned op instead of launching one config itself."""
+    return (
+        f"{op}: the body launches triton.autotune over {len(captured.alternatives)} configs; the JIT "
+        "plugin runs the op, where Triton's autotuner picks the config (tuned once per key), and the "
+        "AOT plugin offers each config as a TensorRT tactic"
+    )
 
 
 def scratch_reason(op: str, captured: CapturedLaunch) -> str:

@@ -310,13 +310,49 @@ def make_impl_function(
     return _with_signature(impl_function, f"{variant.plugin_name}_impl", signature)
 
 
+_TYPE_NAMES = {"FLOAT": "FP32", "HALF": "FP16"}
+
+
+def make_autotune_function(variant: PluginVariant) -> Callable[..., Any]:
+    """QDP ``autotune`` function: the I/O's own types, LINEAR, and tactics 1..N (one per config).
+
+    The combination is written as one ``AutoTuneCombination`` string of the descriptors' dtypes
+    (no ``.pos()``: QDP defect 4; no ``like()`` / ``aliased()``: defect 6).
+    """
+    trtp = _trtp()
+    params = _parameters(variant, trtp.TensorDesc)
+    params.append(
+        inspect.Parameter(
+            "outputs",
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            annotation=typing.Tuple[(trtp.TensorDesc,) * variant.num_outputs],
+        )
+    )
+    signature = inspect.Signature(params)  # QDP takes the return annotation as optional
+    tactics = list(range(1, variant.tactics + 1))
+
+    def autotune_function(*args: Any, **kwargs: Any) -> List[Any]:
+        with callback_context():
+            descs, _, trailing = _split(variant, signature, args, kwargs, 1)
+            names = [
+                _TYPE_NAMES.get(d.dtype.name, d.dtype.name)
+                for d in list(descs) + list(trailing[0])
+            ]
+            return [trtp.AutoTuneCombination(",".join(names), "LINEAR", tactics)]
+
+    return _with_signature(
+        autotune_function, f"{variant.plugin_name}_autotune", signature
+    )
+
+
 def make_aot_impl_function(
-    variant: PluginVariant, kernel_for: Callable[[Sequence[Any], Tuple[Any, ...]], Any]
+    variant: PluginVariant,
+    kernel_for: Callable[[Sequence[Any], Tuple[Any, ...], int], Any],
 ) -> Callable[..., Any]:
     """QDP ``aot_impl`` function: kernel name, PTX, launch parameters and int32 extras.
 
-    ``kernel_for(input_descs, attributes)`` returns the ``_triton_aot.CompiledKernel`` and the
-    capture's symbol table. All attributes are parameters (QDP passes all of them to aot_impl
+    ``kernel_for(input_descs, attributes, tactic)`` returns the ``_triton_aot.CompiledKernel`` (of
+    the autotuner config of ``tactic`` where the variant has tactics) and the capture's symbol table. All attributes are parameters (QDP passes all of them to aot_impl
     whatever the signature lists: defect 5), and the launch expressions are built from the
     TensorDescs QDP passes.
     """
@@ -351,7 +387,7 @@ def make_aot_impl_function(
 
         descs, raw_attrs, trailing = _split(variant, signature, args, kwargs, 2)
         attributes = _attributes.decode_all(variant.attributes, raw_attrs)
-        kernel, symbols = kernel_for(descs, attributes)
+        kernel, symbols = kernel_for(descs, attributes, int(trailing[1]))
         given = [_dtypes.to_torch(o.dtype) for o in trailing[0]]
         if kernel.output_dtypes and given != list(kernel.output_dtypes):
             raise RuntimeError(
@@ -453,6 +489,7 @@ def register(
     register_fn: Callable[..., Any],
     impl_fn: Optional[Callable[..., None]] = None,
     aot_impl_fn: Optional[Callable[..., Any]] = None,
+    autotune_fn: Optional[Callable[..., Any]] = None,
 ) -> Callable[[], None]:
     """Register the variant with QDP (and TensorRT's plugin registry); returns the undo function.
 
@@ -467,6 +504,8 @@ def register(
             trtp.impl(plugin_id)(impl_fn)
         if aot_impl_fn is not None:
             trtp.aot_impl(plugin_id)(aot_impl_fn)
+        if autotune_fn is not None:
+            trtp.autotune(plugin_id)(autotune_fn)
     except Exception:
         unregister(plugin_id)
         raise

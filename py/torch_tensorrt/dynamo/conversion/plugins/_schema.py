@@ -129,7 +129,11 @@ class OpSpec:
         raise KeyError(name)
 
     def plugin_name(
-        self, absent: FrozenSet[str] = frozenset(), aot: bool = False, hidden: int = 0
+        self,
+        absent: FrozenSet[str] = frozenset(),
+        aot: bool = False,
+        hidden: int = 0,
+        tactics: int = 0,
     ) -> str:
         """QDP plugin name of one variant of this op overload (see NOTE [Plugin names])."""
         parts = [self.name]
@@ -139,14 +143,20 @@ class OpSpec:
             parts.append("aot")
         if hidden:
             parts += ["hidden", str(hidden)]
+        if tactics:
+            parts += ["tactics", str(tactics)]
         if absent:
             parts += ["without", *sorted(absent)]
         return "-".join(parts)
 
     def plugin_id(
-        self, absent: FrozenSet[str] = frozenset(), aot: bool = False, hidden: int = 0
+        self,
+        absent: FrozenSet[str] = frozenset(),
+        aot: bool = False,
+        hidden: int = 0,
+        tactics: int = 0,
     ) -> str:
-        return f"{self.namespace}::{self.plugin_name(absent, aot, hidden)}"
+        return f"{self.namespace}::{self.plugin_name(absent, aot, hidden, tactics)}"
 
 
 # NOTE: [Plugin names]
@@ -157,7 +167,8 @@ class OpSpec:
 # expects. Every other variant joins fields with ``-``: ``op-overload-neg``, ``op-aot``,
 # ``op-without-bias``, ``op-aot-hidden-2``, ``op-overload-neg-aot-without-a-b`` (overload first, then
 # ``aot``, then ``hidden-N`` for an AOT kernel that writes N scratch tensors, given to it as hidden
-# outputs after the op's own, then the absent arguments, sorted). Torch op, overload and argument names are identifiers, which never
+# outputs after the op's own, then ``tactics-N`` for a ``triton.autotune`` kernel whose N configs are
+# TensorRT tactics, then the absent arguments, sorted). Torch op, overload and argument names are identifiers, which never
 # contain ``-``, so a variant name can never be the name of another op's plugin, and the fields
 # parse back unambiguously. QDP itself only forbids ``.`` in names.
 

@@ -181,6 +181,10 @@ def _jit_function(kernel: Any) -> Any:
 
     if isinstance(kernel, JITFunction):
         return kernel
+    if (
+        type(kernel).__name__ == "Autotuner"
+    ):  # the kernel it tunes (NOTE [Autotuned kernels])
+        return _jit_function(kernel.fn)
     # Under the Triton interpreter, @triton.jit gives an InterpretedFunction; compile its source.
     return JITFunction(kernel.fn)
 

@@ -33,10 +33,14 @@ class PluginVariant:
     )
     #: Scratch tensors the AOT kernel writes, as outputs after the op's own (the converter hides them).
     hidden_outputs: int = 0
+    #: For a triton.autotune kernel: its configs, offered as TensorRT tactics 1..N (AOT only).
+    tactics: int = 0
 
     @property
     def plugin_name(self) -> str:
-        return self.spec.plugin_name(self.absent, self.aot, self.hidden_outputs)
+        return self.spec.plugin_name(
+            self.absent, self.aot, self.hidden_outputs, self.tactics
+        )
 
     @property
     def num_outputs(self) -> int:

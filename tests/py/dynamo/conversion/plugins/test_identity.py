@@ -175,6 +175,7 @@ KEYS: Dict[Tuple[str, str], Callable[[Any], bool]] = {
     ("CompileReport", "not_converted"): lambda k: isinstance(k, str),
     # module-level registries and constant tables
     ("module._registry", "PLUGINS"): _op_overload_key,
+    ("module._qdp", "_TYPE_NAMES"): lambda k: isinstance(k, str),  # constant table
     ("module._generate_plugin_converter", "CONVERTERS"): _op_overload_key,
     ("module._custom_op", "_REGISTRATIONS"): _op_overload_key,
     ("module._qdp", "OWNED"): _plugin_id,
