@@ -84,8 +84,9 @@ def _(x: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
 # `explain` compiles the kernel for sm_90 (Triton needs no GPU for that) and shows what TensorRT
 # will launch: the grid as a formula of the input sizes, the block size, and the PTX parameters in
 # the order TensorRT passes them (inputs, then int32 extras computed from the shapes, then outputs).
-# `scale` is an attribute of the plugin: it is compiled into the kernel as a constant, so each
-# distinct value (down to the bit pattern: `-0.0` is not `0.0`) gets its own PTX.
+# `scale` is an attribute of the plugin. The kernel takes it as an `fp32` parameter, as Triton's
+# own launch would, and TensorRT passes its bits as a constant int32 extra: the PTX does not depend
+# on the value, so one kernel serves every call site, whatever its `scale`.
 
 # %%
 report = explain(
@@ -230,3 +231,44 @@ else:
     figure.tight_layout()
     plt.show()
     print({k: f"{v:.1f} us" for k, v in host.items()})
+
+# %% [markdown]
+# ## 5. Kernels that do more than one plain launch
+# Kernels written for training often store something for the backward pass that the forward op
+# does not return: an RMSNorm stores each row's reciprocal RMS. The body allocates that tensor
+# with `torch.empty` and passes it to the kernel; the AOT plugin then gets it as a *hidden output*
+# after the op's own (TensorRT allocates it, the converter does not expose it). Kernels under
+# `@triton.autotune` go AOT as well: each config becomes one TensorRT tactic, and TensorRT's builder
+# keeps the fastest (`explain` lists them). Here, a row-centring op that stores each row's first
+# element on the side:
+
+
+# %%
+@triton.jit
+def center_kernel(X, FIRST, Y, cols, BLOCK: tl.constexpr):
+    row = tl.program_id(0)
+    offsets = tl.arange(0, BLOCK)
+    mask = offsets < cols
+    x = tl.load(X + row * cols + offsets, mask=mask)
+    first = tl.load(X + row * cols)
+    tl.store(FIRST + row, first)
+    tl.store(Y + row * cols + offsets, x - first, mask=mask)
+
+
+@torch.library.custom_op("tutorial_aot::center", mutates_args=())
+def center(x: torch.Tensor) -> torch.Tensor:
+    rows, cols = x.shape
+    y = torch.empty_like(x)
+    firsts = torch.empty(rows, dtype=torch.float32, device=x.device)  # not returned
+    center_kernel[(rows,)](x, firsts, y, cols, BLOCK=triton.next_power_of_2(cols))
+    return y
+
+
+@center.register_fake
+def _(x: torch.Tensor) -> torch.Tensor:
+    return torch.empty_like(x)
+
+
+center_report = explain("tutorial_aot::center", {"x": "float32[1..4096, 300]"})
+print(center_report)
+assert center_report.aot["hidden_outputs"] == [("FIRST", "float32", ["x.size(0)"])]

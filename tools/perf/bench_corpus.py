@@ -79,6 +79,8 @@ def bench(args: argparse.Namespace) -> Dict[str, Any]:
     dtype = torch.float32
     rows: Dict[str, Any] = {}
     for case in liger_corpus.CORPUS:
+        if args.ops and case.name not in args.ops:
+            continue
         if case.name in (
             "group_norm",
             "rope",
@@ -186,6 +188,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--inner", type=int, default=200)
+    parser.add_argument("--ops", nargs="*", help="only these corpus ops (default: all)")
     parser.add_argument("--json", help="write raw numbers here")
     args = parser.parse_args()
     result = bench(args)
