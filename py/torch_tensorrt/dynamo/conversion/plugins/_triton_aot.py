@@ -270,6 +270,14 @@ def compile_launch(
             and source.expr is not None
             and source.expr.free_symbols
         ):
+            if name in captured.constexpr_names:
+                raise AOTUnavailable(
+                    f"{op}: the kernel's tl.constexpr '{name}' depends on input sizes (e.g. "
+                    "triton.next_power_of_2 of a dynamic dimension); one AOT kernel serves every shape "
+                    "of the profile, so it needs a value fixed at build time: make that dimension "
+                    "static (then each value compiles its own kernel) or compute the constexpr from "
+                    "static sizes"
+                )
             signature[name] = "i32"
             extras.append(Extra(name, source.expr))
             if _int_divisible_by_16(source.expr):

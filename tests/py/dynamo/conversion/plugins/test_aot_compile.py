@@ -656,3 +656,42 @@ def test_an_extra_that_can_exceed_int32_keeps_the_site_jit(
 
     models.compile_model(model, [rows_up_to(2**26), rows_up_to(2**26)])
     assert plugin_status("cat::scale_mul").aot_unavailable == {}
+
+
+@triton.jit
+def _row_copy_kernel(X, Z, cols, BLOCK: tl.constexpr):
+    row = tl.program_id(0)
+    offs = tl.arange(0, BLOCK)
+    mask = offs < cols
+    tl.store(
+        Z + row * cols + offs, tl.load(X + row * cols + offs, mask=mask), mask=mask
+    )
+
+
+def _row_copy(x: torch.Tensor) -> torch.Tensor:
+    z = torch.empty_like(x)
+    rows, cols = x.shape
+    _row_copy_kernel[(rows,)](x, z, cols, BLOCK=triton.next_power_of_2(cols))
+    return z
+
+
+def test_a_constexpr_computed_from_a_dynamic_size_is_refused_with_the_reason(
+    trt_backend, ops, handles
+):
+    """Issue 9, item 4: BLOCK = next_power_of_2(cols) is a tl.constexpr; with a dynamic cols no
+    single AOT kernel fits every shape, and the reason says so (before: Triton's compile error
+    "arange's arguments must be of type tl.constexpr"). With a static cols it compiles in.
+    """
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op, explain
+
+    qualname = "aotc_pow2::row_copy"
+    ops.custom_packet(qualname, _row_copy, lambda x: torch.empty_like(x))
+    handles.append(custom_op(qualname))
+    dynamic = explain(qualname, {"x": "float32[1..64, 1..300]"})
+    reason = dynamic.aot["unavailable"]
+    assert "the kernel's tl.constexpr 'BLOCK' depends on input sizes" in reason, reason
+    static = explain(qualname, {"x": "float32[1..64, 300]"})
+    assert "unavailable" not in static.aot, static.aot
+    assert [
+        n for n, _ in static.aot["extras"]
+    ] == []  # cols = 300 and BLOCK = 512 compiled in
