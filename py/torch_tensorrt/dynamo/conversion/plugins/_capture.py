@@ -544,10 +544,23 @@ def _describe(
         raise CaptureUnavailable(
             f"{op}: the body runs torch ops besides allocating outputs: {sorted(set(other))}"
         )
+    body = _Body(op, tuple(inputs), tuple(outputs), program, env, symbols)
     launch = launches[0]
     if _is_autotuner(launch.kernel):
-        return _describe_autotuned(op, launch, inputs, outputs, program, env, symbols)
-    return _describe_launch(op, launch, inputs, outputs, program, env, symbols)
+        return _describe_autotuned(body, launch)
+    return _describe_launch(body, launch)
+
+
+@dataclass(frozen=True)
+class _Body:
+    """One run of the op's body on FakeTensors: what a launch is described against."""
+
+    op: str
+    inputs: Tuple[torch.Tensor, ...]
+    outputs: Tuple[Any, ...]
+    program: ShapeProgram
+    env: ShapeEnv
+    symbols: Dict[sympy.Symbol, DimSymbol]
 
 
 # NOTE: [Autotuned kernels]
@@ -594,18 +607,11 @@ def _autotune_limits(op: str, tuner: Any) -> Optional[str]:
     return None
 
 
-def _describe_autotuned(
-    op: str,
-    launch: _Launch,
-    inputs: Sequence[torch.Tensor],
-    outputs: Sequence[Any],
-    program: ShapeProgram,
-    env: ShapeEnv,
-    symbols: Dict[sympy.Symbol, DimSymbol],
-) -> CapturedLaunch:
+def _describe_autotuned(body: _Body, launch: _Launch) -> CapturedLaunch:
     """One capture per autotuner config (see NOTE [Autotuned kernels])."""
     import dataclasses
 
+    op = body.op
     tuner = launch.kernel
     reason = _autotune_limits(op, tuner)
     if reason is not None:
@@ -620,13 +626,8 @@ def _describe_autotuned(
             )
         alternatives.append(
             _describe_launch(
-                op,
+                body,
                 _Launch(tuner.fn, launch.grid, launch.args, {**launch.kwargs, **extra}),
-                inputs,
-                outputs,
-                program,
-                env,
-                symbols,
             )
         )
     return dataclasses.replace(
@@ -634,16 +635,11 @@ def _describe_autotuned(
     )
 
 
-def _describe_launch(
-    op: str,
-    launch: _Launch,
-    inputs: Sequence[torch.Tensor],
-    outputs: Sequence[Any],
-    program: ShapeProgram,
-    env: ShapeEnv,
-    symbols: Dict[sympy.Symbol, DimSymbol],
-) -> CapturedLaunch:
+def _describe_launch(body: _Body, launch: _Launch) -> CapturedLaunch:
     from triton.runtime.jit import JITFunction
+
+    op, inputs, outputs = body.op, body.inputs, body.outputs
+    program, env, symbols = body.program, body.env, body.symbols
 
     kernel = launch.kernel
     interpreted = type(kernel).__name__ == "InterpretedFunction"

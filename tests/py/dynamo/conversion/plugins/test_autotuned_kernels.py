@@ -14,34 +14,11 @@ import pytest
 import torch
 import triton
 import triton.language as tl
-from support import engines, models
+from support import autotuned, child, engines, models
 from support import registry as support_registry
 from support.aot import assemble, entry_params
 
-CONFIGS = [
-    (64, 1),
-    (128, 2),
-    (256, 4),
-    (1024, 4),
-]  # (BLOCK, num_warps): tactic i + 1 is CONFIGS[i]
-
-
-@triton.autotune(
-    configs=[triton.Config({"BLOCK": b}, num_warps=w) for b, w in CONFIGS],
-    key=["n"],
-)
-@triton.jit
-def _scale_kernel(X, Z, alpha, n, BLOCK: tl.constexpr):
-    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
-    mask = offs < n
-    tl.store(Z + offs, tl.load(X + offs, mask=mask) * alpha, mask=mask)
-
-
-def _scale(x: torch.Tensor, alpha: float = 1.5) -> torch.Tensor:
-    z = torch.empty_like(x)
-    n = x.numel()
-    _scale_kernel[lambda meta: (triton.cdiv(n, meta["BLOCK"]),)](x, z, alpha, n)
-    return z
+CONFIGS = autotuned.CONFIGS  # (BLOCK, num_warps): tactic i + 1 is CONFIGS[i]
 
 
 @triton.autotune(
@@ -71,81 +48,25 @@ COLS = 19
 
 
 @pytest.fixture
-def scale_op(trt_backend, ops, handles, fresh_qdp_namespace):
+def scale_op(trt_backend, handles):
     from torch_tensorrt.dynamo.conversion.plugins import custom_op
 
-    qualname = f"{fresh_qdp_namespace}::scale"
-    packet = ops.custom_packet(
-        qualname, _scale, lambda x, alpha=1.5: torch.empty_like(x)
-    )
-    handles.append(custom_op(qualname))
-    return qualname, packet
-
-
-def test_explain_lists_one_tactic_per_config(facts):
-    from support import autotuned
-
-    aot = facts["explain"]["aot"]
-    assert "unavailable" not in aot, aot
-    tactics = aot["tactics"]
-    assert [t["tactic"] for t in tactics] == [1, 2, 3, 4]
-    assert [
-        (t["config"]["BLOCK"], t["config"]["num_warps"]) for t in tactics
-    ] == autotuned.CONFIGS
-    assert [t["block"] for t in tactics] == [32 * w for _, w in autotuned.CONFIGS]
-    for t, (block, _) in zip(tactics, autotuned.CONFIGS):  # grid = ceil(n / BLOCK)
-        for rows in (1, 7, 64):
-            grid = eval(t["grid"][0], {"ceiling": _ceiling}, {"x": _Sizes(rows)})
-            assert grid == -(-rows * COLS // block), (t["grid"], rows)
-    assert "triton.autotune over 4 configs" in facts["explain"]["jit_strategy"]
-    assert "tactic 4: " in facts["explain"]["text"]
-
-
-def _ceiling(value):
-    return -(-value.p // value.q) if hasattr(value, "p") else int(-(-value // 1))
-
-
-class _Sizes:
-    def __init__(self, rows):
-        self.rows = rows
-
-    def size(self, dim):
-        return (self.rows, COLS)[dim]
+    handles.append(custom_op(autotuned.QUALNAME))
+    return autotuned.QUALNAME, torch.ops.autotuned.scale
 
 
 @pytest.fixture(scope="module")
 def facts(tmp_path_factory):
-    """``tests/support/autotuned_facts.py`` run once, in a process without the Triton interpreter
-    (which compiles kernels unreliably in that mode): capture, one kernel per config, the plugin
-    host's build of the AOT plugin, and ``explain``."""
-    import json
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
+    """``tests/support/autotuned_facts.py`` run once in a child process (support.child): capture,
+    one kernel per config, the plugin host's build of the AOT plugin, and ``explain``.
+    """
     out = tmp_path_factory.mktemp("autotuned")
-    root = Path(__file__).resolve().parents[5]
-    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
-    env["PYTHONPATH"] = os.pathsep.join(
-        [str(root / "tests"), env.get("PYTHONPATH", "")]
+    return child.run_json(
+        "autotuned_facts.py",
+        "FACTS",
+        [str(out)],
+        env={"TORCH_TRT_PLUGINS_CACHE": str(out / "cache")},
     )
-    env["TORCH_TRT_PLUGINS_CACHE"] = str(out / "cache")
-    run = subprocess.run(
-        [
-            sys.executable,
-            str(root / "tests" / "support" / "autotuned_facts.py"),
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-        cwd=str(root),
-    )
-    lines = [ln for ln in run.stdout.splitlines() if ln.startswith("FACTS ")]
-    assert run.returncode == 0 and lines, run.stdout[-3000:] + run.stderr[-3000:]
-    return json.loads(lines[-1][len("FACTS ") :])
 
 
 def test_aot_plugin_offers_every_config_as_a_tactic(facts, tmp_path):
@@ -217,17 +138,17 @@ def test_tactic_timing_picks_a_config_as_fast_as_tritons_pick(scale_op):
 
     # Triton's autotuner at the same shape, and both picks timed by Triton's own benchmark.
     x = torch.randn(rows, COLS, device="cuda")
-    _scale(x, 0.5)
-    triton_pick = _scale_kernel.best_config
+    autotuned.scale(x, 0.5)
+    triton_pick = autotuned.scale_kernel.best_config
     z = torch.empty_like(x)
 
     def launch(config):
-        inner = _scale_kernel.fn
+        inner = autotuned.scale_kernel.fn
         return lambda: inner[(triton.cdiv(x.numel(), config.kwargs["BLOCK"]),)](
             x, z, 0.5, x.numel(), **config.all_kwargs()
         )
 
-    ours = _scale_kernel.configs[built.tactic - 1]
+    ours = autotuned.scale_kernel.configs[built.tactic - 1]
     t_triton = do_bench(launch(triton_pick), rep=200)
     t_ours = do_bench(launch(ours), rep=200)
     assert t_ours <= 1.05 * t_triton, (str(ours), t_ours, str(triton_pick), t_triton)

@@ -15,19 +15,11 @@ kernels; their bodies launch liger-kernel's own Triton kernels. For each op:
 
 # No "from __future__ import annotations": torch.library.custom_op infers schemas from annotations.
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 import torch
-from support import liger_corpus, models
+from support import child, liger_corpus, models
 from support import registry as support_registry
 from support.aot import assemble, entry_params
-
-ROOT = Path(__file__).resolve().parents[5]
 
 #: Why each op's launch cannot be an AOT kernel yet: the capability issue 9 still has to add,
 #: found by reading liger-kernel 0.8.5's forward functions. Every other corpus op must go AOT.
@@ -59,22 +51,8 @@ def corpus_plugins():
 
 @pytest.fixture(scope="module")
 def explained():
-    """``tests/support/liger_explain.py`` run once, outside the interpreter: op -> facts."""
-    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
-    env["PYTHONPATH"] = os.pathsep.join(
-        [str(ROOT / "tests")] + env.get("PYTHONPATH", "").split(os.pathsep)
-    )
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "support" / "liger_explain.py")],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env=env,
-        cwd=str(ROOT),
-    )
-    lines = [ln for ln in run.stdout.splitlines() if ln.startswith("REPORT ")]
-    assert run.returncode == 0 and lines, run.stdout[-3000:] + run.stderr[-3000:]
-    return json.loads(lines[-1][len("REPORT ") :])
+    """``tests/support/liger_explain.py`` run once in a child process (support.child): op -> facts."""
+    return child.run_json("liger_explain.py", "REPORT")
 
 
 def test_the_corpus_has_ten_or_more_third_party_kernels():
