@@ -312,6 +312,11 @@ def compile_launch(
         )
 
     options: Dict[str, Any] = dict(captured.options)
+    if int(options.get("num_ctas", 1) or 1) != 1:
+        raise AOTUnavailable(
+            f"{op}: the kernel is launched with num_ctas={options['num_ctas']} (thread-block "
+            "clusters), which TensorRT's AOT launch does not set up"
+        )
     default_ptx = _default_ptx_version(target)
     ptx_version = default_ptx
     if driver_version is not None:

@@ -585,6 +585,28 @@ def test_compile_launch_refusals(catalogue_plugins, monkeypatch, tmp_path):
         )
 
 
+def test_a_launch_with_thread_block_clusters_is_refused(
+    catalogue_plugins, monkeypatch, tmp_path
+):
+    """num_ctas > 1 (an autotune config may set it) needs a cluster launch, which TensorRT's AOT
+    launch does not make: refused before compiling."""
+    import dataclasses
+
+    from torch_tensorrt.dynamo.conversion.plugins import _triton_aot
+
+    monkeypatch.setenv("TORCH_TRT_PLUGINS_CACHE", str(tmp_path))
+    captured = scale_mul_capture()
+    clustered = dataclasses.replace(
+        captured, options=tuple(dict(captured.options, num_ctas=2).items())
+    )
+    with pytest.raises(_triton_aot.AOTUnavailable, match="num_ctas=2"):
+        _compile(clustered)
+    single = dataclasses.replace(
+        captured, options=tuple(dict(captured.options, num_ctas=1).items())
+    )
+    assert _compile(single).name == "scale_mul_kernel"
+
+
 def test_an_input_the_kernel_does_not_take_keeps_its_slot(tmp_path):
     """TensorRT passes every input: one the kernel ignores gets a declared, unused parameter."""
     from torch_tensorrt.dynamo.conversion.plugins import _triton_aot
