@@ -21,7 +21,12 @@ from . import _attributes
 from ._errors import user_error
 from ._identity import TensorSignature, definition_of
 from ._schema import OpSpec, resolve_op, spec_from_op
-from ._shape_program import ShapeProgram, UnsupportedExpression
+from ._shape_program import (
+    ShapeProgram,
+    UnsupportedExpression,
+    python_syntax,
+    readable,
+)
 
 API = "explain"
 
@@ -396,7 +401,7 @@ def _strategies(
     labels = {s: sympy.Symbol(d.label) for s, d in captured.symbols}
     jit = (
         f"launch {getattr(captured.kernel, '__name__', captured.kernel)} directly into TensorRT's buffers, grid "
-        f"({', '.join(str(g.xreplace(labels)) for g in captured.grid)})"
+        f"({', '.join(_text(g, labels) for g in captured.grid)})"
     )
     if captured.scratch or captured.alternatives:
         from ._launch import autotune_reason, scratch_reason
@@ -411,7 +416,7 @@ def _strategies(
             f"{why})"
         )
     if captured.guards:
-        jit += f" (holds when {' and '.join(str(g.xreplace(labels)) for g in captured.guards)})"
+        jit += f" (holds when {' and '.join(python_syntax(g.xreplace(labels)) for g in captured.guards)})"
     try:
         input_dtypes = [t.dtype for t in key.tensors if t is not None]
         kernels = [
@@ -430,10 +435,10 @@ def _strategies(
     return jit, {
         "kernel": kernel.name,
         "target": target,
-        "grid": [str(sympy.sympify(g).xreplace(labels)) for g in kernel.grid],
+        "grid": [_text(g, labels) for g in kernel.grid],
         "block": kernel.num_warps * 32,
         "shared": kernel.shared,
-        "extras": [(e.name, str(e.expr.xreplace(labels))) for e in kernel.extras],
+        "extras": [(e.name, _text(e.expr, labels)) for e in kernel.extras],
         "float_extras": {
             e.name: e.float_value for e in kernel.extras if e.float_value is not None
         },
@@ -444,7 +449,7 @@ def _strategies(
             {
                 "tactic": i + 1,
                 "config": dict(alternative.options) | dict(_constexprs(alternative)),
-                "grid": [str(sympy.sympify(g).xreplace(labels)) for g in k.grid],
+                "grid": [_text(g, labels) for g in k.grid],
                 "block": k.num_warps * 32,
             }
             for i, (alternative, k) in enumerate(zip(captured.alternatives, kernels))
@@ -453,11 +458,16 @@ def _strategies(
             (
                 name,
                 str(t.dtype).replace("torch.", ""),
-                [str(d.xreplace(labels)) for d in t.dims],
+                [_text(d, labels) for d in t.dims],
             )
             for name, t in _scratch_names(captured)
         ],
     }
+
+
+def _text(expr: Any, labels: Mapping[Any, Any]) -> str:
+    """A size formula over the input dimensions' labels, next_power_of_2 shown as such."""
+    return str(readable(sympy.sympify(expr).xreplace(labels)))
 
 
 def _constexprs(captured: Any) -> List[Tuple[str, Any]]:

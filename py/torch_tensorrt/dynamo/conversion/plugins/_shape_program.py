@@ -333,8 +333,70 @@ _RELATIONS = {
 }
 
 
+#: How ``readable`` shows Triton's ``next_power_of_2`` of a size.
+NEXT_POWER_OF_2 = sympy.Function("next_power_of_2")
+
+# Sizes at which a candidate is checked against next_power_of_2 (see _next_power_of_2_of).
+_SAMPLES = (1, 2, 3, 5, 17, 64, 100, 1000, 4097, 65537, 1000003)
+
+
+def _power_of_2_at_least(n: int) -> int:
+    return 1 if n <= 1 else 1 << (n - 1).bit_length()
+
+
+def _next_power_of_2_of(expr: sympy.Basic) -> Optional[sympy.Expr]:
+    """``a`` when ``expr`` is ``triton.next_power_of_2(a)`` traced on a symbolic size, else None.
+
+    Traced, the bit trick (``n - 1``, ``n |= n >> 1`` ... ``n >> 32``, ``+ 1``) is a chain of
+    bitwise ors of floor divisions plus one, thousands of characters long once printed. A candidate
+    ``a`` is taken from the chain's innermost ``a - 1`` and accepted only if the expression equals
+    the next power of two of ``a`` at every sample size.
+    """
+    if not isinstance(expr, sympy.Add) or sympy.Integer(1) not in expr.args:
+        return None
+    rest = expr - 1
+    inner = rest
+    while type(inner).__name__ == "BitwiseFn_bitwise_or":
+        inner = inner.args[0]
+    if inner is rest:
+        return None
+    candidate = sympy.expand(inner + 1)
+    free = list(candidate.free_symbols)
+    if len(free) != 1 or not expr.free_symbols <= set(free):
+        return None
+    for value in _SAMPLES:
+        try:
+            got = int(expr.xreplace({free[0]: value}))
+            size = int(candidate.xreplace({free[0]: value}))
+        except (TypeError, ValueError):
+            return None
+        if size < 1 or got != _power_of_2_at_least(size):
+            return None
+    return candidate
+
+
+def readable(expr: sympy.Basic) -> sympy.Basic:
+    """``expr`` with traced ``triton.next_power_of_2`` bit tricks shown as ``next_power_of_2(...)``."""
+    if not any(
+        type(node).__name__ == "BitwiseFn_bitwise_or"
+        for node in sympy.preorder_traversal(expr)
+    ):
+        return expr
+    # Each chain (``next_power_of_2(a) - 1``) is replaced, wherever sympy moved its ``+ 1``.
+    found: Dict[sympy.Basic, sympy.Basic] = {}
+    seen = set()
+    for node in sympy.preorder_traversal(expr):
+        if type(node).__name__ == "BitwiseFn_bitwise_or" and node not in seen:
+            seen.add(node)
+            argument = _next_power_of_2_of(node + 1)
+            if argument is not None:
+                found[node] = NEXT_POWER_OF_2(argument) - 1
+    return expr.xreplace(found)
+
+
 def python_syntax(expr: sympy.Basic) -> str:
     """A condition or size as a Python expression (``x.size(0) != 4``, not ``Ne(x.size(0), 4)``)."""
+    expr = readable(expr)
     for kind, symbol in _RELATIONS.items():
         if isinstance(expr, kind):
             return f"{python_syntax(expr.lhs)} {symbol} {python_syntax(expr.rhs)}"

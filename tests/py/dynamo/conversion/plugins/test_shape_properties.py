@@ -595,3 +595,27 @@ def test_a_size_the_fake_kernel_fixes_lowers_to_a_constant(arithmetic_ops, trt_b
     }
     second = _symbolic_lowering("rows4")[0][1]
     assert _expr.is_constant(second) and _expr.evaluate(second, []) == 4
+
+
+def test_traced_next_power_of_2_is_shown_by_name():
+    """triton.next_power_of_2 on a symbolic size traces to a chain of bitwise ors thousands of
+    characters long; guards and formulas show it as next_power_of_2(...) (a one-step chain, which
+    is not that function, is left as it is)."""
+    import sympy
+    from torch.utils._sympy.functions import BitwiseFn_bitwise_or, FloorDiv
+    from torch_tensorrt.dynamo.conversion.plugins._shape_program import (
+        python_syntax,
+        readable,
+    )
+
+    cols = sympy.Symbol("x.size(1)", integer=True, positive=True)
+    n = cols - 1
+    for shift in (1, 2, 4, 8, 16, 32):  # Triton's next_power_of_2, step by step
+        n = BitwiseFn_bitwise_or(n, FloorDiv(n, 2**shift))
+    traced = n + 1
+    assert len(str(traced)) > 500
+    guard = sympy.Le(traced, 65536)
+    assert python_syntax(guard) == "next_power_of_2(x.size(1)) <= 65536"
+    assert str(readable(3 * traced)) == "3*next_power_of_2(x.size(1))"
+    one_step = BitwiseFn_bitwise_or(cols - 1, FloorDiv(cols - 1, 2)) + 1
+    assert "next_power_of_2" not in str(readable(one_step))
