@@ -26,7 +26,6 @@ from typing import (
     List,
     Optional,
     Sequence,
-    Set,
     Tuple,
 )
 
@@ -73,7 +72,7 @@ class AOTState:
     #: Call identities whose capture's size guards the converter proved against an exported graph
     #: before giving a call site the AOT plugin; TensorRT's aot_impl sees shape expressions only,
     #: without ranges, and relies on that proof.
-    proven: Set[CallKey] = field(default_factory=set)
+    proven: Dict[CallKey, CapturedLaunch] = field(default_factory=dict)
 
 
 def state_of(record: PluginRecord) -> AOTState:
@@ -225,7 +224,7 @@ def aot_variant(
                 "generate_plugin", record.spec, record.op, key
             )
             captured = record.captures.get(key, program)
-            if captured.guards and key not in state.proven:
+            if captured.guards and state.proven.get(key) is not captured:
                 launch_program = type(program)(
                     program.outputs, captured.symbols, captured.guards
                 )
@@ -324,6 +323,7 @@ def remove(record: PluginRecord) -> None:
     for aot in state.variants.values():
         _qdp.unregister(aot.plugin_id)
     state.variants.clear()
+    state.proven.clear()
 
 
 Note = Callable[[str, str, bool], None]
@@ -401,7 +401,7 @@ def chooser(
                         f"{record.display}: the captured launch holds only when {' and '.join(unproven)}"
                     )
                 with state_of(record).lock:
-                    state_of(record).proven.add(key)
+                    state_of(record).proven[key] = captured
             _check_int32(record, program, captured, exprs, shape_env)
             for launch in captured.alternatives or (captured,):
                 _check_lowerable(record, launch)

@@ -617,9 +617,10 @@ def _describe_autotuned(body: _Body, launch: _Launch) -> CapturedLaunch:
     if reason is not None:
         raise CaptureUnavailable(reason)
     alternatives = []
+    positional = set(tuple(tuner.fn.arg_names)[: len(launch.args)])
     for config in tuner.configs:
         extra = config.all_kwargs()
-        clash = sorted(set(extra) & set(launch.kwargs))
+        clash = sorted(set(extra) & (set(launch.kwargs) | positional))
         if clash:
             raise CaptureUnavailable(
                 f"{op}: the launch sets {clash}, which the autotuner's configs also set"
@@ -630,6 +631,10 @@ def _describe_autotuned(body: _Body, launch: _Launch) -> CapturedLaunch:
                 _Launch(tuner.fn, launch.grid, launch.args, {**launch.kwargs, **extra}),
             )
         )
+    # Every config's grid may add size guards (a branch on the config's block size): each
+    # alternative, and the capture, hold only where all of them hold.
+    guards = tuple(_guards(body.env, body.symbols))
+    alternatives = [dataclasses.replace(a, guards=guards) for a in alternatives]
     return dataclasses.replace(
         alternatives[0], kernel=tuner, alternatives=tuple(alternatives)
     )

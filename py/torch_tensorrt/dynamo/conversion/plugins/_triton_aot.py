@@ -135,6 +135,19 @@ class CompiledKernel:
     output_dtypes: Tuple[torch.dtype, ...] = ()
 
 
+def _require_annotation(
+    op: str, name: str, annotation: Optional[str], passed: str
+) -> None:
+    """A parameter annotated with a Triton type (``n: tl.int64``) is compiled with that type;
+    TensorRT's extras are 32-bit, so any other type than the one passed keeps the site on JIT.
+    """
+    if annotation and annotation != passed:
+        raise AOTUnavailable(
+            f"{op}: kernel parameter '{name}' is annotated {annotation}, but TensorRT passes it as a "
+            f"32-bit extra ({passed}); the site stays JIT, where Triton passes it as annotated"
+        )
+
+
 def max_ptx_version_for_driver(driver_version: int) -> Optional[int]:
     """Newest PTX ISA version (e.g. 87) a CUDA driver of ``driver_version`` (e.g. 12080) loads."""
     for driver, isa in _PTX_ISA_BY_DRIVER:
@@ -240,6 +253,7 @@ def compile_launch(
     from triton.backends.compiler import GPUTarget
 
     jit = _jit_function(captured.kernel)
+    annotated = {p.name: p.annotation_type for p in getattr(jit, "params", ())}
     n_visible = len(output_dtypes)
     # Scratch tensors are outputs after the op's own (NOTE [Scratch tensors] in _capture).
     output_dtypes = tuple(output_dtypes) + tuple(t.dtype for t in captured.scratch)
@@ -278,6 +292,7 @@ def compile_launch(
                     "static (then each value compiles its own kernel) or compute the constexpr from "
                     "static sizes"
                 )
+            _require_annotation(op, name, annotated.get(name), "i32")
             signature[name] = "i32"
             extras.append(Extra(name, source.expr))
             if _int_divisible_by_16(source.expr):
@@ -287,6 +302,7 @@ def compile_launch(
             and isinstance(source.value, float)
             and name not in captured.constexpr_names
         ):
+            _require_annotation(op, name, annotated.get(name), "fp32")
             signature[name] = "fp32"
             extras.append(
                 Extra(name, sympy.Integer(fp32_bits(source.value)), source.value)

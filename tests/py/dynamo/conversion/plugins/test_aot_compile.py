@@ -717,3 +717,51 @@ def test_a_constexpr_computed_from_a_dynamic_size_is_refused_with_the_reason(
     assert [
         n for n, _ in static.aot["extras"]
     ] == []  # cols = 300 and BLOCK = 512 compiled in
+
+
+@triton.jit
+def _fp64_scale_kernel(X, Z, alpha: tl.float64, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    tl.store(Z + offs, tl.load(X + offs, mask=mask) * alpha, mask=mask)
+
+
+@triton.jit
+def _i64_count_kernel(X, Z, n: tl.int64, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    tl.store(Z + offs, tl.load(X + offs, mask=mask), mask=mask)
+
+
+def _fp64_scale(x: torch.Tensor, alpha: float = 0.1) -> torch.Tensor:
+    z = torch.empty_like(x)
+    _fp64_scale_kernel[(triton.cdiv(x.numel(), 64),)](x, z, alpha, x.numel(), BLOCK=64)
+    return z
+
+
+def _i64_count(x: torch.Tensor) -> torch.Tensor:
+    z = torch.empty_like(x)
+    _i64_count_kernel[(triton.cdiv(x.numel(), 64),)](x, z, x.numel(), BLOCK=64)
+    return z
+
+
+@pytest.mark.parametrize(
+    "body, annotation",
+    [(_fp64_scale, "fp64"), (_i64_count, "i64")],
+    ids=["float64", "int64"],
+)
+def test_an_annotated_wider_parameter_is_refused(
+    trt_backend, ops, handles, body, annotation
+):
+    """Review finding: Triton compiles `alpha: tl.float64` / `n: tl.int64` with those types; a
+    32-bit extra would round alpha or compute n's products in int32, so the site stays JIT.
+    """
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op, explain
+
+    qualname = f"aotc_annot_{annotation}::op"
+    ops.custom_packet(qualname, body, lambda x, *a: torch.empty_like(x))
+    handles.append(custom_op(qualname))
+    reason = explain(qualname, {"x": "float32[1..64, 19]"}).aot["unavailable"]
+    assert (
+        f"is annotated {annotation}, but TensorRT passes it as a 32-bit extra" in reason
+    )

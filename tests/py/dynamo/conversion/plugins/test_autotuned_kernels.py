@@ -152,3 +152,79 @@ def test_tactic_timing_picks_a_config_as_fast_as_tritons_pick(scale_op):
     t_triton = do_bench(launch(triton_pick), rep=200)
     t_ours = do_bench(launch(ours), rep=200)
     assert t_ours <= 1.05 * t_triton, (str(ours), t_ours, str(triton_pick), t_triton)
+
+
+@triton.autotune(
+    configs=[triton.Config({"BLOCK": 64}), triton.Config({"BLOCK": 1024})],
+    key=["n"],
+)
+@triton.jit
+def _copy_kernel(X, Z, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    tl.store(Z + offs, tl.load(X + offs, mask=mask), mask=mask)
+
+
+def _branchy_copy(x: torch.Tensor) -> torch.Tensor:
+    z = torch.empty_like(x)
+    n = x.numel()
+
+    def grid(meta):
+        blocks = triton.cdiv(n, meta["BLOCK"])
+        return (
+            blocks if blocks > 1 else 1,
+        )  # a size branch that depends on the config
+
+    _copy_kernel[grid](x, z, n)
+    return z
+
+
+def _positional_block(x: torch.Tensor) -> torch.Tensor:
+    z = torch.empty_like(x)
+    n = x.numel()
+    _copy_kernel[(triton.cdiv(n, 64),)](
+        x, z, n, 64
+    )  # BLOCK given, and set by every config
+    return z
+
+
+def _capture_of(qualname):
+    from torch_tensorrt.dynamo.conversion.plugins._identity import TensorSignature
+
+    record = support_registry.record(qualname)
+    key = record.variant().call_key([TensorSignature(torch.float32, (None, COLS))], ())
+    program = record.programs.get_or_trace("t", record.spec, record.op, key)
+    return record.captures.get(key, program)
+
+
+def test_every_configs_size_guards_hold_for_the_capture(
+    trt_backend, ops, handles, fresh_qdp_namespace
+):
+    """Review finding: the grid of the BLOCK=1024 config branches on a size (one block or more);
+    its guard must be part of what the converter proves, not only the first config's."""
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op
+
+    qualname = f"{fresh_qdp_namespace}::branchy"
+    ops.custom_packet(qualname, _branchy_copy, lambda x: torch.empty_like(x))
+    handles.append(custom_op(qualname))
+    captured = _capture_of(qualname)
+    assert len(captured.alternatives) == 2
+    texts = [str(g) for g in captured.guards]
+    assert any("1023" in t for t in texts), texts  # from the second config's grid
+    assert any("63" in t for t in texts), texts  # from the first config's grid
+    assert all(a.guards == captured.guards for a in captured.alternatives)
+
+
+def test_a_config_value_for_a_positional_argument_is_refused(
+    trt_backend, ops, handles, fresh_qdp_namespace
+):
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op
+    from torch_tensorrt.dynamo.conversion.plugins._capture import CaptureUnavailable
+
+    qualname = f"{fresh_qdp_namespace}::positional"
+    ops.custom_packet(qualname, _positional_block, lambda x: torch.empty_like(x))
+    handles.append(custom_op(qualname))
+    with pytest.raises(
+        CaptureUnavailable, match=r"sets \['BLOCK'\], which the autotuner"
+    ):
+        _capture_of(qualname)

@@ -154,6 +154,7 @@ KEYS: Dict[Tuple[str, str], Callable[[Any], bool]] = {
     ("ProgramCache", "_index"): _is_index_key,
     ("CaptureCache", "_entries"): _is_call_key,
     ("AOTState", "kernels"): _is_kernel_key,
+    ("AOTState", "proven"): _is_call_key,
     ("JitRuntime", "_entries"): _is_runtime_key,
     ("JitRuntime", "chosen"): _is_runtime_key,
     ("JitRuntime", "_decoded"): lambda k: all(
