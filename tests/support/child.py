@@ -11,13 +11,16 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_json(
-    script: str, marker: str, args: Sequence[str] = (), env: Dict[str, str] = None
+    script: str,
+    marker: str,
+    args: Sequence[str] = (),
+    env: Optional[Dict[str, str]] = None,
 ) -> Any:
     """Run ``tests/support/<script>`` with ``args``; return the JSON after its ``marker`` line."""
     child_env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
