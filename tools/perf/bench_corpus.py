@@ -119,7 +119,7 @@ def bench(args: argparse.Namespace) -> Dict[str, Any]:
             )
             if aot:
                 results["device"] = _device_times(
-                    torch, cuda_launch, case, model, built, big, args
+                    torch, cuda_launch, case, built, big, args
                 )
         rows[case.name] = results
         print(case.name, json.dumps(results, default=str), flush=True)
@@ -130,7 +130,6 @@ def _device_times(
     torch: Any,
     cuda_launch: Any,
     case: Any,
-    model: Any,
     built: Any,
     inputs: List[Any],
     args: argparse.Namespace,

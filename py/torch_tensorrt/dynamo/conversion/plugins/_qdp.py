@@ -106,6 +106,15 @@ def _parameters(
     return params
 
 
+def _outputs_parameter(annotation: type, count: int) -> inspect.Parameter:
+    """QDP's ``outputs`` parameter: a tuple of ``count`` tensors (or descriptors)."""
+    return inspect.Parameter(
+        "outputs",
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        annotation=typing.Tuple[(annotation,) * count],
+    )
+
+
 def _with_signature(
     fn: Callable[..., Any], name: str, signature: inspect.Signature
 ) -> Callable[..., Any]:
@@ -282,13 +291,7 @@ def make_impl_function(
     trtp = _trtp()
     n_out = variant.num_outputs
     params = _parameters(variant, trtp.Tensor)
-    params.append(
-        inspect.Parameter(
-            "outputs",
-            inspect.Parameter.POSITIONAL_OR_KEYWORD,
-            annotation=typing.Tuple[(trtp.Tensor,) * n_out],
-        )
-    )
+    params.append(_outputs_parameter(trtp.Tensor, n_out))
     params.append(
         inspect.Parameter(
             "stream", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=int
@@ -321,13 +324,7 @@ def make_autotune_function(variant: PluginVariant) -> Callable[..., Any]:
     """
     trtp = _trtp()
     params = _parameters(variant, trtp.TensorDesc)
-    params.append(
-        inspect.Parameter(
-            "outputs",
-            inspect.Parameter.POSITIONAL_OR_KEYWORD,
-            annotation=typing.Tuple[(trtp.TensorDesc,) * variant.num_outputs],
-        )
-    )
+    params.append(_outputs_parameter(trtp.TensorDesc, variant.num_outputs))
     signature = inspect.Signature(params)  # QDP takes the return annotation as optional
     tactics = list(range(1, variant.tactics + 1))
 
@@ -359,13 +356,7 @@ def make_aot_impl_function(
     trtp = _trtp()
     n_out = variant.num_outputs
     params = _parameters(variant, trtp.TensorDesc)
-    params.append(
-        inspect.Parameter(
-            "outputs",
-            inspect.Parameter.POSITIONAL_OR_KEYWORD,
-            annotation=typing.Tuple[(trtp.TensorDesc,) * n_out],
-        )
-    )
+    params.append(_outputs_parameter(trtp.TensorDesc, n_out))
     params.append(
         inspect.Parameter(
             "tactic", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=int

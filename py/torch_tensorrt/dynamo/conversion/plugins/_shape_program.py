@@ -396,14 +396,17 @@ def readable(expr: sympy.Basic) -> sympy.Basic:
 
 def python_syntax(expr: sympy.Basic) -> str:
     """A condition or size as a Python expression (``x.size(0) != 4``, not ``Ne(x.size(0), 4)``)."""
-    expr = readable(expr)
+    return _python_syntax(readable(expr))
+
+
+def _python_syntax(expr: sympy.Basic) -> str:
     for kind, symbol in _RELATIONS.items():
         if isinstance(expr, kind):
-            return f"{python_syntax(expr.lhs)} {symbol} {python_syntax(expr.rhs)}"
+            return f"{_python_syntax(expr.lhs)} {symbol} {_python_syntax(expr.rhs)}"
     if isinstance(expr, sympy.And):
-        return " and ".join(f"({python_syntax(a)})" for a in expr.args)
+        return " and ".join(f"({_python_syntax(a)})" for a in expr.args)
     if isinstance(expr, sympy.Or):
-        return " or ".join(f"({python_syntax(a)})" for a in expr.args)
+        return " or ".join(f"({_python_syntax(a)})" for a in expr.args)
     if isinstance(expr, sympy.Not):
-        return f"not ({python_syntax(expr.args[0])})"
+        return f"not ({_python_syntax(expr.args[0])})"
     return str(expr)

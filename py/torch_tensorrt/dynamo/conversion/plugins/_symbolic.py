@@ -106,13 +106,16 @@ def trace(
         for s in shapes
     ]
     program = ShapeProgram(tuple(shapes), tuple(symbols.items()), tuple(guards))
-    _LOGGER.debug(
-        "traced %s for %s: outputs %s, guards %s",
-        spec.qualname,
-        key.describe(),
-        [[program.render(d) for d in o.dims] for o in program.outputs],
-        [program.render(g) for g in guards],
-    )
+    if _LOGGER.isEnabledFor(
+        logging.DEBUG
+    ):  # rendering is not free: only when it is shown
+        _LOGGER.debug(
+            "traced %s for %s: outputs %s, guards %s",
+            spec.qualname,
+            key.describe(),
+            [[program.render(d) for d in o.dims] for o in program.outputs],
+            [program.render(g) for g in guards],
+        )
     return program
 
 

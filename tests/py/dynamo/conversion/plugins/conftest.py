@@ -36,6 +36,22 @@ def handles():
 
 
 @pytest.fixture
+def triton_compiles(monkeypatch):
+    """Every ``triton.compile`` call of the test (its positional arguments), in order."""
+    import triton
+
+    calls = []
+    real_compile = triton.compile
+
+    def counting_compile(*args, **kwargs):
+        calls.append(args)
+        return real_compile(*args, **kwargs)
+
+    monkeypatch.setattr(triton, "compile", counting_compile)
+    return calls
+
+
+@pytest.fixture
 def gpu_target(monkeypatch):
     """Compile for sm_90 (the H100/H200) even on a CPU machine (structure only: nothing runs there)."""
     from torch_tensorrt.dynamo.conversion.plugins import _aot

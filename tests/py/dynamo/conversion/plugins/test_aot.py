@@ -239,22 +239,14 @@ def test_aot_kernels_run_through_the_driver(catalogue_plugins, case):
 
 @pytest.mark.gpu
 def test_call_sites_with_different_floats_share_one_aot_kernel(
-    catalogue_plugins, monkeypatch, tmp_path
+    catalogue_plugins, monkeypatch, tmp_path, triton_compiles
 ):
     """Issue 9: 128 call sites of one op with 128 float values compile one AOT kernel (the float
     reaches it as an extra), and every site still computes with its own value."""
     import torch_tensorrt
-    import triton
 
     monkeypatch.setenv("TORCH_TRT_PLUGINS_CACHE", str(tmp_path))
-    calls = []
-    real_compile = triton.compile
-
-    def counting_compile(*args, **kwargs):
-        calls.append(args)
-        return real_compile(*args, **kwargs)
-
-    monkeypatch.setattr(triton, "compile", counting_compile)
+    calls = triton_compiles
     values = [(i - 63) / 16 for i in range(127)] + [-0.0]
 
     class Sites(torch.nn.Module):

@@ -223,18 +223,11 @@ def _compile(captured, **kwargs):
 
 
 def test_cache_hit_miss_and_damaged_entries(
-    catalogue_plugins, monkeypatch, tmp_path, caplog
+    catalogue_plugins, monkeypatch, tmp_path, caplog, triton_compiles
 ):
     monkeypatch.setenv("TORCH_TRT_PLUGINS_CACHE", str(tmp_path))
     captured = scale_mul_capture()
-    calls: List[Any] = []
-    real_compile = triton.compile
-
-    def counting_compile(*args, **kwargs):
-        calls.append(args)
-        return real_compile(*args, **kwargs)
-
-    monkeypatch.setattr(triton, "compile", counting_compile)
+    calls = triton_compiles
     first = _compile(captured)
     (entry,) = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert len(calls) == 1
@@ -256,7 +249,9 @@ def test_cache_hit_miss_and_damaged_entries(
     assert any("does not match this launch" in r.getMessage() for r in caplog.records)
 
 
-def test_one_kernel_serves_every_float_value(catalogue_plugins, monkeypatch, tmp_path):
+def test_one_kernel_serves_every_float_value(
+    catalogue_plugins, monkeypatch, tmp_path, triton_compiles
+):
     """Issue 9: a float argument is an fp32 parameter fed by an int32 extra, not a PTX constant.
 
     128 values of ``b`` (plus -0.0, NaNs and a value beyond fp32's range) compile one kernel; each
@@ -269,14 +264,7 @@ def test_one_kernel_serves_every_float_value(catalogue_plugins, monkeypatch, tmp
     from torch_tensorrt.dynamo.conversion.plugins import _capture
 
     monkeypatch.setenv("TORCH_TRT_PLUGINS_CACHE", str(tmp_path))
-    calls: List[Any] = []
-    real_compile = triton.compile
-
-    def counting_compile(*args, **kwargs):
-        calls.append(args)
-        return real_compile(*args, **kwargs)
-
-    monkeypatch.setattr(triton, "compile", counting_compile)
+    calls = triton_compiles
     captured = scale_mul_capture()
     b = captured.arg_names.index("b")
 
