@@ -23,7 +23,6 @@ from typing import (
     Callable,
     Dict,
     FrozenSet,
-    List,
     Optional,
     Sequence,
     Tuple,
@@ -33,7 +32,7 @@ import sympy
 import torch
 from torch.fx.node import Node
 
-from . import _dtypes, _interpreter, _qdp, _triton_aot
+from . import _hidden, _interpreter, _qdp, _triton_aot
 from ._binding import BoundCall
 from ._capture import CapturedLaunch, CaptureUnavailable
 from ._identity import CallKey
@@ -233,7 +232,7 @@ def aot_variant(
                         f"{aot.plugin_id}: the captured launch holds only under size guards that were not checked"
                     )
             if len(captured.scratch) != hidden:
-                raise AOTUnavailable(_hidden_mismatch(aot, captured))
+                raise AOTUnavailable(_hidden.mismatch(aot, captured))
             if len(captured.alternatives) != tactics:
                 raise AOTUnavailable(
                     f"{aot.plugin_id}: the plugin offers {tactics} tactics, but the op's body "
@@ -241,79 +240,17 @@ def aot_variant(
                 )
             return _compile(record, key, captured, tactic), captured.symbols
 
-        def hidden_outputs(
-            descs: Sequence[Any],
-            attributes: Tuple[Any, ...],
-            attribute_keys: Tuple[Any, ...],
-            fake: bool,
-        ) -> List[Tuple[torch.dtype, Optional[List[Any]], int]]:
-            from ._identity import TensorSignature
-            from ._shape_program import lower
-
-            if (
-                fake
-            ):  # a dtype query: any capture of these dtypes and attributes tells them
-                like = aot.call_key(
-                    [
-                        TensorSignature(
-                            _dtypes.to_torch(d.dtype), (None,) * len(d.shape_expr)
-                        )
-                        for d in descs
-                    ],
-                    attributes,
-                    attribute_keys=attribute_keys,
-                )
-                captured = record.captures.any_with(like)
-                if captured is None:
-                    program = record.programs.get_or_trace(
-                        "generate_plugin", record.spec, record.op, like
-                    )
-                    captured = record.captures.get(like, program)
-            else:
-                key = aot.call_key(
-                    [_qdp.signature_of(d) for d in descs],
-                    attributes,
-                    attribute_keys=attribute_keys,
-                )
-                program = record.programs.get_or_trace(
-                    "generate_plugin", record.spec, record.op, key
-                )
-                captured = record.captures.get(key, program)
-            if len(captured.scratch) != hidden:
-                raise AOTUnavailable(_hidden_mismatch(aot, captured))
-            slots = aot.tensor_slots()
-            table = dict(captured.symbols)
-
-            def leaf(sym: Any) -> Any:
-                d = table[sym]
-                return descs[slots[d.input_index]].shape_expr[d.dim]
-
-            algebra = _qdp.qdp_algebra()
-            return [
-                (
-                    t.dtype,
-                    None if fake else [lower(d, leaf, algebra) for d in t.dims],
-                    len(t.dims),
-                )
-                for t in captured.scratch
-            ]
-
         _qdp.register(
             aot,
-            _qdp.make_register_function(aot, hidden_outputs if hidden else None),
+            _qdp.make_register_function(
+                aot, _hidden.outputs_fn(record, aot) if hidden else None
+            ),
             None,
             _qdp.make_aot_impl_function(aot, kernel_for),
             _qdp.make_autotune_function(aot) if tactics else None,
         )
         state.variants[(variant.absent, hidden, tactics)] = aot
         return aot
-
-
-def _hidden_mismatch(aot: PluginVariant, captured: CapturedLaunch) -> str:
-    return (
-        f"{aot.plugin_id}: the plugin was made for a kernel writing {aot.hidden_outputs} scratch "
-        f"tensors, but the op's body passes {len(captured.scratch)} for these inputs"
-    )
 
 
 def remove(record: PluginRecord) -> None:

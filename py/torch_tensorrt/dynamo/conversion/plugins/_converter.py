@@ -33,6 +33,7 @@ from . import (
     _dtypes,
     _engine_cache,
     _handwritten,
+    _hidden,
     _interpreter,
     _qdp,
     _registry,
@@ -295,6 +296,11 @@ def make_own_converter(
         plugin_id, aot, implementation = _choose_implementation(
             record, variant, call, ctx, signatures, attrs, use_aot_if_available, note
         )
+        if plugin_id == variant.plugin_id and not aot:
+            # A kernel writing scratch tensors gets them as hidden outputs of the JIT plugin.
+            plugin_id = _hidden.jit_plugin_id(
+                record, variant, variant.call_key(signatures, call.attributes)
+            )
         namespace, plugin_name = plugin_id.split("::")
         plugin = getattr(getattr(trtp.op, namespace), plugin_name)
         layer = ctx.net.add_plugin(plugin(*itensors, **attrs), aot=aot)

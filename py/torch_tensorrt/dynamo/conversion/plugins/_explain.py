@@ -403,17 +403,18 @@ def _strategies(
         f"launch {getattr(captured.kernel, '__name__', captured.kernel)} directly into TensorRT's buffers, grid "
         f"({', '.join(_text(g, labels) for g in captured.grid)})"
     )
-    if captured.scratch or captured.alternatives:
-        from ._launch import autotune_reason, scratch_reason
-
-        why = (
-            scratch_reason(spec.display, captured)
-            if captured.scratch
-            else autotune_reason(spec.display, captured)
-        )
+    if captured.alternatives:
+        name = getattr(captured.kernel.base_fn, "__name__", captured.kernel)
         jit = (
-            "run the op and copy its outputs into TensorRT's buffers (no direct Triton launch: "
-            f"{why})"
+            f"launch {name} directly into TensorRT's buffers with the config Triton's autotuner "
+            f"picks among {len(captured.alternatives)} (tuned once per shape, in its own cache)"
+        )
+    if captured.scratch:
+        names = [
+            n for n, a in zip(captured.arg_names, captured.args) if a.kind == "scratch"
+        ]
+        jit += (
+            f"; scratch tensors {', '.join(names)} are hidden outputs of the JIT plugin"
         )
     if captured.guards:
         jit += f" (holds when {' and '.join(python_syntax(g.xreplace(labels)) for g in captured.guards)})"

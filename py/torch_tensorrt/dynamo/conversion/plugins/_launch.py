@@ -24,6 +24,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
+from . import _dtypes
 from ._capture import CaptureCache, CapturedLaunch, CaptureUnavailable
 from ._identity import CallKey, TensorSignature
 from ._variant import PluginVariant
@@ -56,12 +57,19 @@ class LaunchPlan:
     layout: Tuple[Tuple[str, Any], ...]
     constexprs: Tuple[Tuple[str, Any], ...]
     options: Tuple[Tuple[str, Any], ...]
+    #: For a ``triton.autotune`` kernel: the plan of each config (see NOTE [Autotuned JIT launch]).
+    alternatives: Tuple["LaunchPlan", ...] = ()
 
     @property
     def interpreted(self) -> bool:
-        return type(self.captured.kernel).__name__ == "InterpretedFunction"
+        kernel = self.captured.kernel
+        if self.alternatives:
+            kernel = self.alternatives[0].captured.kernel
+        return type(kernel).__name__ == "InterpretedFunction"
 
     def strategy(self, runtime: Any) -> Strategy:
+        if self.alternatives:
+            return _autotuned_strategy(self, runtime)
         return (
             _interpreted_strategy(self, runtime)
             if self.interpreted
@@ -70,14 +78,21 @@ class LaunchPlan:
 
 
 def plan_for(
-    captured: CapturedLaunch, shapes: Sequence[Optional[Sequence[int]]]
+    captured: CapturedLaunch,
+    shapes: Sequence[Optional[Sequence[int]]],
+    num_outputs: int = 0,
 ) -> LaunchPlan:
+    """The launch of ``captured`` for these shapes (scratch tensor ``i`` is plugin output
+    ``num_outputs + i``: the hidden outputs follow the op's own, NOTE [Scratch tensors]).
+    """
     values = captured.values(shapes)
     grid = [captured.evaluate(g, values) for g in captured.grid] + [1, 1]
     layout: List[Tuple[str, Any]] = []
     for name, source in zip(captured.arg_names, captured.args):
         if source.kind in ("input", "output"):
             layout.append((source.kind, source.index))
+        elif source.kind == "scratch":
+            layout.append(("output", num_outputs + source.index))
         elif source.kind == "int":
             layout.append(("value", captured.evaluate(source.expr, values)))
         else:
@@ -93,6 +108,7 @@ def plan_for(
         tuple(layout),
         constexprs,
         captured.options,
+        tuple(plan_for(a, shapes, num_outputs) for a in captured.alternatives),
     )
 
 
@@ -218,6 +234,94 @@ def _compiled_strategy(plan: LaunchPlan, runtime: Any) -> Strategy:
     return run
 
 
+# NOTE: [Autotuned JIT launch]
+# For a ``triton.autotune`` kernel the config is Triton's own autotuner's pick, not ours: the first
+# launch of a plan goes through the autotuner (``Autotuner.run``), which looks the shape up in its
+# own cache and benchmarks its configs only when the shape is new to it, then launches the best
+# one. Its ``best_config`` names the config; every later launch of the plan is that config's
+# direct launch (NOTE [Fast launch]), so TensorRT's enqueue never tunes again. The grid given to
+# the autotuner maps each config to the grid the body computed for it. Where the pick cannot be
+# told (the autotuner's config list changed since the capture), launches keep going through the
+# autotuner: correct, slower, and said once at INFO.
+
+
+def _autotuned_strategy(plan: LaunchPlan, runtime: Any) -> Strategy:
+    tuner = plan.captured.kernel
+    configs = list(tuner.configs)
+    set_by_config = set(configs[0].all_kwargs()) if configs else set()
+    names = [n for n in plan.captured.arg_names if n not in set_by_config]
+    layout = [
+        entry
+        for n, entry in zip(plan.captured.arg_names, plan.layout)
+        if n not in set_by_config
+    ]
+    options = {k: v for k, v in plan.options if k not in set_by_config}
+    grids = [(c.kwargs, a.grid) for c, a in zip(configs, plan.alternatives)]
+
+    def grid(meta: Dict[str, Any]) -> Tuple[int, int, int]:
+        for kwargs, g in grids:
+            if all(meta.get(k) == v for k, v in kwargs.items()):
+                return g
+        raise RuntimeError(
+            f"{tuner}: the autotuner launched a config that was not captured"
+        )
+
+    state: Dict[str, Any] = {"run": None}
+
+    def through_autotuner(
+        inputs: Sequence[Any], outputs: Sequence[Any], stream: int
+    ) -> None:
+        args = []
+        for kind, value in layout:
+            if kind == "value":
+                args.append(value)
+                continue
+            buffer = inputs[value] if kind == "input" else outputs[value]
+            args.append(
+                runtime.as_torch(buffer)
+                if plan.interpreted
+                else _Pointer(buffer.data_ptr, runtime.torch_dtype(buffer))
+            )
+        with runtime.stream_context(stream):
+            tuner.run(grid=grid, warmup=False, **dict(zip(names, args)), **options)
+
+    def run(inputs: Sequence[Any], outputs: Sequence[Any], stream: int) -> None:
+        chosen = state["run"]
+        if chosen is not None:
+            chosen(inputs, outputs, stream)
+            return
+        through_autotuner(inputs, outputs, stream)
+        index = _picked_config(tuner, configs, len(plan.alternatives))
+        if index is None:
+            _LOGGER.info(
+                "%s: cannot tell which config Triton's autotuner picked; launching through it",
+                getattr(tuner.base_fn, "__name__", tuner),
+            )
+            state["run"] = through_autotuner
+        else:
+            state["run"] = plan.alternatives[index].strategy(runtime)
+            state["config"] = index
+
+    run.stats = state  # type: ignore[attr-defined]  # the config index chosen ("config")
+    return run
+
+
+def _picked_config(tuner: Any, configs: Sequence[Any], count: int) -> Optional[int]:
+    """Index of the autotuner's ``best_config`` in the captured config list (None if unknown)."""
+    best = getattr(tuner, "best_config", None)
+    if best is None or list(tuner.configs) != list(configs) or len(configs) != count:
+        return None
+    for i, c in enumerate(configs):
+        if c is best:
+            return i
+    matches = [i for i, c in enumerate(configs) if _same_config(c, best)]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _same_config(a: Any, b: Any) -> bool:
+    return bool(a.all_kwargs() == b.all_kwargs())
+
+
 class LaunchPlans:
     """Launch plans of one plugin family: captures (shared ``CaptureCache``) evaluated per shape."""
 
@@ -232,6 +336,7 @@ class LaunchPlans:
         key: CallKey,
         program: Any,
         shapes: Tuple[Tuple[int, ...], ...],
+        outputs: Sequence[Any] = (),
     ) -> Optional[LaunchPlan]:
         """The launch for these concrete shapes, from the capture of the key they belong to.
 
@@ -250,47 +355,72 @@ class LaunchPlans:
                 "generate_plugin", variant.spec, variant.op, exact
             )
             captured = self._capture(variant, exact, exact_program)
-        return None if captured is None else plan_for(captured, all_shapes)
+        if captured is None:
+            return None
+        plan = plan_for(captured, all_shapes, variant.spec.num_outputs)
+        misfit = _scratch_misfit(variant, captured, all_shapes, outputs)
+        if misfit is not None:
+            self._unavailable(variant, misfit)
+            return None
+        return plan
 
     def _capture(
         self, variant: PluginVariant, key: CallKey, program: Any
     ) -> Optional[CapturedLaunch]:
         try:
             captured = self.captures.get(key, program)
-            if captured.scratch:
-                raise CaptureUnavailable(scratch_reason(variant.spec.display, captured))
-            if captured.alternatives:
-                raise CaptureUnavailable(
-                    autotune_reason(variant.spec.display, captured)
-                )
+            if len(captured.scratch) != variant.hidden_outputs:
+                raise CaptureUnavailable(scratch_reason(variant, captured))
             return captured
         except CaptureUnavailable as e:
-            if self.reasons.get(variant.plugin_id) != str(e):
-                self.reasons[variant.plugin_id] = str(e)
-                _LOGGER.info("%s: no direct Triton launch: %s", variant.plugin_id, e)
+            self._unavailable(variant, str(e))
             return None
 
-
-def autotune_reason(op: str, captured: CapturedLaunch) -> str:
-    """Why the JIT plugin runs an autotuned op instead of launching one config itself."""
-    return (
-        f"{op}: the body launches triton.autotune over {len(captured.alternatives)} configs; the JIT "
-        "plugin runs the op, where Triton's autotuner picks the config (tuned once per key), and the "
-        "AOT plugin offers each config as a TensorRT tactic"
-    )
+    def _unavailable(self, variant: PluginVariant, reason: str) -> None:
+        if self.reasons.get(variant.plugin_id) != reason:
+            self.reasons[variant.plugin_id] = reason
+            _LOGGER.info("%s: no direct Triton launch: %s", variant.plugin_id, reason)
 
 
-def scratch_reason(op: str, captured: CapturedLaunch) -> str:
-    """Why the JIT plugin does not launch a kernel that writes scratch tensors itself."""
+def scratch_reason(variant: PluginVariant, captured: CapturedLaunch) -> str:
+    """Why this JIT plugin cannot launch a kernel that writes scratch tensors itself."""
     names = [
         name
         for name, source in zip(captured.arg_names, captured.args)
         if source.kind == "scratch"
     ]
     return (
-        f"{op}: the kernel writes scratch tensors the op does not return ({', '.join(names)}); the JIT "
-        "plugin runs the op, the AOT plugin passes them as hidden outputs"
+        f"{variant.spec.display}: the kernel writes {len(names)} scratch tensors the op does not return "
+        f"({', '.join(names) or 'none'}) for these inputs, and the plugin {variant.plugin_id} has "
+        f"{variant.hidden_outputs} hidden outputs for them; the plugin runs the op instead"
     )
+
+
+def _scratch_misfit(
+    variant: PluginVariant,
+    captured: CapturedLaunch,
+    shapes: Sequence[Optional[Sequence[int]]],
+    outputs: Sequence[Any],
+) -> Optional[str]:
+    """Why TensorRT's hidden output buffers cannot hold the kernel's scratch tensors (None: they fit)."""
+    if not captured.scratch:
+        return None
+    values = captured.values(shapes)
+    own = variant.spec.num_outputs
+    for i, t in enumerate(captured.scratch):
+        want = (tuple(captured.evaluate(d, values) for d in t.dims), t.dtype)
+        buffer = outputs[own + i] if own + i < len(outputs) else None
+        got = (
+            None
+            if buffer is None
+            else (tuple(int(d) for d in buffer.shape), _dtypes.to_torch(buffer.dtype))
+        )
+        if got != want:
+            return (
+                f"{variant.plugin_id}: hidden output {i} is {got} but the kernel's scratch tensor is "
+                f"{want} for input shapes {list(shapes)}; the plugin runs the op instead"
+            )
+    return None
 
 
 def _holds(captured: CapturedLaunch, shapes: Sequence[Optional[Sequence[int]]]) -> bool:

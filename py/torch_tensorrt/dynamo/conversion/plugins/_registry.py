@@ -23,7 +23,7 @@ import os
 import sys
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, FrozenSet, List, Optional
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple
 
 import torch
 
@@ -123,6 +123,8 @@ class PluginRecord:
         self.launch_plans = LaunchPlans(self.captures)
         self.aot: Any = None  # _aot.AOTState, made on first use
         self.variants: Dict[FrozenSet[str], VariantEntry] = {}
+        #: JIT plugins whose kernel writes scratch tensors, by (absent tensors, hidden outputs).
+        self.hidden_variants: Dict[Tuple[FrozenSet[str], int], VariantEntry] = {}
         #: What each compile did with this op: compile number -> _status.CompileReport.
         self.reports: "collections.OrderedDict[int, Any]" = collections.OrderedDict()
         #: Layer names per (plugin id, attribute encodings), for run-time error messages.
@@ -153,6 +155,24 @@ class PluginRecord:
                     entry = _register_variant(self, absent)
                     self.variants[absent] = entry
         return entry.variant
+
+    def hidden_variant(self, absent: FrozenSet[str], hidden: int) -> PluginVariant:
+        """The JIT plugin ``ns::op-hidden-N`` of ``absent``: its kernel's ``hidden`` scratch tensors
+        are plugin outputs after the op's own (see ``_hidden``), registered on first use.
+        """
+        entry = self.hidden_variants.get((absent, hidden))
+        if entry is None:
+            with _LOCK:
+                self.require_live("generate_plugin_converter")
+                entry = self.hidden_variants.get((absent, hidden))
+                if entry is None:
+                    entry = _register_variant(self, absent, hidden)
+                    self.hidden_variants[(absent, hidden)] = entry
+        return entry.variant
+
+    def entries(self) -> List[VariantEntry]:
+        """Every JIT plugin of this family registered so far."""
+        return list(self.variants.values()) + list(self.hidden_variants.values())
 
     def runtime(self, absent: FrozenSet[str] = frozenset()) -> JitRuntime:
         self.variant(absent)
@@ -197,13 +217,21 @@ def lookup(api: str, name: str) -> Optional[PluginRecord]:
     return PLUGINS.get(f"{namespace}::{op}.{overload}")
 
 
-def _register_variant(record: PluginRecord, absent: FrozenSet[str]) -> VariantEntry:
-    variant = PluginVariant(record.spec, record.op, absent, record.programs)
+def _register_variant(
+    record: PluginRecord, absent: FrozenSet[str], hidden: int = 0
+) -> VariantEntry:
+    from . import _hidden
+
+    variant = PluginVariant(
+        record.spec, record.op, absent, record.programs, hidden_outputs=hidden
+    )
     _refuse_foreign(record, variant.plugin_id)
     runtime = JitRuntime(variant, record)
     _qdp.register(
         variant,
-        _qdp.make_register_function(variant),
+        _qdp.make_register_function(
+            variant, _hidden.outputs_fn(record, variant) if hidden else None
+        ),
         _qdp.make_impl_function(variant, runtime),
     )
     return VariantEntry(variant, runtime)
@@ -282,9 +310,10 @@ def _retire(record: PluginRecord) -> None:
     if PLUGINS.get(record.key) is record:
         del PLUGINS[record.key]
     _aot.remove(record)
-    for entry in record.variants.values():
+    for entry in record.entries():
         _qdp.unregister(entry.variant.plugin_id)
     record.variants.clear()
+    record.hidden_variants.clear()
 
 
 def remove_plugin(record: PluginRecord) -> None:

@@ -233,12 +233,13 @@ class JitRuntime:
             call_key, program = self._program_for(
                 attributes, shapes, dtypes, definition
             )
-            self._check_buffers(program, shapes, outputs)
+            own = self.variant.spec.num_outputs  # then the hidden outputs (``_hidden``)
+            self._check_buffers(program, shapes, outputs[:own])
             strategy: Optional[Strategy] = None
             name = "copy"
             bindings: Tuple[Any, ...] = ()
             plan = self.record.launch_plans.plan(
-                self.variant, call_key, program, shapes
+                self.variant, call_key, program, shapes, outputs
             )
             if plan is not None:
                 strategy, name = plan.strategy(self), "launch"
@@ -366,7 +367,7 @@ class JitRuntime:
                     isinstance(result, torch.Tensor)
                     and result.data_ptr() != target.data_ptr()
                 ):
-                    self._check_results([result], outputs)
+                    self._check_results([result], outputs[:1])
                     target.copy_(result)
 
         return run
@@ -384,7 +385,7 @@ class JitRuntime:
                     if n_out > 1 and isinstance(result, (tuple, list))
                     else (result,)
                 )
-                self._check_results(results, outputs)
+                self._check_results(results, outputs[:n_out])
                 for dst, src in zip(outputs, results):
                     self.as_torch(dst).copy_(src)
 
@@ -443,7 +444,7 @@ class JitRuntime:
                     if n_out > 1 and isinstance(result, (tuple, list))
                     else (result,)
                 )
-                self._check_results(results, outputs)
+                self._check_results(results, outputs[:n_out])
                 for index, (dst, expected) in enumerate(zip(outputs, results)):
                     got = self.as_torch(dst)
                     try:

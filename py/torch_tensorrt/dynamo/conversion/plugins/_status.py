@@ -131,11 +131,11 @@ def plugin_status(op_name: str) -> PluginStatus:
         {}
     """
     record = _registry.require("plugin_status", op_name)
-    plugins = [entry.variant.plugin_id for entry in record.variants.values()]
+    plugins = [entry.variant.plugin_id for entry in record.entries()]
     if record.aot is not None:
         plugins.extend(v.plugin_id for v in record.aot.variants.values())
     strategies: Dict[str, str] = {}
-    for entry in record.variants.values():
+    for entry in record.entries():
         for (attributes, shapes, dtypes), strategy in list(
             entry.runtime.chosen.items()
         ):

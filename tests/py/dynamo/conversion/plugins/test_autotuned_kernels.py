@@ -107,6 +107,58 @@ def test_autotuner_with_reset_to_zero_stays_jit_with_the_reason(
     )
 
 
+def test_jit_launches_the_config_tritons_autotuner_picks(scale_op, device, monkeypatch):
+    """JIT (AOT off): the first enqueue of a shape goes through Triton's autotuner, which picks (and
+    tunes, in its own cache, if the shape is new to it); every later enqueue launches the picked
+    config directly, without the autotuner and without running the op. Before, the JIT plugin ran
+    the op on every call ("copy": the body's torch.empty plus a copy into TensorRT's buffer).
+    """
+    import torch_tensorrt
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op, plugin_status
+
+    qualname, packet = scale_op
+    handle = custom_op(qualname, use_aot_if_available=False)
+    tuner = autotuned.scale_kernel
+    calls = []
+    tuner_run = tuner.run
+
+    def counting_run(*args, **kwargs):
+        calls.append(kwargs.get("n"))
+        return tuner_run(*args, **kwargs)
+
+    monkeypatch.setattr(tuner, "run", counting_run)
+
+    class Model(torch.nn.Module):
+        def forward(self, x):
+            return packet(x, alpha=0.25) - 1
+
+    try:
+        compiled = models.compile_model(
+            Model().eval(),
+            [
+                torch_tensorrt.Input(
+                    min_shape=(1, COLS), opt_shape=(40, COLS), max_shape=(300, COLS)
+                )
+            ],
+        )
+        (built,) = engines.built_plugins(compiled)
+        assert built.kind == "jit" and built.name == "scale"
+        for rows in (1, 77, 77, 77, 300, 77, 300):
+            x = torch.randn(rows, COLS, device=device)
+            torch.testing.assert_close(compiled(x), x * 0.25 - 1)
+        # Through the autotuner once per shape (n = rows * COLS; the first is the plugin host's
+        # enqueue at the opt shape while building), then directly.
+        assert calls == [40 * COLS, COLS, 77 * COLS, 300 * COLS], calls
+        status = plugin_status(qualname)
+        assert set(status.jit_strategies.values()) == {"launch"}, status.jit_strategies
+        record = support_registry.record(qualname)
+        runtime = record.runtime()
+        picked = {entry.run.stats.get("config") for entry in runtime._entries.values()}
+        assert picked <= set(range(len(CONFIGS))) and None not in picked
+    finally:
+        handle.remove()
+
+
 @pytest.mark.gpu
 def test_tactic_timing_picks_a_config_as_fast_as_tritons_pick(scale_op):
     import torch_tensorrt

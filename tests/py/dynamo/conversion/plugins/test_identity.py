@@ -164,6 +164,9 @@ KEYS: Dict[Tuple[str, str], Callable[[Any], bool]] = {
     and len(k) == 2,  # (device index, stream)
     # bookkeeping (one record is one op overload and one definition)
     ("PluginRecord", "variants"): lambda k: isinstance(k, frozenset),
+    ("PluginRecord", "hidden_variants"): lambda k: isinstance(k, tuple)
+    and isinstance(k[0], frozenset)
+    and isinstance(k[1], int),  # (absent tensors, hidden outputs)
     ("AOTState", "variants"): lambda k: isinstance(k, tuple)
     and isinstance(k[0], frozenset)
     and isinstance(k[1], int),  # (absent tensors, hidden outputs)

@@ -3,8 +3,10 @@
 ``row_center`` subtracts each row's first element; its kernel also stores those per-row values into
 a tensor the body allocates and never returns (as liger-kernel's norms store RSTD for a backward
 pass). The AOT plugin gives that tensor as a hidden output after the op's own (TensorRT allocates
-it, the converter does not expose it); the JIT plugin runs the op. Before scratch support the call
-site stayed JIT ("a tensor the body allocates but does not return").
+it, the converter does not expose it); so does the JIT plugin (``row_center-hidden-1``), which then
+launches the kernel directly into TensorRT's buffers instead of running the op (no allocation per
+call). Before scratch support the call site stayed JIT ("a tensor the body allocates but does not
+return"), and the JIT plugin ran the op and copied its result.
 """
 
 # No "from __future__ import annotations": torch.library.custom_op infers schemas from annotations.
@@ -67,9 +69,9 @@ def test_explain_shows_the_scratch_as_a_hidden_output(row_center):
     # The kernel takes (X, M, Y): TensorRT passes X, then the outputs Y and the hidden M.
     names = [p.split()[-1] for p in report.aot["ptx_parameters"]]
     assert names == [f"_row_center_kernel_param_{i}" for i in (0, 2, 1)]
+    assert report.jit_strategy.startswith("launch _row_center_kernel directly")
     assert (
-        "the kernel writes scratch tensors the op does not return (M)"
-        in report.jit_strategy
+        "scratch tensors M are hidden outputs of the JIT plugin" in report.jit_strategy
     )
 
 
@@ -128,13 +130,55 @@ def test_compiled_model_matches_pytorch(row_center, device):
     )
     assert not models.runs_in_pytorch(compiled, packet)
     (built,) = engines.built_plugins(compiled)
-    if device == "cuda":  # AOT: the scratch is the plugin's second (hidden) output
+    # The scratch is the plugin's second (hidden) output, AOT on a GPU, JIT without one.
+    assert built.num_outputs == 2
+    if device == "cuda":
         assert support_registry.aot_reasons(qualname) == {}
-        assert built.kind == "aot" and built.num_outputs == 2
-    else:  # no GPU to compile for: the JIT plugin, which runs the op
-        assert built.kind == "jit" and built.num_outputs == 1
+        assert built.kind == "aot"
+    else:  # no GPU to compile for: the JIT plugin, which launches the kernel itself
+        assert built.kind == "jit" and built.name == "row_center-hidden-1"
     for rows in (1, 5, 33, 64):
         x = torch.randn(rows, COLS, device=device)
         got = compiled(x)
         assert got.shape == (rows, COLS)
         torch.testing.assert_close(got, _reference(x) * 2)
+
+
+def test_jit_plugin_launches_with_the_hidden_output(row_center, device):
+    """JIT (AOT off): the kernel is launched directly with TensorRT's hidden buffer as its scratch,
+    so the op's body (and its torch.empty) never runs at enqueue. Before, the JIT plugin had no
+    hidden output and ran the op, allocating the scratch and the output on every call.
+    """
+    import torch_tensorrt
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op, plugin_status
+
+    qualname, packet = row_center
+    handle = custom_op(qualname, use_aot_if_available=False)
+
+    class Model(torch.nn.Module):
+        def forward(self, x):
+            return packet(x) + 1
+
+    try:
+        compiled = models.compile_model(
+            Model().eval(),
+            [
+                torch_tensorrt.Input(
+                    min_shape=(1, COLS), opt_shape=(5, COLS), max_shape=(64, COLS)
+                )
+            ],
+        )
+        (built,) = engines.built_plugins(compiled)
+        assert built.kind == "jit" and built.num_outputs == 2
+        assert built.name == "row_center-hidden-1"
+        status = plugin_status(qualname)
+        assert f"{qualname.split('::')[0]}::row_center-hidden-1" in status.plugins
+        for rows in (1, 6, 64):
+            x = torch.randn(rows, COLS, device=device)
+            torch.testing.assert_close(compiled(x), _reference(x) + 1)
+        # "launch": the kernel into TensorRT's buffers; "copy" would be the op run and copied.
+        strategies = set(plugin_status(qualname).jit_strategies.values())
+        assert strategies == {"launch"}, plugin_status(qualname).jit_strategies
+        assert plugin_status(qualname).direct_launch_unavailable == {}
+    finally:
+        handle.remove()
