@@ -25,6 +25,17 @@ class Assumption:
 
 _ENTRIES = [
     Assumption(
+        "constants-in-device-memory",
+        "An engine's constant weights are in device memory before the first enqueue (uploaded when "
+        "the engine is deserialised or its execution context created), so an enqueue copies no "
+        "host data and can be captured into a CUDA graph; a refit replaces them before the next "
+        "enqueue.",
+        "TensorRT's developer guide, 'CUDA Graphs' (enqueueV3 can be captured once shapes are set) "
+        "and 'Refitting an Engine' (refit updates the engine's weights in place); Torch-TensorRT's "
+        "CUDA-graph runtime captures execute_async_v3 on the first call of a shape.",
+        "documented",
+    ),
+    Assumption(
         "refit-weight-names",
         "A refittable engine's constant-layer weights are named '<layer name> CONSTANT' "
         "(Refitter.get_all_weights); Refitter.set_named_weights replaces them by that name.",

@@ -555,7 +555,40 @@ class IExecutionContext:
         self.profiler = None
         self.enqueue_emits_profile = True
         self._output_allocators: Dict[str, Any] = {}
+        self._device = torch.device("cpu")
+        #: Layer index -> (host value, its device copy): constants in device memory.
+        self._device_constants: Dict[int, Tuple[torch.Tensor, torch.Tensor]] = {}
+        if torch.cuda.is_available():
+            self._upload_constants(torch.device("cuda", torch.cuda.current_device()))
         return self
+
+    def _upload_constants(self, device: torch.device) -> None:
+        """Copy constant layers' values to ``device`` (outside any CUDA-graph capture)."""
+        assumed("constants-in-device-memory")
+        for index, layer in enumerate(self.engine._ir.layers):
+            if layer.kind == "CONSTANT":
+                value = layer.params["value"]
+                held = self._device_constants.get(index)
+                if held is None or held[0] is not value or held[1].device != device:
+                    self._device_constants[index] = (value, value.to(device))
+
+    def _constant_on(
+        self, index: int, layer: Any, device: torch.device
+    ) -> torch.Tensor:
+        held = self._device_constants.get(index)
+        if (
+            held is None
+            or held[0] is not layer.params["value"]
+            or held[1].device != device
+        ):
+            if torch.cuda.is_current_stream_capturing():
+                raise RuntimeError(
+                    f"constant layer {layer.name}: its value changed (refit) or the device did, "
+                    "and a CUDA graph is being captured: run once outside capture first"
+                )
+            self._upload_constants(device)
+            held = self._device_constants[index]
+        return held[1].clone()
 
     def set_optimization_profile_async(
         self, profile_index: int, stream_handle: int
@@ -681,6 +714,12 @@ class IExecutionContext:
                         )
                     except PluginHostError as e:
                         raise RuntimeError(f"plugin layer {layer.name}: {e}") from e
+            elif (
+                layer.kind == "CONSTANT"
+                and not infer_only
+                and self._device.type == "cuda"
+            ):
+                outs = [self._constant_on(index, layer, self._device)]
             else:
                 if not infer_only:
                     ins = _ops.on_one_device(ins)
@@ -705,6 +744,7 @@ class IExecutionContext:
             )
             return False
         device = _device_of(self._addresses[ir.inputs[0][0]] if ir.inputs else 0)
+        self._device = device
         shapes = self._infer()
         values: Dict[int, Optional[torch.Tensor]] = {}
         for name, dt, _ in ir.inputs:

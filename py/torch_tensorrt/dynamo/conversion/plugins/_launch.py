@@ -59,6 +59,8 @@ class LaunchPlan:
     options: Tuple[Tuple[str, Any], ...]
     #: For a ``triton.autotune`` kernel: the plan of each config (see NOTE [Autotuned JIT launch]).
     alternatives: Tuple["LaunchPlan", ...] = ()
+    #: The shapes of the op's tensor arguments the plan was made for (None: absent).
+    shapes: Tuple[Optional[Tuple[int, ...]], ...] = ()
 
     @property
     def interpreted(self) -> bool:
@@ -109,6 +111,7 @@ def plan_for(
         constexprs,
         captured.options,
         tuple(plan_for(a, shapes, num_outputs) for a in captured.alternatives),
+        tuple(None if s is None else tuple(int(d) for d in s) for s in shapes),
     )
 
 
@@ -282,8 +285,19 @@ def _autotuned_strategy(plan: LaunchPlan, runtime: Any) -> Strategy:
                 if plan.interpreted
                 else _Pointer(buffer.data_ptr, runtime.torch_dtype(buffer))
             )
+        named = dict(zip(names, args))
         with runtime.stream_context(stream):
-            tuner.run(grid=grid, warmup=False, **dict(zip(names, args)), **options)
+            if not _tuned_already(tuner, named) and runtime.capturing():
+                raise CaptureUnsafe(
+                    f"the first enqueue of input shapes {plan_shapes(plan)} would run Triton's "
+                    f"autotuner for {getattr(tuner.base_fn, '__name__', tuner)} (it benchmarks "
+                    "its configs, which a CUDA graph capture forbids). Run the compiled module "
+                    "once for these shapes before capturing (for "
+                    "torch_tensorrt.runtime.enable_cudagraphs: call it once outside the "
+                    "context), or compile with use_aot_if_available=True, where TensorRT "
+                    "times the configs while building"
+                )
+            tuner.run(grid=grid, warmup=False, **named, **options)
 
     def run(inputs: Sequence[Any], outputs: Sequence[Any], stream: int) -> None:
         chosen = state["run"]
@@ -316,6 +330,28 @@ def _picked_config(tuner: Any, configs: Sequence[Any], count: int) -> Optional[i
             return i
     matches = [i for i, c in enumerate(configs) if _same_config(c, best)]
     return matches[0] if len(matches) == 1 else None
+
+
+def _tuned_already(tuner: Any, named: Dict[str, Any]) -> bool:
+    """Whether Triton's autotuner has a pick for these arguments in its cache (so ``run`` launches
+    without benchmarking), by the key Triton 3.2-3.6 compute: the ``key`` arguments' values, then
+    the dtypes of the arguments that have one. False when unsure."""
+    if len(tuner.configs) <= 1:
+        return True
+    try:
+        key = [named[k] for k in tuner.keys if k in named]
+        key += [str(v.dtype) for k, v in named.items() if hasattr(v, "dtype")]
+        return tuple(key) in tuner.cache
+    except Exception:
+        return False
+
+
+def plan_shapes(plan: LaunchPlan) -> str:
+    return ", ".join(str(s) for s in plan.shapes if s is not None)
+
+
+class CaptureUnsafe(RuntimeError):
+    """What an enqueue would have to do cannot happen inside a CUDA graph capture."""
 
 
 def _same_config(a: Any, b: Any) -> bool:

@@ -35,6 +35,7 @@ import torch
 
 from . import _attributes, _buffers, _dtypes
 from ._identity import CallKey, DefinitionWatch, TensorSignature, definition_of
+from ._launch import CaptureUnsafe
 from ._modes import callback_context
 
 _len_dispatch_stack = torch._C._len_torch_dispatch_stack
@@ -189,8 +190,12 @@ class JitRuntime:
             entry.run(inputs, outputs, stream)
         except PluginRuntimeError:
             raise
+        except CaptureUnsafe as e:
+            raise PluginRuntimeError(
+                f"{self.variant.plugin_id}: cannot enqueue inside a CUDA graph capture: {e}"
+            ) from None
         except Exception as e:
-            raise self._body_error(e, attribute_key, shapes, inputs) from e
+            raise self._body_error(e, attribute_key, shapes, inputs, stream) from e
 
     def _decode(
         self, raw_attributes: Sequence[Any]
@@ -324,6 +329,13 @@ class JitRuntime:
     # -- strategies -------------------------------------------------------------------------
     def device(self) -> torch.device:
         return _buffers.trt_device()
+
+    def capturing(self) -> bool:
+        """Whether torch's current stream (TensorRT's, inside ``stream_context``) is being
+        captured into a CUDA graph."""
+        return self.device().type == "cuda" and bool(
+            torch.cuda.is_current_stream_capturing()
+        )
 
     def as_torch(self, t: Any) -> torch.Tensor:
         return _buffers.trt_tensor_as_torch(t, _dtypes.to_torch(t.dtype), self.device())
@@ -472,6 +484,7 @@ class JitRuntime:
         attribute_key: Tuple[Any, ...],
         shapes: Any,
         inputs: Sequence[Any],
+        stream: int = 0,
     ) -> PluginRuntimeError:
         layers = self.record.layers.get((self.variant.plugin_id, attribute_key), [])
         layer = (
@@ -483,7 +496,28 @@ class JitRuntime:
         return PluginRuntimeError(
             f"{self.variant.spec.display}: the op failed in TensorRT's enqueue of {layer} (plugin "
             f"{self.variant.plugin_id}) for input shapes {list(shapes)} and dtypes {dtypes}: "
-            f"{type(error).__name__}: {error}"
+            f"{type(error).__name__}: {error}{self._capture_hint(error, stream)}"
+        )
+
+    def _capture_hint(self, error: Exception, stream: int) -> str:
+        try:
+            with self.stream_context(stream):
+                capturing = self.capturing()
+        except (
+            Exception
+        ):  # a capture the error invalidated still says "capturing" in the error
+            capturing = False
+        if not (capturing or "capturing" in str(error)):
+            return ""
+        strategies = sorted(set(self.chosen.values()))
+        return (
+            ". This enqueue ran inside a CUDA graph capture (torch_tensorrt.runtime."
+            "enable_cudagraphs captures the first call of every shape), which forbids what the op's "
+            "body did (a host synchronisation or read such as .item() or .cpu(), a copy from "
+            f"pageable host memory, a first-time kernel compile). Enqueue strategies here: {strategies}; "
+            "only 'launch' (the captured Triton launch) does nothing a capture forbids. Make the body "
+            "a single Triton launch (plugin_status(op).direct_launch_unavailable says why it is not), "
+            "or run the module once per shape before capturing"
         )
 
 

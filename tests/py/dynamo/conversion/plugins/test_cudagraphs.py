@@ -1,0 +1,154 @@
+"""CUDA graphs: Torch-TensorRT's CUDA-graph runtime with engines holding our plugins (issue 10, item 4).
+
+``torch_tensorrt.runtime.enable_cudagraphs`` captures ``execute_async_v3`` into a CUDA graph on the
+first call of every input shape and replays it afterwards. The plugins' enqueue runs inside that
+capture: the JIT direct launch must do nothing a capture forbids (no allocation, no
+synchronisation, no host read of device data), and what it cannot do there is done before.
+"""
+
+# No "from __future__ import annotations": torch.library.custom_op infers schemas from annotations.
+
+import pytest
+import torch
+import triton
+import triton.language as tl
+from support import autotuned, engines, models
+from support import registry as support_registry
+
+
+@triton.jit
+def _axpb_kernel(X, Z, n, a, b, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    tl.store(Z + offs, tl.load(X + offs, mask=mask) * a + b, mask=mask)
+
+
+def _axpb(x: torch.Tensor, a: float, b: float) -> torch.Tensor:
+    z = torch.empty_like(x)
+    n = x.numel()
+    _axpb_kernel[(triton.cdiv(n, 128),)](x, z, n, a, b, BLOCK=128)
+    return z
+
+
+COLS = 37
+
+
+def _inputs():
+    import torch_tensorrt
+
+    return [
+        torch_tensorrt.Input(
+            min_shape=(1, COLS), opt_shape=(8, COLS), max_shape=(300, COLS)
+        )
+    ]
+
+
+def _replay(compiled, reference, rows_seq):
+    import torch_tensorrt
+
+    with torch_tensorrt.runtime.enable_cudagraphs(compiled) as graphed:
+        for rows in rows_seq:
+            x = torch.randn(rows, COLS, device="cuda")
+            got = graphed(x)
+            torch.testing.assert_close(got, reference(x))
+            # A replay reads the new input: same shape, other values.
+            x2 = torch.randn(rows, COLS, device="cuda")
+            torch.testing.assert_close(graphed(x2), reference(x2))
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("aot", [False, True], ids=["jit", "aot"])
+def test_replayed_graph_matches_eager(
+    aot, trt_backend, ops, handles, fresh_qdp_namespace
+):
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op, plugin_status
+
+    qualname = f"{fresh_qdp_namespace}::axpb"
+    packet = ops.custom_packet(qualname, _axpb, lambda x, a, b: torch.empty_like(x))
+    handles.append(custom_op(qualname, use_aot_if_available=aot))
+
+    class Model(torch.nn.Module):
+        def forward(self, x):
+            return packet(torch.relu(x), 0.5, -1.25) * 3
+
+    model = Model().eval()
+    compiled = models.compile_model(model, _inputs())
+    (built,) = engines.built_plugins(compiled)
+    assert built.kind == ("aot" if aot else "jit")
+    # 16 and 32 rows: n = rows * 37 is a multiple of 16, a Triton specialisation the build's enqueue
+    # (8 rows) did not compile, so its first launch compiles and loads inside the capture.
+    _replay(compiled, model, (5, 5, 129, 1, 16, 129, 300, 32))
+    if not aot:
+        assert set(plugin_status(qualname).jit_strategies.values()) == {"launch"}
+
+
+@pytest.mark.gpu
+def test_autotuned_jit_needs_its_tuning_outside_the_capture(trt_backend, handles):
+    """Triton's autotuner benchmarks on the first enqueue of a shape new to its cache, which a
+    capture forbids: that enqueue fails with the reason and the fix, and after one call of that
+    shape outside the capture the graph is captured and replayed."""
+    import torch_tensorrt
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op
+
+    handles.append(custom_op(autotuned.QUALNAME, use_aot_if_available=False))
+
+    class Model(torch.nn.Module):
+        def forward(self, x):
+            return torch.ops.autotuned.scale(x, alpha=0.75) + 1
+
+    compiled = models.compile_model(Model().eval(), _inputs())
+    rows = 211  # a shape neither the build nor the autotuner has seen
+    with pytest.raises(Exception) as raised:
+        with torch_tensorrt.runtime.enable_cudagraphs(compiled) as graphed:
+            graphed(torch.randn(rows, COLS, device="cuda"))
+    text = "".join(str(e) for e in _chain(raised.value))
+    assert "cannot enqueue inside a CUDA graph capture" in text, text
+    assert "Run the compiled module once for these shapes before capturing" in text
+
+    compiled = models.compile_model(Model().eval(), _inputs())
+    for n in (rows, 7):  # once each, outside any capture: Triton's autotuner tunes here
+        x = torch.randn(n, COLS, device="cuda")
+        torch.testing.assert_close(compiled(x), x * 0.75 + 1)
+    _replay(compiled, lambda x: x * 0.75 + 1, (rows, 7, rows))
+
+
+def _chain(error):
+    while error is not None:
+        yield error
+        error = error.__cause__ or error.__context__
+
+
+def _host_sync(x: torch.Tensor) -> torch.Tensor:
+    if (
+        float(x.abs().max()) > 1e30
+    ):  # a host read of device data: forbidden while capturing
+        raise ValueError("too large")
+    return x * 2
+
+
+@pytest.mark.gpu
+def test_op_body_breaking_the_capture_names_the_cause(
+    trt_backend, ops, handles, fresh_qdp_namespace
+):
+    """An op whose body reads device data on the host cannot run inside a capture; the error
+    says it ran inside a CUDA graph capture, what the capture forbids, and what to do.
+    """
+    import torch_tensorrt
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op
+
+    qualname = f"{fresh_qdp_namespace}::host_sync"
+    packet = ops.custom_packet(qualname, _host_sync, lambda x: torch.empty_like(x))
+    handles.append(custom_op(qualname))
+
+    class Model(torch.nn.Module):
+        def forward(self, x):
+            return packet(x) + 1
+
+    compiled = models.compile_model(Model().eval(), _inputs())
+    x = torch.randn(9, COLS, device="cuda")
+    torch.testing.assert_close(compiled(x), x * 2 + 1)  # outside a capture it works
+    with pytest.raises(Exception) as raised:
+        with torch_tensorrt.runtime.enable_cudagraphs(compiled) as graphed:
+            graphed(torch.randn(10, COLS, device="cuda"))
+    text = "".join(str(e) for e in _chain(raised.value))
+    assert "inside a CUDA graph capture" in text and "'copy'" in text, text
