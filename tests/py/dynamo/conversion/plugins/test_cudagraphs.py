@@ -12,7 +12,7 @@ import pytest
 import torch
 import triton
 import triton.language as tl
-from support import autotuned, engines, models
+from support import child, engines, models
 from support import registry as support_registry
 
 
@@ -83,72 +83,26 @@ def test_replayed_graph_matches_eager(
 
 
 @pytest.mark.gpu
-def test_autotuned_jit_needs_its_tuning_outside_the_capture(trt_backend, handles):
+def test_autotuned_jit_needs_its_tuning_outside_the_capture():
     """Triton's autotuner benchmarks on the first enqueue of a shape new to its cache, which a
-    capture forbids: that enqueue fails with the reason and the fix, and after one call of that
-    shape outside the capture the graph is captured and replayed."""
-    import torch_tensorrt
-    from torch_tensorrt.dynamo.conversion.plugins import custom_op
-
-    handles.append(custom_op(autotuned.QUALNAME, use_aot_if_available=False))
-
-    class Model(torch.nn.Module):
-        def forward(self, x):
-            return torch.ops.autotuned.scale(x, alpha=0.75) + 1
-
-    compiled = models.compile_model(Model().eval(), _inputs())
-    rows = 211  # a shape neither the build nor the autotuner has seen
-    with pytest.raises(Exception) as raised:
-        with torch_tensorrt.runtime.enable_cudagraphs(compiled) as graphed:
-            graphed(torch.randn(rows, COLS, device="cuda"))
-    text = "".join(str(e) for e in _chain(raised.value))
-    assert "cannot enqueue inside a CUDA graph capture" in text, text
-    assert "Run the compiled module once for these shapes before capturing" in text
-
-    compiled = models.compile_model(Model().eval(), _inputs())
-    for n in (rows, 7):  # once each, outside any capture: Triton's autotuner tunes here
-        x = torch.randn(n, COLS, device="cuda")
-        torch.testing.assert_close(compiled(x), x * 0.75 + 1)
-    _replay(compiled, lambda x: x * 0.75 + 1, (rows, 7, rows))
-
-
-def _chain(error):
-    while error is not None:
-        yield error
-        error = error.__cause__ or error.__context__
-
-
-def _host_sync(x: torch.Tensor) -> torch.Tensor:
-    if (
-        float(x.abs().max()) > 1e30
-    ):  # a host read of device data: forbidden while capturing
-        raise ValueError("too large")
-    return x * 2
+    capture forbids: that enqueue fails with the reason and the fix (before touching the GPU), and
+    after one call of that shape outside the capture the graph is captured and replayed. In a
+    child process (support.cudagraph_failures): a failed capture poisons torch's CUDA generator.
+    """
+    facts = child.run_json("cudagraph_failures.py", "FAILURE", ["autotune"])
+    assert "cannot enqueue inside a CUDA graph capture" in facts["error"], facts
+    assert (
+        "Run the compiled module once for these shapes before capturing"
+        in facts["error"]
+    )
+    assert facts["after_warmup"] is True
 
 
 @pytest.mark.gpu
-def test_op_body_breaking_the_capture_names_the_cause(
-    trt_backend, ops, handles, fresh_qdp_namespace
-):
+def test_op_body_breaking_the_capture_names_the_cause():
     """An op whose body reads device data on the host cannot run inside a capture; the error
-    says it ran inside a CUDA graph capture, what the capture forbids, and what to do.
+    says it ran inside a CUDA graph capture, which strategy ran the body, and what to do.
     """
-    import torch_tensorrt
-    from torch_tensorrt.dynamo.conversion.plugins import custom_op
-
-    qualname = f"{fresh_qdp_namespace}::host_sync"
-    packet = ops.custom_packet(qualname, _host_sync, lambda x: torch.empty_like(x))
-    handles.append(custom_op(qualname))
-
-    class Model(torch.nn.Module):
-        def forward(self, x):
-            return packet(x) + 1
-
-    compiled = models.compile_model(Model().eval(), _inputs())
-    x = torch.randn(9, COLS, device="cuda")
-    torch.testing.assert_close(compiled(x), x * 2 + 1)  # outside a capture it works
-    with pytest.raises(Exception) as raised:
-        with torch_tensorrt.runtime.enable_cudagraphs(compiled) as graphed:
-            graphed(torch.randn(10, COLS, device="cuda"))
-    text = "".join(str(e) for e in _chain(raised.value))
-    assert "inside a CUDA graph capture" in text and "'copy'" in text, text
+    facts = child.run_json("cudagraph_failures.py", "FAILURE", ["host_sync"])
+    assert "inside a CUDA graph capture" in facts["error"], facts
+    assert "'copy'" in facts["error"] and "single Triton launch" in facts["error"]
