@@ -62,6 +62,8 @@ def test_aot_kernel_launches_through_the_driver(double):
     for rows in (1, 85, 4096):
         x = torch.randn(rows, 3, device="cuda")
         out = torch.full_like(x, float("nan"))
+        # x and the NaN fill are queued on the current stream: TensorRT's stream must wait for them.
+        stream.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(stream):
             runtime.enqueue([x], [out], stream=stream.cuda_stream)
         stream.synchronize()
