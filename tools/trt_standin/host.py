@@ -294,8 +294,14 @@ def _jit_enqueue(
         )
 
 
-def _time_aot_kernel(kernel: AOTKernel, built: BuiltPlugin, rounds: int = 5) -> float:
-    """Median device milliseconds of ``kernel`` on random buffers of the opt shapes (GPU)."""
+def _time_aot_kernels(
+    kernels: Dict[int, AOTKernel], built: BuiltPlugin, rounds: int = 9
+) -> Dict[int, float]:
+    """Median device milliseconds of each tactic's kernel on random buffers of the opt shapes (GPU).
+
+    The tactics are timed in turn within each round, so a GPU shared with other work (parallel
+    tests) slows them alike instead of whichever happened to run during the disturbance.
+    """
     from .core._network import TORCH_OF
 
     shapes = [tuple(spec.opt) for spec in built.inputs]
@@ -314,21 +320,23 @@ def _time_aot_kernel(kernel: AOTKernel, built: BuiltPlugin, rounds: int = 5) -> 
         )
     ]
     stream = torch.cuda.current_stream().cuda_stream
-    aot_launch(kernel, inputs, outputs, stream)  # load the module, warm up
-    samples = []
+    for kernel in kernels.values():
+        aot_launch(kernel, inputs, outputs, stream)  # load the module, warm up
+    samples: Dict[int, List[float]] = {t: [] for t in kernels}
     for _ in range(rounds):
-        start = torch.cuda.Event(enable_timing=True)
-        end = torch.cuda.Event(enable_timing=True)
-        # Keep the GPU busy while Python enqueues the launches (a driver launch from Python takes
-        # longer than a small kernel runs): the events then time the kernels, not the host.
-        torch.cuda._sleep(2_000_000)
-        start.record()
-        for _ in range(10):
-            aot_launch(kernel, inputs, outputs, stream)
-        end.record()
-        end.synchronize()
-        samples.append(start.elapsed_time(end) / 10)
-    return sorted(samples)[len(samples) // 2]
+        for tactic, kernel in kernels.items():
+            start = torch.cuda.Event(enable_timing=True)
+            end = torch.cuda.Event(enable_timing=True)
+            # Keep the GPU busy while Python enqueues the launches (a driver launch from Python
+            # takes longer than a small kernel runs): the events then time the kernels, not the host.
+            torch.cuda._sleep(2_000_000)
+            start.record()
+            for _ in range(10):
+                aot_launch(kernel, inputs, outputs, stream)
+            end.record()
+            end.synchronize()
+            samples[tactic].append(start.elapsed_time(end) / 10)
+    return {t: sorted(v)[len(v) // 2] for t, v in samples.items()}
 
 
 def aot_launch(
@@ -659,11 +667,11 @@ class PluginHost:
         assumed("aot-tactic-timing")
         if not (self.time_tactics and torch.cuda.is_available()):
             return int(tactics[0])
-        times: Dict[int, float] = {}
+        kernels: Dict[int, AOTKernel] = {}
         for t in tactics:
             self._call(build_if, "set_tactic", int(t))
-            kernel = self._aot_kernel(build_if, built, in_exprs, in_out, n_in)
-            times[int(t)] = _time_aot_kernel(kernel, built)
+            kernels[int(t)] = self._aot_kernel(build_if, built, in_exprs, in_out, n_in)
+        times = _time_aot_kernels(kernels, built)
         built.tactic_times = times
         return min(times, key=lambda t: (times[t], t))
 
