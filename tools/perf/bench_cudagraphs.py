@@ -20,30 +20,17 @@ enqueues are captured and replayed with no Python at all. Needs a CUDA device.
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
-from typing import Any, Callable, Dict
+from typing import Any, Dict
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, HERE)
 
+import bench_corpus  # noqa: E402
 import bench_plugins  # noqa: E402
-
-
-def _host_us(torch: Any, fn: Callable[[], Any], inner: int, rounds: int) -> float:
-    fn()
-    torch.cuda.synchronize()
-    samples = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        for _ in range(inner):
-            fn()
-        samples.append((time.perf_counter() - t0) / inner * 1e6)
-        torch.cuda.synchronize()
-    return statistics.median(samples)
 
 
 def main() -> None:
@@ -52,7 +39,6 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=64)
     parser.add_argument("--cols", type=int, default=64)
     parser.add_argument("--inner", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--json", help="write raw numbers here")
     args = parser.parse_args()
     torch, cuda = bench_plugins._setup()
@@ -77,7 +63,7 @@ def main() -> None:
     x = torch.randn(args.rows, args.cols, device="cuda")
     results: Dict[str, Any] = {}
     eager = model_for("cg_jit")
-    results["eager_us"] = _host_us(torch, lambda: eager(x), args.inner, args.rounds)
+    results["eager_us"] = bench_corpus._host_us(torch, lambda: eager(x), args.inner)
     for ns, aot in (("cg_jit", False), ("cg_aot", True)):
         custom_op(f"{ns}::scale_mul", use_aot_if_available=aot)
         model = model_for(ns)
@@ -85,12 +71,12 @@ def main() -> None:
             model, ir="dynamo", inputs=[x], min_block_size=1
         )
         torch.testing.assert_close(compiled(x), model(x))
-        plain = _host_us(torch, lambda: compiled(x), args.inner, args.rounds)
+        plain = bench_corpus._host_us(torch, lambda: compiled(x), args.inner)
         with torch_tensorrt.runtime.enable_cudagraphs(compiled) as graphed:
             torch.testing.assert_close(graphed(x), model(x))
             y = torch.randn_like(x)
             torch.testing.assert_close(graphed(y), model(y))
-            replay = _host_us(torch, lambda: graphed(x), args.inner, args.rounds)
+            replay = bench_corpus._host_us(torch, lambda: graphed(x), args.inner)
         label = "aot" if aot else "jit"
         results[f"{label}_us"] = plain
         results[f"{label}_cudagraphs_us"] = replay
