@@ -251,7 +251,8 @@ def _compiled_strategy(plan: LaunchPlan, runtime: Any) -> Strategy:
 def _autotuned_strategy(plan: LaunchPlan, runtime: Any) -> Strategy:
     tuner = plan.captured.kernel
     configs = list(tuner.configs)
-    set_by_config = set(configs[0].all_kwargs()) if configs else set()
+    # What any config sets comes from the autotuner, not from the launch.
+    set_by_config = set().union(*(c.all_kwargs() for c in configs))
     names = [n for n in plan.captured.arg_names if n not in set_by_config]
     layout = [
         entry
