@@ -191,6 +191,8 @@ nitpick_ignore = [
     # sympy: Explanation.symbols and OutputFormula.dims hold sympy objects.
     ("py:class", "sympy.core.symbol.Symbol"),
     ("py:class", "sympy.core.expr.Expr"),
+    # the standard library: saved_plugins / prepare_load take a path or an os.PathLike.
+    ("py:class", "os.PathLike"),
 ]
 
 # -- HTML --------------------------------------------------------------------------------------------

@@ -26,6 +26,12 @@ from torch_tensorrt.dynamo.conversion.plugins._generate_plugin_converter import 
 )
 from torch_tensorrt.dynamo.conversion.plugins._registry import RegistrationHandle
 from torch_tensorrt.dynamo.conversion.plugins._runtime import PluginRuntimeError
+from torch_tensorrt.dynamo.conversion.plugins._saved import (
+    MissingPluginsError,
+    SavedPlugin,
+    prepare_load,
+    saved_plugins,
+)
 from torch_tensorrt.dynamo.conversion.plugins._status import (
     CompileReport,
     PluginStatus,
@@ -46,4 +52,8 @@ __all__ = [
     "PluginStatus",
     "CompileReport",
     "plugin_status",
+    "prepare_load",
+    "saved_plugins",
+    "SavedPlugin",
+    "MissingPluginsError",
 ]

@@ -12,7 +12,7 @@ import functools
 import keyword
 import re
 from dataclasses import dataclass
-from typing import Any, FrozenSet, Optional, Sequence, Tuple
+from typing import Any, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
 import torch
 
@@ -136,18 +136,7 @@ class OpSpec:
         tactics: int = 0,
     ) -> str:
         """QDP plugin name of one variant of this op overload (see NOTE [Plugin names])."""
-        parts = [self.name]
-        if self.overload != "default":
-            parts += ["overload", self.overload]
-        if aot:
-            parts.append("aot")
-        if hidden:
-            parts += ["hidden", str(hidden)]
-        if tactics:
-            parts += ["tactics", str(tactics)]
-        if absent:
-            parts += ["without", *sorted(absent)]
-        return "-".join(parts)
+        return variant_name(self.name, self.overload, absent, aot, hidden, tactics)
 
     def plugin_id(
         self,
@@ -166,11 +155,36 @@ class OpSpec:
 # the op (``ns::op``), as upstream names it and as hand-written ``@trtp.aot_impl("ns::op")`` code
 # expects. Every other variant joins fields with ``-``: ``op-overload-neg``, ``op-aot``,
 # ``op-without-bias``, ``op-aot-hidden-2``, ``op-overload-neg-aot-without-a-b`` (overload first, then
-# ``aot``, then ``hidden-N`` for an AOT kernel that writes N scratch tensors, given to it as hidden
-# outputs after the op's own, then ``tactics-N`` for a ``triton.autotune`` kernel whose N configs are
+# ``aot``, then ``hidden-N`` for a kernel (AOT or JIT) that writes N scratch tensors, given to it as
+# hidden outputs after the op's own, then ``tactics-N`` for a ``triton.autotune`` kernel whose N configs are
 # TensorRT tactics, then the absent arguments, sorted). Torch op, overload and argument names are identifiers, which never
 # contain ``-``, so a variant name can never be the name of another op's plugin, and the fields
-# parse back unambiguously. QDP itself only forbids ``.`` in names.
+# parse back unambiguously (``_saved.parse_plugin_name``: a saved engine names the plugins it needs).
+# QDP itself only forbids ``.`` in names.
+
+
+def variant_name(
+    op: str,
+    overload: str,
+    absent: Iterable[str] = (),
+    aot: bool = False,
+    hidden: int = 0,
+    tactics: int = 0,
+) -> str:
+    """The plugin name of one variant of ``op.overload`` (see NOTE [Plugin names])."""
+    parts = [op]
+    if overload != "default":
+        parts += ["overload", overload]
+    if aot:
+        parts.append("aot")
+    if hidden:
+        parts += ["hidden", str(hidden)]
+    if tactics:
+        parts += ["tactics", str(tactics)]
+    missing: List[str] = sorted(absent)
+    if missing:
+        parts += ["without", *missing]
+    return "-".join(parts)
 
 
 def parse_qualname(api: str, qualname: Any) -> Tuple[str, str, str]:
