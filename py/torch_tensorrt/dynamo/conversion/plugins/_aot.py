@@ -32,7 +32,7 @@ import sympy
 import torch
 from torch.fx.node import Node
 
-from . import _hidden, _interpreter, _qdp, _triton_aot
+from . import _functional, _hidden, _interpreter, _qdp, _triton_aot
 from ._binding import BoundCall
 from ._capture import CapturedLaunch, CaptureUnavailable
 from ._identity import CallKey
@@ -309,11 +309,12 @@ def chooser(
             hints: Dict[Tuple[int, int], int] = {}
             shape_env = None
             if node is not None:
+                node_args, node_kwargs = _functional.op_arguments(record.spec, node)
                 node_call = bind(
                     "generate_plugin_converter",
                     record.spec,
-                    node.args,
-                    node.kwargs,
+                    node_args,
+                    node_kwargs,
                     is_tensor=_is_fx_tensor,
                     is_constant=_is_fx_constant,
                 )

@@ -312,6 +312,13 @@ def capture(
         raise CaptureUnavailable(
             f"{spec.display}: the op is not a torch.library.custom_op with a Python body, so its launch cannot be captured"
         )
+    if spec.mutated:
+        raise CaptureUnavailable(
+            f"{spec.display}: the op writes its argument(s) {list(spec.mutated)} in place; the plugin "
+            "gives their new values as outputs, so the JIT plugin copies each into its output and "
+            "runs the op there (a direct launch or AOT kernel would write TensorRT's input buffer)",
+            op_wide=True,
+        )
     first = _capture_once(spec, fn, key, program, hints)
     second = _capture_once(spec, fn, key, program, hints)
     difference = _difference(first, second)

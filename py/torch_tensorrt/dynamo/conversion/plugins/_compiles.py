@@ -18,7 +18,7 @@ import itertools
 import logging
 import threading
 import weakref
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Dict, Iterator, Optional, Tuple
 
 import torch
 from torch.fx.node import Node
@@ -57,12 +57,21 @@ def compile_of(node: Optional[Node]) -> int:
     return begin(node.graph if node is not None else None)
 
 
-def _targets(gm: torch.fx.GraphModule) -> Iterator[Node]:
+def _targets(
+    gm: torch.fx.GraphModule,
+) -> Iterator[Tuple[Node, torch._ops.OpOverload]]:
+    """Each call of an op overload, direct or functionalized (in-place ops), with the op."""
+    from ._functional import mutable_op
+
     for node in gm.graph.nodes:
-        if node.op == "call_function" and isinstance(
-            node.target, torch._ops.OpOverload
-        ):
-            yield node
+        if node.op != "call_function":
+            continue
+        if isinstance(node.target, torch._ops.OpOverload):
+            yield node, node.target
+        else:
+            op = mutable_op(node.target, node.args)
+            if op is not None:
+                yield node, op
 
 
 def observe_graph(
@@ -74,9 +83,8 @@ def observe_graph(
     number = begin(gm.graph)
     digests: Dict[str, str] = {}
     stale: Dict[str, Any] = {}
-    for node in _targets(gm):
-        target = node.target
-        key = f"{target._schema.name}.{target._overloadname}"  # type: ignore[union-attr]
+    for node, target in _targets(gm):
+        key = f"{target._schema.name}.{target._overloadname}"
         record = _registry.PLUGINS.get(key)
         if record is None:
             continue
@@ -109,13 +117,15 @@ def _node_digest(record: Any, node: Node, settings: Any) -> str:
     from . import _engine_cache
     from ._binding import bind
     from ._converter import _is_fx_constant, _is_fx_tensor, node_shapes
+    from ._functional import op_arguments
 
     try:
+        node_args, node_kwargs = op_arguments(record.spec, node)
         call = bind(
             "torch_tensorrt.compile",
             record.spec,
-            node.args,
-            node.kwargs,
+            node_args,
+            node_kwargs,
             is_tensor=_is_fx_tensor,
             is_constant=_is_fx_constant,
         )

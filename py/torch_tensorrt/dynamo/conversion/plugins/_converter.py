@@ -32,6 +32,7 @@ from . import (
     _compiles,
     _dtypes,
     _engine_cache,
+    _functional,
     _handwritten,
     _hidden,
     _interpreter,
@@ -164,11 +165,12 @@ def check_node(record: PluginRecord, node: Node, settings: Any = None) -> Option
     spec = record.spec
     try:
         record.require_live(API)
+        node_args, node_kwargs = _functional.op_arguments(spec, node)
         call = bind(
             API,
             spec,
-            node.args,
-            node.kwargs,
+            node_args,
+            node_kwargs,
             is_tensor=_is_fx_tensor,
             is_constant=_is_fx_constant,
         )
@@ -202,7 +204,7 @@ def check_node(record: PluginRecord, node: Node, settings: Any = None) -> Option
             got=str(e),
             fix="Compute output sizes with +, -, *, // (floor), math.ceil of a division, min and max in the fake kernel",
         )
-    except (PluginGenerationError, TypeError) as e:
+    except (PluginGenerationError, TypeError, _functional.NotFunctionalizable) as e:
         return str(e)
     return None
 
@@ -329,6 +331,40 @@ def make_own_converter(
     return converter
 
 
+def make_functional_converter(
+    key: str, display: str, use_aot_if_available: bool
+) -> Callable[..., Any]:
+    """Converter for the functionalized form of an in-place op (see ``_functional``)."""
+    convert = make_own_converter(key, display, use_aot_if_available)
+
+    def converter(
+        ctx: Any, target: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any], name: str
+    ) -> Any:
+        spec = _registry.live_record(API, key, display).spec
+        call = _functional.unwrap(spec, target, args, dict(kwargs))
+        outputs = convert(ctx, call.op, (), call.kwargs, name)
+        outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+        return _functional.node_result(spec, outputs, call)
+
+    return converter
+
+
+def make_functional_validator(
+    key: str, display: str, user_validator: Optional[Validator]
+) -> Validator:
+    """Validator for functionalization nodes: only those of this op, then as ``make_validator``."""
+    check = make_validator(key, display, user_validator)
+
+    def validator(node: Node, settings: Any = None) -> bool:
+        record = _registry.PLUGINS.get(key)
+        op = _functional.mutable_op(node.target, node.args)
+        if op is None or record is None or op is not record.op:
+            return False  # another op's node (or no plugin): not ours to report
+        return check(node, settings)
+
+    return validator
+
+
 def _choose_implementation(
     record: PluginRecord,
     variant: Any,
@@ -344,6 +380,14 @@ def _choose_implementation(
         return variant.plugin_id, False, "JIT"
     node = _interpreter.current_node(ctx)
     label = node.name if node is not None else variant.plugin_id
+    if record.spec.mutated:
+        note(
+            label,
+            f"{record.display}: the op mutates {list(record.spec.mutated)} in place; its plugin is "
+            "JIT only (it copies each mutated argument into its output and runs the op there)",
+            False,
+        )
+        return variant.plugin_id, False, "JIT"
     if _qdp.handwritten_aot_impl(variant.plugin_id) is not None:
         reason = _handwritten.probe(
             record.display,
@@ -379,11 +423,12 @@ def _ensure_program(
     hints: Dict[Tuple[int, int], int] = {}
     if node is not None:
         try:
+            node_args, node_kwargs = _functional.op_arguments(record.spec, node)
             node_call = bind(
                 API,
                 record.spec,
-                node.args,
-                node.kwargs,
+                node_args,
+                node_kwargs,
                 is_tensor=_is_fx_tensor,
                 is_constant=_is_fx_constant,
             )

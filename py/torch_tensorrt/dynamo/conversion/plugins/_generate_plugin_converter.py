@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import torch
 from torch.fx.node import Node
@@ -15,7 +15,7 @@ from torch_tensorrt.dynamo.conversion._ConverterRegistry import (
     dynamo_tensorrt_converter,
 )
 
-from . import _compiles, _converter, _registry
+from . import _compiles, _converter, _functional, _registry
 from ._errors import user_error
 from ._qdp import qdp_required
 from ._registry import RegistrationHandle, caller_location
@@ -72,6 +72,8 @@ class ConverterRecord:
         )
         self.source = caller_location()
         self.converter: Callable[..., Any] = lambda *a, **k: None
+        #: Converters for other targets: the functionalized form of an in-place op (``_functional``).
+        self.functional: List[Tuple[Any, Callable[..., Any]]] = []
         self.live = True
         self.handle = ConverterHandle(
             f"converter {spec.display}",
@@ -92,16 +94,17 @@ def _remove(record: ConverterRecord) -> None:
     if not record.live:
         return
     record.live = False
-    supports = DYNAMO_ATEN_CONVERTERS.get(record.op, [])
-    remaining = [
-        s
-        for s in supports
-        if getattr(s, "converter_implementation", None) is not record.converter
-    ]
-    if remaining:
-        DYNAMO_ATEN_CONVERTERS[record.op] = remaining
-    else:
-        DYNAMO_ATEN_CONVERTERS.pop(record.op, None)
+    for target, converter in [(record.op, record.converter), *record.functional]:
+        supports = DYNAMO_ATEN_CONVERTERS.get(target, [])
+        remaining = [
+            s
+            for s in supports
+            if getattr(s, "converter_implementation", None) is not converter
+        ]
+        if remaining:
+            DYNAMO_ATEN_CONVERTERS[target] = remaining
+        else:
+            DYNAMO_ATEN_CONVERTERS.pop(target, None)
     if CONVERTERS.get(record.spec.key) is record:
         del CONVERTERS[record.spec.key]
 
@@ -203,6 +206,22 @@ def _generate_plugin_converter(
         supports_dynamic_shapes=dynamic,
         requires_output_allocator=requires_output_allocator,
     )(converter)
+    if own is not None and spec.mutated:
+        # The exported graph holds an in-place op in functionalized form (see _functional).
+        for hop in _functional.hops():
+            functional = _converter.make_functional_converter(
+                spec.key, spec.display, use_aot_if_available
+            )
+            dynamo_tensorrt_converter(
+                hop,
+                capability_validator=_converter.make_functional_validator(
+                    spec.key, spec.display, capability_validator
+                ),
+                priority=priority,
+                supports_dynamic_shapes=dynamic,
+                requires_output_allocator=requires_output_allocator,
+            )(functional)
+            record.functional.append((hop, functional))
     CONVERTERS[spec.key] = record
     _compiles.install()
     return record.handle

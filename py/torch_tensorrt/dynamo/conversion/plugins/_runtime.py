@@ -70,6 +70,7 @@ def out_overload_for(variant: PluginVariant) -> Optional[torch._ops.OpOverload]:
     packet = getattr(getattr(torch.ops, spec.namespace), spec.name)
     if (
         spec.num_outputs != 1
+        or spec.mutated
         or spec.overload == "out"
         or "out" not in packet.overloads()
     ):
@@ -358,11 +359,9 @@ class JitRuntime:
     def _call_op(
         self, attributes: Tuple[Any, ...], inputs: Sequence[Any], **extra: Any
     ) -> Any:
-        tensors: List[Optional[torch.Tensor]] = []
-        it = iter(inputs)
-        for slot in self.variant.tensor_slots():
-            tensors.append(None if slot is None else self.as_torch(next(it)))
-        args, kwargs = _call_arguments(self.variant.spec, tensors, attributes)
+        args, kwargs = _call_arguments(
+            self.variant.spec, self._tensors(inputs), attributes
+        )
         kwargs.update(extra)
         return args, kwargs
 
@@ -385,23 +384,71 @@ class JitRuntime:
         return run
 
     def _copy_strategy(self, attributes: Tuple[Any, ...]) -> Strategy:
-        op = self.variant.op
         n_out = self.variant.spec.num_outputs
 
         def run(inputs: Sequence[Any], outputs: Sequence[Any], stream: int) -> None:
             with self.stream_context(stream):
-                args, kwargs = self._call_op(attributes, inputs)
-                result = op(*args, **kwargs)
-                results = (
-                    tuple(result)
-                    if n_out > 1 and isinstance(result, (tuple, list))
-                    else (result,)
-                )
+                results = self._results(attributes, inputs, outputs[:n_out])
                 self._check_results(results, outputs[:n_out])
                 for dst, src in zip(outputs, results):
-                    self.as_torch(dst).copy_(src)
+                    target = self.as_torch(dst)
+                    if src.data_ptr() != target.data_ptr():
+                        target.copy_(src)
 
         return run
+
+    def _results(
+        self,
+        attributes: Tuple[Any, ...],
+        inputs: Sequence[Any],
+        outputs: Optional[Sequence[Any]] = None,
+    ) -> Tuple[Any, ...]:
+        """Run the op; its plugin outputs: what it returns, then each mutated argument's new value.
+
+        TensorRT's input buffers are never written: a mutated argument is first copied into its
+        output buffer (``outputs`` given) or into a fresh tensor, and the op mutates that.
+        """
+        spec = self.variant.spec
+        if not spec.mutated:
+            args, kwargs = self._call_op(attributes, inputs)
+            result = self.variant.op(*args, **kwargs)
+            return (
+                tuple(result)
+                if spec.num_outputs > 1 and isinstance(result, (tuple, list))
+                else (result,)
+            )
+        tensors = dict(zip([a.name for a in spec.tensor_args], self._tensors(inputs)))
+        written = []
+        for i, name in enumerate(spec.mutated):
+            source = tensors[name]
+            assert source is not None  # a mutated argument is a plain Tensor (_schema)
+            if outputs is not None:
+                target = self.as_torch(outputs[spec.num_returns + i])
+                target.copy_(source)
+            else:
+                target = source.clone()
+            written.append(target)
+        renamed = dict(zip(spec.mutated, written))
+        args, kwargs = _call_arguments(
+            spec,
+            [None if t is None else renamed.get(n, t) for n, t in tensors.items()],
+            attributes,
+        )
+        result = self.variant.op(*args, **kwargs)
+        if spec.num_returns == 0:
+            returned: Tuple[Any, ...] = ()
+        elif spec.num_returns == 1:
+            returned = (result,)
+        else:
+            returned = tuple(result)
+        return returned + tuple(written)
+
+    def _tensors(self, inputs: Sequence[Any]) -> List[Optional[torch.Tensor]]:
+        it = iter(inputs)
+        return [
+            None if slot is None else self.as_torch(next(it))
+            for slot in self.variant.tensor_slots()
+        ]
 
     def _check_results(self, results: Sequence[Any], outputs: Sequence[Any]) -> None:
         """What the op returned must be what TensorRT's buffers (i.e. the fake kernel) say: count,
@@ -441,7 +488,6 @@ class JitRuntime:
     ) -> Strategy:
         """``strategy``, checked against an eager run of the op on its first call (see NOTE [Fake and real])."""
         state = {"verified": False}
-        op = self.variant.op
         n_out = self.variant.spec.num_outputs
 
         def run(inputs: Sequence[Any], outputs: Sequence[Any], stream: int) -> None:
@@ -449,13 +495,7 @@ class JitRuntime:
             if state["verified"]:
                 return
             with self.stream_context(stream):
-                args, kwargs = self._call_op(attributes, inputs)
-                result = op(*args, **kwargs)
-                results = (
-                    tuple(result)
-                    if n_out > 1 and isinstance(result, (tuple, list))
-                    else (result,)
-                )
+                results = self._results(attributes, inputs)
                 self._check_results(results, outputs[:n_out])
                 for index, (dst, expected) in enumerate(zip(outputs, results)):
                     got = self.as_torch(dst)

@@ -83,8 +83,16 @@ class OpSpec:
     name: str
     overload: str  # "default" for the unnamed overload
     args: Tuple[ArgSpec, ...]  # schema order
+    #: Plugin outputs: what the op returns, then the new value of each argument it mutates.
     num_outputs: int
     schema: str  # the schema text, for messages
+    #: Tensor arguments the op writes in place (``mutates_args``), in schema order.
+    mutated: Tuple[str, ...] = ()
+
+    @property
+    def num_returns(self) -> int:
+        """Tensors the op returns (the plugin's first outputs)."""
+        return self.num_outputs - len(self.mutated)
 
     @property
     def qualname(self) -> str:
@@ -336,18 +344,22 @@ def spec_from_op(api: str, op: torch._ops.OpOverload) -> OpSpec:
     )
     param_names = _param_names([a.name for a in schema.arguments])
     args = []
+    mutated: List[str] = []
     for index, arg in enumerate(schema.arguments):
+        kind, optional = _kind_of(api, qualname, arg)
         alias = arg.alias_info
         if alias is not None and alias.is_write:
-            raise user_error(
-                api,
-                qualname,
-                f"argument '{arg.name}' is mutated by the op",
-                got=str(schema),
-                expected="an op with mutates_args=()",
-                fix="Return a new tensor instead of writing into an input (in-place ops are not supported yet)",
-                cls=UnsupportedOpError,
-            )
+            if kind is not ArgKind.TENSOR or optional:
+                raise user_error(
+                    api,
+                    qualname,
+                    f"argument '{arg.name}' is mutated by the op and is not a plain Tensor",
+                    got=str(arg.type),
+                    expected="mutated arguments of type Tensor (not Tensor?, not a list)",
+                    fix="Mutate a Tensor argument, or return a new tensor instead",
+                    cls=UnsupportedOpError,
+                )
+            mutated.append(arg.name)
         kind, optional = _kind_of(api, qualname, arg)
         has_default = bool(arg.has_default_value())
         default = arg.default_value if has_default else None
@@ -365,13 +377,13 @@ def spec_from_op(api: str, op: torch._ops.OpOverload) -> OpSpec:
                 param_name=param_names[index],
             )
         )
-    if not schema.returns:
+    if not schema.returns and not mutated:
         raise user_error(
             api,
             qualname,
-            "the op returns nothing",
+            "the op returns nothing and mutates nothing",
             got=str(schema),
-            expected="an op that returns a Tensor or a tuple of Tensors",
+            expected="an op that returns a Tensor or a tuple of Tensors, or mutates a Tensor argument",
             cls=UnsupportedOpError,
         )
     for i, ret in enumerate(schema.returns):
@@ -398,8 +410,9 @@ def spec_from_op(api: str, op: torch._ops.OpOverload) -> OpSpec:
         name=name,
         overload=schema.overload_name or "default",
         args=tuple(args),
-        num_outputs=len(schema.returns),
+        num_outputs=len(schema.returns) + len(mutated),
         schema=str(schema),
+        mutated=tuple(mutated),
     )
 
 

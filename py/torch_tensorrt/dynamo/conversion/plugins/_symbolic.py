@@ -64,18 +64,24 @@ def trace(
             result = op(*args, **kwargs)
         except Exception as e:
             raise _fake_kernel_error(api, spec, key, e) from e
-    outputs = result if isinstance(result, (tuple, list)) else (result,)
-    if len(outputs) != spec.num_outputs or not all(
-        isinstance(o, torch.Tensor) for o in outputs
+    if spec.num_returns == 0:
+        returned: Tuple[Any, ...] = () if result is None else (result,)
+    else:
+        returned = tuple(result) if isinstance(result, (tuple, list)) else (result,)
+    if len(returned) != spec.num_returns or not all(
+        isinstance(o, torch.Tensor) for o in returned
     ):
         raise user_error(
             api,
             spec.qualname,
             "the fake kernel's result does not match the schema's returns",
-            got=f"{type(result).__name__} of {len(outputs)}",
-            expected=f"{spec.num_outputs} tensor(s)",
+            got=f"{type(result).__name__} of {len(returned)}",
+            expected=f"{spec.num_returns} tensor(s)",
             fix="Make the register_fake function return what the op returns",
         )
+    # A mutated argument's new value is a plugin output too, shaped like the argument.
+    by_name = {a.name: t for a, t in zip(spec.tensor_args, fake_inputs)}
+    outputs = returned + tuple(by_name[name] for name in spec.mutated)
     shapes = []
     for index, out in enumerate(outputs):
         dims = []

@@ -384,10 +384,15 @@ def test_optional_str_message_is_not_contradictory(trt_backend, ops):
 
 
 def test_mutated_argument(trt_backend, ops):
+    """A mutated Tensor is a plugin input whose new value is an extra output (test_inplace_ops);
+    a mutated Tensor? cannot be, and the message says so."""
+    from typing import Optional
+
     from torch_tensorrt.dynamo.conversion.plugins import (
         UnsupportedOpError,
         generate_plugin,
     )
+    from torch_tensorrt.dynamo.conversion.plugins._schema import spec_from_op
 
     def fn(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         x.add_(y)
@@ -396,12 +401,26 @@ def test_mutated_argument(trt_backend, ops):
     ops.custom(
         "err_12::add_into", fn, lambda x, y: torch.empty_like(y), mutates_args=("x",)
     )
+    handle = generate_plugin("err_12::add_into")
+    spec = spec_from_op("t", torch.ops.err_12.add_into.default)
+    assert (spec.mutated, spec.num_returns, spec.num_outputs) == (("x",), 1, 2)
+    handle.remove()
+
+    def fn_opt(x: torch.Tensor, w: Optional[torch.Tensor]) -> torch.Tensor:
+        return x.clone()
+
+    ops.custom(
+        "err_12::opt_into",
+        fn_opt,
+        lambda x, w: torch.empty_like(x),
+        mutates_args=("w",),
+    )
     with pytest.raises(UnsupportedOpError) as info:
-        generate_plugin("err_12::add_into")
+        generate_plugin("err_12::opt_into")
     assert str(info.value) == (
-        "generate_plugin(err_12::add_into): argument 'x' is mutated by the op. "
-        "Got err_12::add_into(Tensor(a0!) x, Tensor y) -> Tensor. Expected an op with mutates_args=(). "
-        "Return a new tensor instead of writing into an input (in-place ops are not supported yet)."
+        "generate_plugin(err_12::opt_into): argument 'w' is mutated by the op and is not a "
+        "plain Tensor. Got Optional[Tensor]. Expected mutated arguments of type Tensor (not Tensor?, "
+        "not a list). Mutate a Tensor argument, or return a new tensor instead."
     )
 
 
@@ -444,8 +463,9 @@ def test_op_that_returns_nothing(trt_backend, ops):
     with pytest.raises(
         UnsupportedOpError,
         match=re.escape(
-            "generate_plugin(err_14::f): the op returns nothing. Got err_14::f(Tensor x) -> (). "
-            "Expected an op that returns a Tensor or a tuple of Tensors."
+            "generate_plugin(err_14::f): the op returns nothing and mutates nothing. Got "
+            "err_14::f(Tensor x) -> (). Expected an op that returns a Tensor or a tuple of Tensors, "
+            "or mutates a Tensor argument."
         ),
     ):
         generate_plugin("err_14::f")
