@@ -32,7 +32,9 @@ def main() -> None:
 
     upstream_compat.reenable_qdp_on_standin()
     if not torch.cuda.is_available():
-        _aot.target_capability = lambda: 90  # compile for sm_90 without a GPU
+        _aot.target_capability = (
+            lambda device=None: 90
+        )  # compile for sm_90 without a GPU
     handle = custom_op(autotuned.QUALNAME)
     record = _registry.require("autotuned_facts", autotuned.QUALNAME)
     variant = record.variant()

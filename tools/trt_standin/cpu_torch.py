@@ -230,7 +230,7 @@ def apply_plugins_package() -> None:
     _patch(
         _buffers,
         "trt_device",
-        lambda: torch.device("cpu"),
+        lambda address=None: torch.device("cpu"),
         "TensorRT's buffers are host memory here",
     )
     _patch(

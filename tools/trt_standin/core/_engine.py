@@ -569,8 +569,16 @@ class IExecutionContext:
             if layer.kind == "CONSTANT":
                 value = layer.params["value"]
                 held = self._device_constants.get(index)
-                if held is None or held[0] is not value or held[1].device != device:
+                if held is None or held[1].device != device:
                     self._device_constants[index] = (value, value.to(device))
+                elif (
+                    held[0] is not value
+                ):  # a refit: in place, as TensorRT refits its weights
+                    if held[1].shape == value.shape and held[1].dtype == value.dtype:
+                        held[1].copy_(value)
+                        self._device_constants[index] = (value, held[1])
+                    else:
+                        self._device_constants[index] = (value, value.to(device))
 
     def _constant_on(
         self, index: int, layer: Any, device: torch.device

@@ -53,6 +53,9 @@ class KernelKey:
     target: int  # compute capability, e.g. 90
     driver: Optional[int]  # CUDA driver version (caps the PTX ISA version)
     tactic: int = 0  # the triton.autotune config (tactic - 1); 0 for a plain kernel
+    device: int = (
+        0  # the CUDA device the engine is built on (engines per GPU never share a kernel)
+    )
 
 
 @dataclass
@@ -81,22 +84,41 @@ def state_of(record: PluginRecord) -> AOTState:
     return state
 
 
-def target_capability() -> Optional[int]:
-    """Compute capability (e.g. 90) of the GPU engines are built for: the current CUDA device.
+def target_capability(device: Optional[int] = None) -> Optional[int]:
+    """Compute capability (e.g. 90) of the GPU an engine is built for: ``device`` (the compile's
+    ``settings.device``), else the current CUDA device.
 
     None without a CUDA device: an AOT kernel is only chosen where the engine can run it.
     """
     if not torch.cuda.is_available():
         return None
-    major, minor = torch.cuda.get_device_capability()
+    major, minor = torch.cuda.get_device_capability(device)
     return int(major) * 10 + int(minor)
 
 
+def engine_device(ctx: Any = None) -> int:
+    """The CUDA device index an engine is built on: the compile's ``settings.device``, else the
+    current device (inside TensorRT's build callbacks, which run on the engine's device).
+    """
+    settings = getattr(ctx, "compilation_settings", None)
+    gpu_id = getattr(getattr(settings, "device", None), "gpu_id", None)
+    if isinstance(gpu_id, int) and gpu_id >= 0:
+        return gpu_id
+    return int(torch.cuda.current_device()) if torch.cuda.is_available() else 0
+
+
 def _compile(
-    record: PluginRecord, key: CallKey, captured: CapturedLaunch, tactic: int = 0
+    record: PluginRecord,
+    key: CallKey,
+    captured: CapturedLaunch,
+    tactic: int = 0,
+    device: Optional[int] = None,
 ) -> CompiledKernel:
-    """The kernel of ``captured`` (of its config ``tactic - 1`` when it is autotuned)."""
-    target = target_capability()
+    """The kernel of ``captured`` (of its config ``tactic - 1`` when it is autotuned) for the
+    engine's ``device`` (default: the current device)."""
+    if device is None:
+        device = engine_device()
+    target = target_capability(device)
     if target is None:
         raise AOTUnavailable(
             f"{record.display}: no CUDA device to compile the kernel for"
@@ -113,6 +135,7 @@ def _compile(
         target,
         _triton_aot.current_driver_version(),
         tactic if captured.alternatives else 0,
+        device,
     )
     with state.lock:
         found = state.kernels.get(kernel_key)
@@ -344,7 +367,7 @@ def chooser(
             for launch in captured.alternatives or (captured,):
                 _check_lowerable(record, launch)
             for tactic in range(1, len(captured.alternatives) + 1) or [0]:
-                _compile(record, key, captured, tactic)
+                _compile(record, key, captured, tactic, engine_device(ctx))
             return aot_variant(
                 record, variant, len(captured.scratch), len(captured.alternatives)
             ).plugin_id

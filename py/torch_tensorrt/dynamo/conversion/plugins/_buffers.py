@@ -7,7 +7,8 @@ here as bytes (``|u1``) and viewed as the tensor's dtype and strides: any dtype 
 
 from __future__ import annotations
 
-from typing import Any, Dict, Sequence, Tuple
+import ctypes
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
@@ -75,6 +76,35 @@ def trt_tensor_as_torch(
     )
 
 
-def trt_device() -> torch.device:
-    """The device TensorRT executes on: the current CUDA device."""
+def trt_device(address: Optional[int] = None) -> torch.device:
+    """The CUDA device that owns TensorRT's buffer at ``address`` (the driver's pointer
+    attribute), whatever the current device is; the current device when that cannot be asked.
+    """
+    if address:
+        ordinal = pointer_device(int(address))
+        if ordinal is not None:
+            return torch.device("cuda", ordinal)
     return torch.device("cuda", torch.cuda.current_device())
+
+
+_CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL = 9  # cuda.h, CUpointer_attribute
+_DRIVER: List[Any] = []
+
+
+def pointer_device(address: int) -> Optional[int]:
+    """Device ordinal of the device memory at ``address`` (None: not device memory, or no driver)."""
+    if not _DRIVER:
+        try:
+            _DRIVER.append(ctypes.CDLL("libcuda.so.1").cuPointerGetAttribute)
+        except OSError:
+            _DRIVER.append(None)
+    query = _DRIVER[0]
+    if query is None:
+        return None
+    ordinal = ctypes.c_int(-1)
+    status = query(
+        ctypes.byref(ordinal),
+        ctypes.c_int(_CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL),
+        ctypes.c_uint64(address),
+    )
+    return int(ordinal.value) if status == 0 and ordinal.value >= 0 else None

@@ -204,10 +204,21 @@ class CapturedLaunch:
     scratch: Tuple[ScratchSpec, ...] = ()
     #: For a ``triton.autotune`` kernel: one capture per config (see NOTE [Autotuned kernels]).
     alternatives: Tuple["CapturedLaunch", ...] = ()
+    #: For a ``triton.autotune`` kernel: its config objects when captured, in order.
+    configs: Tuple[Any, ...] = ()
 
     def is_current(self) -> bool:
-        """Whether the body would still reach the same kernel (no binding was redefined)."""
-        return all(b.holds() for b in self.bindings)
+        """Whether the body would still reach the same kernel (no binding was redefined) with the
+        same autotuner configs (a list reassigned or edited in place makes it stale)."""
+        return all(b.holds() for b in self.bindings) and self.configs_current()
+
+    def configs_current(self) -> bool:
+        if not self.alternatives:
+            return True
+        now = getattr(self.kernel, "configs", ())
+        return len(now) == len(self.configs) and all(
+            a is b for a, b in zip(now, self.configs)
+        )
 
     def values(
         self, input_shapes: Sequence[Optional[Sequence[int]]]
@@ -643,7 +654,10 @@ def _describe_autotuned(body: _Body, launch: _Launch) -> CapturedLaunch:
     guards = tuple(_guards(body.env, body.symbols))
     alternatives = [dataclasses.replace(a, guards=guards) for a in alternatives]
     return dataclasses.replace(
-        alternatives[0], kernel=tuner, alternatives=tuple(alternatives)
+        alternatives[0],
+        kernel=tuner,
+        alternatives=tuple(alternatives),
+        configs=tuple(tuner.configs),
     )
 
 

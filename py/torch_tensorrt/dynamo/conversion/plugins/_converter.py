@@ -360,6 +360,12 @@ def make_functional_validator(
         op = _functional.mutable_op(node.target, node.args)
         if op is None or record is None or op is not record.op:
             return False  # another op's node (or no plugin): not ours to report
+        try:
+            warning = _functional.state_written(record.spec, node)
+        except _functional.NotFunctionalizable:
+            warning = None  # check() reports it
+        if warning is not None:
+            _LOGGER.warning("%s", warning)
         return check(node, settings)
 
     return validator

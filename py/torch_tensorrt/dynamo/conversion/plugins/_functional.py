@@ -121,6 +121,34 @@ def node_result(
     return leading + tuple(new[name] for name in call.new_values)
 
 
+def state_written(spec: OpSpec, node: Any) -> Optional[str]:
+    """A warning when functionalization ``node`` mutates model state (None when it does not).
+
+    A mutated tensor that is a model input (``placeholder``) or a buffer or parameter
+    (``get_attr``): Torch-TensorRT does not write such mutations back, whether the op runs in an
+    engine or in PyTorch between engines (the buffer is frozen at compile time, the caller's input
+    is left unchanged), so the compiled module differs from eager from the second call on.
+    """
+    call = unwrap(spec, node.target, node.args, dict(node.kwargs))
+    for name in spec.mutated:
+        value: Any = call.kwargs.get(name)
+        kind = getattr(value, "op", None)
+        if kind in ("placeholder", "get_attr"):
+            what = (
+                "a model input"
+                if kind == "placeholder"
+                else "a model buffer or parameter"
+            )
+            return (
+                f"{spec.display}: node {node.name} mutates '{name}', which is {what} "
+                f"({value.name}). Torch-TensorRT does not write such mutations back, with or "
+                "without this plugin (a buffer is frozen at compile time; the caller's input is "
+                "not modified), so results differ from eager from the second call on. Keep such "
+                "state outside the compiled module, or mutate a tensor the model computes"
+            )
+    return None
+
+
 def op_arguments(spec: OpSpec, node: Any) -> Tuple[Tuple[Any, ...], Dict[str, Any]]:
     """(args, kwargs) of the op for an FX node: its own for a direct call, unwrapped for a
     functionalization node (NotFunctionalizable when it cannot be)."""

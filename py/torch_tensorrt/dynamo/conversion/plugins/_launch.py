@@ -260,7 +260,11 @@ def _autotuned_strategy(plan: LaunchPlan, runtime: Any) -> Strategy:
         if n not in set_by_config
     ]
     options = {k: v for k, v in plan.options if k not in set_by_config}
-    grids = [(c.kwargs, a.grid) for c, a in zip(configs, plan.alternatives)]
+    # Each captured config's grid, found by that config's own constexpr values.
+    grids = [
+        ({n: v for n, v in a.constexprs if n in set_by_config}, a.grid)
+        for a in plan.alternatives
+    ]
 
     def grid(meta: Dict[str, Any]) -> Tuple[int, int, int]:
         for kwargs, g in grids:

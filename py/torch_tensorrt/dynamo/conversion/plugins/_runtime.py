@@ -115,6 +115,13 @@ class JitRuntime:
 
     MAX_STRATEGIES = 1024
 
+    # NOTE: [Devices]
+    # An engine runs on one device, and TensorRT's buffers and stream belong to it; the current
+    # device of the calling thread may be another (two engines on two GPUs in one process). Every
+    # enqueue therefore works on the device of TensorRT's buffers (the driver's pointer attribute,
+    # asked once per stream): strategies are chosen per device (a compiled Triton kernel is loaded
+    # per device), torch views and streams are made on it, and the launch runs with it current.
+
     def __init__(self, variant: PluginVariant, record: Any) -> None:
         self.variant = variant
         self.record = (
@@ -125,8 +132,13 @@ class JitRuntime:
             Tuple[Tuple[Any, ...], Tuple[Any, ...], Tuple[Any, ...]]
         ] = None
         self._entries: Dict[Tuple[Any, ...], _Entry] = {}
-        self._last_hit: Optional[Tuple[Any, Any, Any, _Entry]] = None
+        self._last_hit: Optional[Tuple[Any, Any, Any, Any, _Entry]] = None
         self._streams: Dict[Tuple[int, int], Any] = {}
+        #: TensorRT's stream handle -> the device it runs on (that of its buffers; NOTE [Devices]).
+        self._stream_devices: Dict[int, torch.device] = {}
+        self._local = (
+            threading.local()
+        )  # the device of the enqueue running on this thread
         self._lock = threading.Lock()
         self._copy_logged = False
         self._out_overload = out_overload_for(variant)
@@ -165,6 +177,10 @@ class JitRuntime:
             attribute_key = self._decode(raw_attributes)[1]
         shapes = tuple([tuple(t.shape) for t in inputs])
         dtypes = tuple([t.dtype for t in inputs])
+        device = self._stream_devices.get(stream)
+        if device is None:
+            device = self._device_of(stream, inputs, outputs)
+        self._local.device = device
         hit = (
             self._last_hit
         )  # a layer enqueued again with what it had last time: no hashing
@@ -174,21 +190,26 @@ class JitRuntime:
             and hit[0] is attribute_key
             and hit[1] == shapes
             and hit[2] == dtypes
+            and hit[3] == device
         ):
-            entry = hit[3]
+            entry = hit[4]
         else:
-            entry = self._entries.get((attribute_key, shapes, dtypes))
+            entry = self._entries.get((attribute_key, shapes, dtypes, device))
         if entry is None or not entry.valid():
             entry = self._choose(
-                (attribute_key, shapes, dtypes),
+                (attribute_key, shapes, dtypes, device),
                 self._decode(raw_attributes)[0],
                 shapes,
                 inputs,
                 outputs,
             )
-        self._last_hit = (attribute_key, shapes, dtypes, entry)
+        self._last_hit = (attribute_key, shapes, dtypes, device, entry)
         try:
-            entry.run(inputs, outputs, stream)
+            if device.type == "cuda" and torch.cuda.current_device() != device.index:
+                with torch.cuda.device(device):  # Triton launches on the current device
+                    entry.run(inputs, outputs, stream)
+            else:
+                entry.run(inputs, outputs, stream)
         except PluginRuntimeError:
             raise
         except CaptureUnsafe as e:
@@ -251,6 +272,9 @@ class JitRuntime:
                 strategy, name = plan.strategy(self), "launch"
                 bindings = plan.captured.bindings
             valid = _guard(watch, bindings)
+            if plan is not None and plan.captured.alternatives:
+                bound, captured = valid, plan.captured
+                valid = lambda: bound() and captured.configs_current()  # noqa: E731
             if strategy is None and self._out_overload is not None:
                 strategy, name = self._out_strategy(attributes), "out"
             if strategy is None:
@@ -329,7 +353,21 @@ class JitRuntime:
 
     # -- strategies -------------------------------------------------------------------------
     def device(self) -> torch.device:
-        return _buffers.trt_device()
+        """The device of the enqueue running on this thread (that of TensorRT's buffers)."""
+        device = getattr(self._local, "device", None)
+        return device if device is not None else _buffers.trt_device()
+
+    def _device_of(
+        self, stream: int, inputs: Sequence[Any], outputs: Sequence[Any]
+    ) -> torch.device:
+        """The device of TensorRT's buffers for an enqueue on ``stream`` (cached per stream: a
+        stream belongs to one device; not for stream 0, each device's default stream).
+        """
+        buffers = list(inputs) + list(outputs)
+        device = _buffers.trt_device(buffers[0].data_ptr if buffers else None)
+        if stream:
+            self._stream_devices[int(stream)] = device
+        return device
 
     def capturing(self) -> bool:
         """Whether torch's current stream (TensorRT's, inside ``stream_context``) is being

@@ -136,13 +136,14 @@ def plugin_status(op_name: str) -> PluginStatus:
         plugins.extend(v.plugin_id for v in record.aot.variants.values())
     strategies: Dict[str, str] = {}
     for entry in record.entries():
-        for (attributes, shapes, dtypes), strategy in list(
+        for (attributes, shapes, dtypes, device), strategy in list(
             entry.runtime.chosen.items()
         ):
             names = [getattr(d, "name", str(d)) for d in dtypes]
             strategies[
                 f"{entry.variant.plugin_id} attrs={[a if isinstance(a, str) else a.hex() for a in attributes]} "
                 f"dtypes={names} shapes={list(shapes)}"
+                + (f" device={device}" if device.type == "cuda" else "")
             ] = strategy
     reports = tuple(r.snapshot() for r in list(record.reports.values()))
     latest = reports[-1] if reports else None

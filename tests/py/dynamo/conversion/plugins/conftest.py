@@ -57,5 +57,5 @@ def gpu_target(monkeypatch):
     from torch_tensorrt.dynamo.conversion.plugins import _aot
 
     if not torch.cuda.is_available():
-        monkeypatch.setattr(_aot, "target_capability", lambda: 90)
+        monkeypatch.setattr(_aot, "target_capability", lambda device=None: 90)
     return 90

@@ -440,7 +440,7 @@ def test_seed_kernel_compiles_to_tensorrt_order(
 
     monkeypatch.setenv("TORCH_TRT_PLUGINS_CACHE", str(tmp_path))
     if not torch.cuda.is_available():
-        monkeypatch.setattr(_aot, "target_capability", lambda: 90)
+        monkeypatch.setattr(_aot, "target_capability", lambda device=None: 90)
     seed.define(device)
     qualname = "torchtrt_ex::elementwise_scale_mul"
     handle = generate_plugin(qualname)

@@ -159,6 +159,44 @@ def test_jit_launches_the_config_tritons_autotuner_picks(scale_op, device, monke
         handle.remove()
 
 
+def test_a_changed_config_list_is_captured_again(scale_op, device, monkeypatch):
+    """The autotuner's config list replaced after the capture (a library narrowing it at run
+    time): the captured launches and their grids are stale, and the JIT plugin captures again.
+    Before, a new config's block size was launched with an old config's grid (half the
+    elements left unwritten), found by an adversarial review."""
+    import torch_tensorrt
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op
+
+    qualname, packet = scale_op
+    handle = custom_op(qualname, use_aot_if_available=False)
+
+    class Model(torch.nn.Module):
+        def forward(self, x):
+            return packet(x, alpha=0.25) - 1
+
+    try:
+        compiled = models.compile_model(
+            Model().eval(),
+            [
+                torch_tensorrt.Input(
+                    min_shape=(1, COLS), opt_shape=(40, COLS), max_shape=(300, COLS)
+                )
+            ],
+        )
+        x = torch.randn(77, COLS, device=device)
+        torch.testing.assert_close(compiled(x), x * 0.25 - 1)
+        monkeypatch.setattr(
+            autotuned.scale_kernel,
+            "configs",
+            [triton.Config({"BLOCK": 32}, num_warps=1)],
+        )
+        for rows in (77, 100, 100, 200):
+            x = torch.randn(rows, COLS, device=device)
+            torch.testing.assert_close(compiled(x), x * 0.25 - 1)
+    finally:
+        handle.remove()
+
+
 @pytest.mark.gpu
 def test_tactic_timing_picks_a_config_as_fast_as_tritons_pick(scale_op):
     import torch_tensorrt

@@ -110,10 +110,12 @@ def _is_kernel_key(k: Any) -> bool:
 
 
 def _is_runtime_key(k: Any) -> bool:
-    """JIT strategies: (attribute bytes, input shapes, input dtypes), one dtype per shape."""
+    """JIT strategies: (attribute bytes, input shapes, input dtypes, device of TensorRT's
+    buffers), one dtype per shape."""
     return (
         isinstance(k, tuple)
-        and len(k) == 3
+        and len(k) == 4
+        and isinstance(k[3], torch.device)
         and all(isinstance(a, (bytes, str)) for a in k[0])
         and len(k[1]) == len(k[2])
         and all(isinstance(s, tuple) for s in k[1])
@@ -162,6 +164,7 @@ KEYS: Dict[Tuple[str, str], Callable[[Any], bool]] = {
     ),  # exact attribute bytes
     ("JitRuntime", "_streams"): lambda k: isinstance(k, tuple)
     and len(k) == 2,  # (device index, stream)
+    ("JitRuntime", "_stream_devices"): lambda k: isinstance(k, int),  # a stream handle
     # bookkeeping (one record is one op overload and one definition)
     ("PluginRecord", "variants"): lambda k: isinstance(k, frozenset),
     ("PluginRecord", "hidden_variants"): lambda k: isinstance(k, tuple)

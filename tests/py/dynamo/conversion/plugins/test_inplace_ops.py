@@ -169,3 +169,48 @@ def test_schema_refuses_mutated_optional_tensors(trt_backend, ops, fresh_qdp_nam
         UnsupportedOpError, match="mutated by the op and is not a plain Tensor"
     ):
         custom_op(f"{fresh_qdp_namespace}::opt_")
+
+
+@pytest.mark.parametrize("state", ["buffer", "input"])
+def test_mutating_model_state_warns(inplace_ops, device, state, caplog):
+    """An in-place op on a model buffer (a KV cache, running statistics) or on a model input:
+    Torch-TensorRT does not write such mutations back, with or without our converter (checked
+    here: the node converted gives what the op run in PyTorch between engines gives), so the
+    conversion warns with the reason instead of passing silently."""
+    import logging
+
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op
+
+    ns, scale_, _ = inplace_ops
+
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("acc", torch.ones(4, COLS, device=device))
+
+        def forward(self, x):
+            if state == "buffer":
+                scale_(self.acc, 2.0)
+                return x + self.acc
+            scale_(x, 2.0)
+            return x * 3
+
+    x0 = torch.randn(4, COLS, device=device)
+    with caplog.at_level(logging.WARNING):
+        converted = models.compile_model(Model().eval(), [x0.clone()])
+    assert not models.runs_in_pytorch(converted, scale_)
+    what = "a model buffer or parameter" if state == "buffer" else "a model input"
+    assert any(
+        what in r.getMessage()
+        and "does not write such mutations back" in r.getMessage()
+        for r in caplog.records
+    ), [r.getMessage() for r in caplog.records]
+    # The same model with the op left to PyTorch (its converter removed): the same results.
+    custom_op(f"{ns}::scale_").remove()
+    in_pytorch = models.compile_model(Model().eval(), [x0.clone()])
+    eager = Model().eval()
+    for call in range(3):
+        got = [m(x0.clone()) for m in (converted, in_pytorch)]
+        torch.testing.assert_close(got[0], got[1])
+        if call == 0:
+            torch.testing.assert_close(got[0], eager(x0.clone()))

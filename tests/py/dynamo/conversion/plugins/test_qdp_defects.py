@@ -174,7 +174,7 @@ def test_defects4_6_no_autotune_and_no_like_or_aliased(catalogue_plugins, monkey
     monkeypatch.setattr(trtp.TensorDesc, "like", forbidden)
     monkeypatch.setattr(trtp.TensorDesc, "aliased", forbidden)
     monkeypatch.setattr(trtp.Shape, "_clone", forbidden)
-    monkeypatch.setattr(_aot, "target_capability", lambda: 90)
+    monkeypatch.setattr(_aot, "target_capability", lambda device=None: 90)
     record = support_registry.record("cat::scale_mul")
     variant = record.variant()
     aot = _aot.aot_variant(record, variant)
