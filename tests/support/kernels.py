@@ -29,3 +29,16 @@ def silu(x: torch.Tensor) -> torch.Tensor:
     n = x.numel()
     silu_kernel[(triton.cdiv(n, 64),)](x, y, n, BLOCK=64)
     return y
+
+
+@triton.jit
+def row_center_kernel(X, M, Y, cols, BLOCK: tl.constexpr):
+    """Y = X minus each row's first element; M (a scratch tensor the op does not return) gets
+    those first elements, as liger-kernel's norms store RSTD for a backward pass."""
+    row = tl.program_id(0)
+    offs = tl.arange(0, BLOCK)
+    mask = offs < cols
+    x = tl.load(X + row * cols + offs, mask=mask)
+    first = tl.load(X + row * cols)
+    tl.store(M + row, first)
+    tl.store(Y + row * cols + offs, x - first, mask=mask)

@@ -13,6 +13,7 @@ from typing import Optional
 import torch
 import triton
 import triton.language as tl
+from support.kernels import row_center_kernel
 
 COLS = 24
 
@@ -32,17 +33,6 @@ def _affine_kernel(X, B, Z, n, cols, a, HAS_BIAS: tl.constexpr, BLOCK: tl.conste
     if HAS_BIAS:
         y += tl.load(B + offs % cols, mask=mask)
     tl.store(Z + offs, y, mask=mask)
-
-
-@triton.jit
-def _row_center_kernel(X, M, Y, cols, BLOCK: tl.constexpr):
-    row = tl.program_id(0)
-    offs = tl.arange(0, BLOCK)
-    mask = offs < cols
-    x = tl.load(X + row * cols + offs, mask=mask)
-    first = tl.load(X + row * cols)
-    tl.store(M + row, first)
-    tl.store(Y + row * cols + offs, x - first, mask=mask)
 
 
 @torch.library.custom_op("saved::scale", mutates_args=())
@@ -85,7 +75,7 @@ def row_center(x: torch.Tensor) -> torch.Tensor:
     rows, cols = x.shape
     y = torch.empty_like(x)
     firsts = torch.empty(rows, dtype=torch.float32, device=x.device)  # scratch
-    _row_center_kernel[(rows,)](x, firsts, y, cols, BLOCK=triton.next_power_of_2(cols))
+    row_center_kernel[(rows,)](x, firsts, y, cols, BLOCK=triton.next_power_of_2(cols))
     return y
 
 

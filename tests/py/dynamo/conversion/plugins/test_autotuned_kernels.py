@@ -107,6 +107,24 @@ def test_autotuner_with_reset_to_zero_stays_jit_with_the_reason(
     )
 
 
+def _compile_scale_model(packet):
+    """``packet(x, alpha=0.25) - 1`` compiled for 1..300 rows (opt 40)."""
+    import torch_tensorrt
+
+    class Model(torch.nn.Module):
+        def forward(self, x):
+            return packet(x, alpha=0.25) - 1
+
+    return models.compile_model(
+        Model().eval(),
+        [
+            torch_tensorrt.Input(
+                min_shape=(1, COLS), opt_shape=(40, COLS), max_shape=(300, COLS)
+            )
+        ],
+    )
+
+
 def test_jit_launches_the_config_tritons_autotuner_picks(scale_op, device, monkeypatch):
     """JIT (AOT off): the first enqueue of a shape goes through Triton's autotuner, which picks (and
     tunes, in its own cache, if the shape is new to it); every later enqueue launches the picked
@@ -128,19 +146,8 @@ def test_jit_launches_the_config_tritons_autotuner_picks(scale_op, device, monke
 
     monkeypatch.setattr(tuner, "run", counting_run)
 
-    class Model(torch.nn.Module):
-        def forward(self, x):
-            return packet(x, alpha=0.25) - 1
-
     try:
-        compiled = models.compile_model(
-            Model().eval(),
-            [
-                torch_tensorrt.Input(
-                    min_shape=(1, COLS), opt_shape=(40, COLS), max_shape=(300, COLS)
-                )
-            ],
-        )
+        compiled = _compile_scale_model(packet)
         (built,) = engines.built_plugins(compiled)
         assert built.kind == "jit" and built.name == "scale"
         for rows in (1, 77, 77, 77, 300, 77, 300):
@@ -170,19 +177,8 @@ def test_a_changed_config_list_is_captured_again(scale_op, device, monkeypatch):
     qualname, packet = scale_op
     handle = custom_op(qualname, use_aot_if_available=False)
 
-    class Model(torch.nn.Module):
-        def forward(self, x):
-            return packet(x, alpha=0.25) - 1
-
     try:
-        compiled = models.compile_model(
-            Model().eval(),
-            [
-                torch_tensorrt.Input(
-                    min_shape=(1, COLS), opt_shape=(40, COLS), max_shape=(300, COLS)
-                )
-            ],
-        )
+        compiled = _compile_scale_model(packet)
         x = torch.randn(77, COLS, device=device)
         torch.testing.assert_close(compiled(x), x * 0.25 - 1)
         monkeypatch.setattr(

@@ -18,24 +18,14 @@ import triton.language as tl
 from support import engines, models
 from support import registry as support_registry
 from support.aot import assemble, entry_params
-
-
-@triton.jit
-def _row_center_kernel(X, M, Y, cols, BLOCK: tl.constexpr):
-    row = tl.program_id(0)
-    offs = tl.arange(0, BLOCK)
-    mask = offs < cols
-    x = tl.load(X + row * cols + offs, mask=mask)
-    first = tl.load(X + row * cols)
-    tl.store(M + row, first)
-    tl.store(Y + row * cols + offs, x - first, mask=mask)
+from support.kernels import row_center_kernel
 
 
 def _row_center(x: torch.Tensor) -> torch.Tensor:
     rows, cols = x.shape
     y = torch.empty_like(x)
     firsts = torch.empty(rows, dtype=torch.float32, device=x.device)  # scratch
-    _row_center_kernel[(rows,)](x, firsts, y, cols, BLOCK=triton.next_power_of_2(cols))
+    row_center_kernel[(rows,)](x, firsts, y, cols, BLOCK=triton.next_power_of_2(cols))
     return y
 
 
@@ -68,8 +58,8 @@ def test_explain_shows_the_scratch_as_a_hidden_output(row_center):
     ) and "M float32[x.size(0)]" in str(report)
     # The kernel takes (X, M, Y): TensorRT passes X, then the outputs Y and the hidden M.
     names = [p.split()[-1] for p in report.aot["ptx_parameters"]]
-    assert names == [f"_row_center_kernel_param_{i}" for i in (0, 2, 1)]
-    assert report.jit_strategy.startswith("launch _row_center_kernel directly")
+    assert names == [f"row_center_kernel_param_{i}" for i in (0, 2, 1)]
+    assert report.jit_strategy.startswith("launch row_center_kernel directly")
     assert (
         "scratch tensors M are hidden outputs of the JIT plugin" in report.jit_strategy
     )
