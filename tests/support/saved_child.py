@@ -42,7 +42,13 @@ def main() -> None:
             [p.plugin_id, p.kind, p.registered, p.loadable] for p in saved_plugins(path)
         ]
     if mode == "prepare":
+        from torch_tensorrt.dynamo.conversion.plugins import plugin_status
+
         facts["prepared"] = [[p.plugin_id, p.registered] for p in prepare_load(path)]
+        facts["status"] = {
+            op: list(plugin_status(op).prepared.get(path, ()))
+            for op in saved_ops.OP_NAMES
+        }
     if mode == "no_ops":
         try:
             prepare_load(path)

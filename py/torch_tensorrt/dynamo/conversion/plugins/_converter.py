@@ -383,7 +383,10 @@ def _choose_implementation(
 ) -> Tuple[str, bool, str]:
     """(plugin id, aot, description): hand-written AOT > automatic AOT > JIT."""
     if not use_aot:
-        return variant.plugin_id, False, "JIT"
+        in_place = (
+            " (in-place op: new values as outputs)" if record.spec.mutated else ""
+        )
+        return variant.plugin_id, False, "JIT" + in_place
     node = _interpreter.current_node(ctx)
     label = node.name if node is not None else variant.plugin_id
     if record.spec.mutated:
@@ -393,7 +396,7 @@ def _choose_implementation(
             "JIT only (it copies each mutated argument into its output and runs the op there)",
             False,
         )
-        return variant.plugin_id, False, "JIT"
+        return variant.plugin_id, False, "JIT (in-place op: new values as outputs)"
     if _qdp.handwritten_aot_impl(variant.plugin_id) is not None:
         reason = _handwritten.probe(
             record.display,

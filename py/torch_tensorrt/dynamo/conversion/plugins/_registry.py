@@ -125,6 +125,8 @@ class PluginRecord:
         self.variants: Dict[FrozenSet[str], VariantEntry] = {}
         #: JIT plugins whose kernel writes scratch tensors, by (absent tensors, hidden outputs).
         self.hidden_variants: Dict[Tuple[FrozenSet[str], int], VariantEntry] = {}
+        #: Saved programs prepare_load prepared for this op -> plugin ids it registered for them.
+        self.prepared: Dict[str, List[str]] = {}
         #: What each compile did with this op: compile number -> _status.CompileReport.
         self.reports: "collections.OrderedDict[int, Any]" = collections.OrderedDict()
         #: Layer names per (plugin id, attribute encodings), for run-time error messages.

@@ -280,8 +280,11 @@ def required(source: Source) -> Tuple[SavedPlugin, ...]:
     return tuple(status_of(names[k]) for k in sorted(names))
 
 
-def register(saved: Sequence[SavedPlugin], names: Dict[str, PluginName]) -> None:
-    """Register every JIT variant in ``saved`` whose op is defined in this process."""
+def register(
+    saved: Sequence[SavedPlugin], names: Dict[str, PluginName], label: str = ""
+) -> None:
+    """Register every JIT variant in ``saved`` whose op is defined in this process (noted in the
+    op's ``plugin_status().prepared`` under ``label``)."""
     from ._generate_plugin import _generate_plugin
     from ._registry import lookup
 
@@ -295,6 +298,9 @@ def register(saved: Sequence[SavedPlugin], names: Dict[str, PluginName]) -> None
             record.hidden_variant(absent, name.hidden)
         else:
             record.variant(absent)
+        done = record.prepared.setdefault(label, [])
+        if plugin.plugin_id not in done:
+            done.append(plugin.plugin_id)
 
 
 # -- public API -----------------------------------------------------------------------------------
@@ -352,15 +358,15 @@ def prepare_load(path: Source) -> Tuple[SavedPlugin, ...]:
         >>> model = torch_tensorrt.load("model.ep").module()  # doctest: +SKIP
     """
     engines, names = _names(path)
-    register([status_of(names[k]) for k in sorted(names)], names)
+    label = (
+        "<engine bytes>"
+        if isinstance(path, (bytes, bytearray))
+        else str(os.fspath(path))
+    )
+    register([status_of(names[k]) for k in sorted(names)], names, label)
     found = tuple(status_of(names[k]) for k in sorted(names))
     errors = [e for engine in engines for e in _deserialisation_errors(engine)]
     if errors:
-        label = (
-            "<engine bytes>"
-            if isinstance(path, (bytes, bytearray))
-            else str(os.fspath(path))
-        )
         missing = [str(p) for p in found if not p.loadable]
         raise MissingPluginsError(
             format_message(

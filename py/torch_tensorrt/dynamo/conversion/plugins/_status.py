@@ -53,6 +53,10 @@ class PluginStatus:
         aot_unavailable: That compile's nodes that stayed JIT, and why.
         not_converted: That compile's nodes kept in PyTorch, and why.
         history: Every kept compile report, oldest first.
+        mutated: The arguments the op writes in place (its plugin gives their new values as
+            outputs after what it returns; empty for an ordinary op).
+        prepared: Saved programs ``prepare_load`` prepared for this op -> the plugins it
+            registered for them.
     """
 
     op: str
@@ -67,11 +71,18 @@ class PluginStatus:
     aot_unavailable: Dict[str, str]
     not_converted: Dict[str, str]
     history: Tuple[CompileReport, ...]
+    mutated: Tuple[str, ...] = ()
+    prepared: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
 
     def __str__(self) -> str:
         lines = [f"{self.op} (generated at {self.generated_at})"]
         if self.stale:
             lines.append(f"  STALE: {self.stale}")
+        if self.mutated:
+            lines.append(
+                f"  in-place op: writes {', '.join(self.mutated)}; the plugin gives their new "
+                "values as outputs"
+            )
         lines += [
             f"  plugins: {', '.join(self.plugins)}",
             f"  fake-kernel traces: {self.traces}",
@@ -87,6 +98,8 @@ class PluginStatus:
             if table:
                 lines.append(f"  {title}:")
                 lines.extend(f"    {k}: {v}" for k, v in table.items())
+        for path, plugins in self.prepared.items():
+            lines.append(f"  prepared for {path}: {', '.join(plugins)}")
         return "\n".join(lines)
 
 
@@ -160,4 +173,6 @@ def plugin_status(op_name: str) -> PluginStatus:
         aot_unavailable=dict(latest.aot_unavailable) if latest else {},
         not_converted=dict(latest.not_converted) if latest else {},
         history=reports,
+        mutated=record.spec.mutated,
+        prepared={k: tuple(v) for k, v in record.prepared.items()},
     )

@@ -174,6 +174,7 @@ KEYS: Dict[Tuple[str, str], Callable[[Any], bool]] = {
     and isinstance(k[0], frozenset)
     and isinstance(k[1], int),  # (absent tensors, hidden outputs)
     ("PluginRecord", "reports"): lambda k: isinstance(k, int),
+    ("PluginRecord", "prepared"): lambda k: isinstance(k, str),  # a saved program's path
     ("PluginRecord", "layers"): lambda k: _plugin_id(k[0])
     and all(isinstance(a, (bytes, str)) for a in k[1]),
     ("LaunchPlans", "reasons"): _plugin_id,

@@ -127,7 +127,11 @@ def test_op_mutating_one_input_and_returning_another(inplace_ops, device, dynami
         for g, e in zip(got, expected):
             torch.testing.assert_close(g, e)
     implementations = support_registry.implementations(f"{ns}::scale_then_add_")
-    assert set(implementations.values()) == {"JIT"}
+    assert set(implementations.values()) == {"JIT (in-place op: new values as outputs)"}
+    from torch_tensorrt.dynamo.conversion.plugins import plugin_status
+
+    status = plugin_status(f"{ns}::scale_then_add_")
+    assert status.mutated == ("x",) and "in-place op: writes x" in str(status)
 
 
 def test_mutating_a_view_stays_in_pytorch_with_the_reason(inplace_ops, device):

@@ -112,6 +112,12 @@ def test_prepare_load_makes_it_loadable(trt_backend, saved_path):
     assert facts.get("matches") is True, facts
     assert sorted(p[0] for p in facts["prepared"]) == sorted(saved_ops.PLUGIN_IDS)
     assert all(registered for _, registered in facts["prepared"])
+    # plugin_status says what prepare_load registered for each op, and for which file.
+    assert facts["status"] == {
+        "saved::scale": ["saved::scale"],
+        "saved::affine": ["saved::affine-without-bias"],
+        "saved::row_center": ["saved::row_center-hidden-1"],
+    }
 
 
 def test_prepare_load_without_the_ops_module_names_what_is_missing(
