@@ -12,11 +12,12 @@
 # ---
 
 # %% [markdown]
-# # Deployment: in-place ops, saved programs, CUDA graphs
+# # Deployment: in-place ops, data-dependent sizes, saved programs, CUDA graphs
 #
-# Three things a model engineer meets after the first compile works: an op that writes into its
-# input (`mutates_args`), a compiled program saved and loaded in another process, and Torch-TensorRT's
-# CUDA-graph runtime. Each section checks its results against PyTorch.
+# What a model engineer meets after the first compile works: an op that writes into its input
+# (`mutates_args`), an op whose output size depends on the data, a compiled program saved and
+# loaded in another process, and Torch-TensorRT's CUDA-graph runtime. Each section checks its
+# results against PyTorch.
 
 # %%
 try:  # this project's test machinery (tools/trt_standin)
@@ -94,7 +95,46 @@ print("in-place op inside the engine; outputs equal PyTorch's")
 print(plugin_status("tutorial_deploy::scale_"))
 
 # %% [markdown]
-# ## 2. A saved program in another process
+# ## 2. An output whose size depends on the data
+# `keep(x, t)` returns the values above `t`. Its fake kernel asks for a data-dependent size and
+# bounds it with `torch._check`; the plugin declares a TensorRT size tensor with that bound, and the
+# engine uses Torch-TensorRT's output allocator.
+
+
+# %%
+@torch.library.custom_op("tutorial_deploy::keep", mutates_args=())
+def keep(x: torch.Tensor, t: float) -> torch.Tensor:
+    return x[x > t]
+
+
+@keep.register_fake
+def _(x, t):
+    n = torch.library.get_ctx().new_dynamic_size()
+    torch._check(n <= x.shape[0])
+    return x.new_empty(n)
+
+
+custom_op("tutorial_deploy::keep")
+
+
+class Positive(torch.nn.Module):
+    def forward(self, x):
+        return torch.ops.tutorial_deploy.keep(x * 2, 0.0) + 1
+
+
+positive = Positive().eval()
+spec_1d = torch_tensorrt.Input(min_shape=(1,), opt_shape=(64,), max_shape=(4096,))
+compiled_keep = torch_tensorrt.compile(
+    positive, ir="dynamo", inputs=[spec_1d], min_block_size=1
+)
+for n in (10, 64, 4000):
+    x = torch.randn(n, device=DEVICE)
+    got = compiled_keep(x)
+    torch.testing.assert_close(got, positive(x))
+    print(f"{n} inputs -> {got.numel()} kept, equal to PyTorch")
+
+# %% [markdown]
+# ## 3. A saved program in another process
 # `torch_tensorrt.save` keeps each engine's plugin layers by name. A JIT plugin needs the op's
 # Python code where the program is loaded, and every plugin variant the engines name. Here the
 # plugin is removed after saving, which leaves this process like a fresh one that only imported
@@ -151,7 +191,7 @@ else:
     )
 
 # %% [markdown]
-# ## 3. CUDA graphs
+# ## 4. CUDA graphs
 # `torch_tensorrt.runtime.enable_cudagraphs` captures the engine's enqueue on the first call of a
 # shape and replays it afterwards. The JIT plugin's direct Triton launch and AOT kernels are
 # capturable; the in-place op above runs its body (a copy, then the kernel), which is capturable

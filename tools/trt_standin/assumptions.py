@@ -25,6 +25,28 @@ class Assumption:
 
 _ENTRIES = [
     Assumption(
+        "plugin-size-tensors",
+        "A plugin output whose size is a size tensor (declare_size_tensor) is allocated at the size "
+        "tensor's upper bound; the plugin writes the actual size into the size tensor (an int32 "
+        "output) during enqueue, and TensorRT reads it afterwards: the output is that many rows, "
+        "stored contiguously from the start of the buffer.",
+        "TensorRT's developer guide, 'Dynamic Shapes: data-dependent shapes' and "
+        "IExprBuilder::declareSizeTensor / IPluginV3OneBuild::getOutputShapes docs; NVIDIA's QDP "
+        "layer (tensorrt.plugin.size_tensor, SizeTensorDesc: opt and upper bound).",
+        "documented",
+    ),
+    Assumption(
+        "output-allocator",
+        "An engine output whose shape depends on data gets its memory from the IOutputAllocator "
+        "set for it: execute asks reallocate_output_async(name, current memory, size in bytes, "
+        "alignment, stream) once the size is known, writes the output there and calls "
+        "notify_shape(name, dims); without an allocator such an output is an error. "
+        "get_tensor_shape reports -1 for its dimensions before the enqueue.",
+        "TensorRT's IOutputAllocator documentation (reallocateOutputAsync, notifyShape) and "
+        "Torch-TensorRT's DynamicOutputAllocator / _execute_output_allocator.",
+        "documented",
+    ),
+    Assumption(
         "constants-in-device-memory",
         "An engine's constant weights are in device memory before the first enqueue (uploaded when "
         "the engine is deserialised or its execution context created), so an enqueue copies no "

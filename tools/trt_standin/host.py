@@ -120,13 +120,66 @@ class BuiltPlugin:
         return [[_expr.to_str(n) for n in out] for out in self.output_shapes]
 
     def evaluate_output_shapes(
-        self, input_shapes: Sequence[Sequence[int]]
+        self,
+        input_shapes: Sequence[Sequence[int]],
+        size_values: Optional[Dict[int, int]] = None,
     ) -> List[Shape]:
         assumed("shape-inference-runs-plugins-shape-functions")
         return [
-            tuple(_expr.evaluate(n, input_shapes) for n in out)
+            tuple(_expr.evaluate(n, input_shapes, size_values) for n in out)
             for out in self.output_shapes
         ]
+
+    def upper_output_shapes(self, input_shapes: Sequence[Sequence[int]]) -> List[Shape]:
+        """Output shapes with each data-dependent size at its upper bound: what TensorRT
+        allocates for the plugin's outputs (assumption plugin-size-tensors)."""
+        return [
+            tuple(_expr.evaluate_upper(n, input_shapes) for n in out)
+            for out in self.output_shapes
+        ]
+
+    def data_dependent(self) -> Dict[Tuple[int, int], int]:
+        """(output, dimension) -> the output holding its size tensor, for data-dependent sizes."""
+        found: Dict[Tuple[int, int], int] = {}
+        for i, out in enumerate(self.output_shapes):
+            for j, node in enumerate(out):
+                sizes = _expr.size_outputs(node)
+                if sizes:
+                    found[(i, j)] = sizes[0]
+        return found
+
+    def actual_outputs(
+        self,
+        input_shapes: Sequence[Sequence[int]],
+        outputs: Sequence[torch.Tensor],
+    ) -> List[torch.Tensor]:
+        """After an enqueue: each output with a data-dependent size as the plugin sized it (the
+        values it wrote into its size tensors), a view of the start of the allocated buffer.
+        """
+        dependent = self.data_dependent()
+        if not dependent:
+            return list(outputs)
+        assumed("plugin-size-tensors")
+        if any(t.is_cuda for t in outputs):
+            torch.cuda.synchronize()
+        size_values = {k: int(outputs[k].item()) for k in set(dependent.values())}
+        upper = self.upper_output_shapes(input_shapes)
+        actual = self.evaluate_output_shapes(input_shapes, size_values)
+        result = []
+        for i, (out, shape, bound) in enumerate(zip(outputs, actual, upper)):
+            if tuple(shape) == tuple(out.shape):
+                result.append(out)
+                continue
+            if any(not 0 <= d <= b for d, b in zip(shape, bound)):
+                raise PluginHostError(
+                    f"{self.namespace}::{self.name}: output {i} is {tuple(shape)} by its size "
+                    f"tensors, outside the declared upper bound {tuple(bound)}"
+                )
+            count = 1
+            for d in shape:
+                count *= int(d)
+            result.append(out.reshape(-1)[:count].view(tuple(shape)))
+        return result
 
     def runtime(self) -> "RuntimePlugin":
         """Deserialise: re-create the plugin at RUNTIME phase (JIT) or load the kernel (AOT)."""
@@ -217,9 +270,7 @@ class RuntimePlugin:
             device = inputs[0].device if inputs else torch.device("cpu")
             outputs = [
                 torch.empty(s, dtype=TORCH_DTYPE[dt], device=device)
-                for s, dt in zip(
-                    built.evaluate_output_shapes(shapes), built.output_types
-                )
+                for s, dt in zip(built.upper_output_shapes(shapes), built.output_types)
             ]
         contiguous_inputs = [t.contiguous() for t in inputs]
         if stream is None:
@@ -228,7 +279,7 @@ class RuntimePlugin:
             aot_launch(built.aot, contiguous_inputs, list(outputs), stream)
         else:
             _jit_enqueue(self._runtime, built, contiguous_inputs, list(outputs), stream)
-        return list(outputs)
+        return built.actual_outputs(shapes, list(outputs))
 
 
 def _check_input(built: BuiltPlugin, i: int, t: torch.Tensor, spec: InputSpec) -> None:
@@ -315,9 +366,7 @@ def _time_aot_kernels(
         )
     outputs = [
         torch.empty(shape, dtype=TORCH_OF[dtype], device="cuda")
-        for shape, dtype in zip(
-            built.evaluate_output_shapes(shapes), built.output_types
-        )
+        for shape, dtype in zip(built.upper_output_shapes(shapes), built.output_types)
     ]
     stream = torch.cuda.current_stream().cuda_stream
     for kernel in kernels.values():
@@ -642,7 +691,7 @@ class PluginHost:
         shapes = [spec.opt for spec in built.inputs]
         outputs = [
             torch.empty(s, dtype=TORCH_DTYPE[dt], device=device)
-            for s, dt in zip(built.evaluate_output_shapes(shapes), built.output_types)
+            for s, dt in zip(built.upper_output_shapes(shapes), built.output_types)
         ]
         stream = _current_stream_handle(inputs + outputs)
         self.calls.append(("enqueue", "timing"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ctypes
 import pickle
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 import torch
 
@@ -638,7 +638,10 @@ class IExecutionContext:
                 rank = next(len(s) for n, _, s in ir.outputs if n == name)
                 return Dims([-1] * rank)
             inferred = self._infer()
-            return Dims(inferred[ir.output_ids[name]])
+            shape = inferred[ir.output_ids[name]]
+            if ir.output_ids[name] in self._data_dependent():
+                return Dims([-1] * len(shape))  # known after enqueue (IOutputAllocator)
+            return Dims(shape)
         return Dims()
 
     def get_tensor_strides(self, name: str) -> Dims:
@@ -698,6 +701,18 @@ class IExecutionContext:
             }
         return self._inferred
 
+    def _data_dependent(self) -> Set[int]:
+        """Tensors whose shape depends on data: a plugin output sized by a size tensor, and
+        everything computed from one (assumption output-allocator)."""
+        found: Set[int] = set()
+        for layer in self.engine._ir.layers:
+            if layer.kind == "PLUGIN_V3":
+                dependent = layer.params["built"].data_dependent()
+                found.update(layer.outputs[i] for i, _ in dependent)
+            if any(i in found for i in layer.inputs if i is not None):
+                found.update(layer.outputs)
+        return found
+
     def _run_layers(
         self, values: Dict[int, Optional[torch.Tensor]], infer_only: bool
     ) -> None:
@@ -712,7 +727,7 @@ class IExecutionContext:
                     outs = [
                         torch.empty(s, dtype=TORCH_OF[dt], device="meta")
                         for s, dt in zip(
-                            built.evaluate_output_shapes(shapes), built.output_types
+                            built.upper_output_shapes(shapes), built.output_types
                         )
                     ]
                 else:
@@ -740,7 +755,11 @@ class IExecutionContext:
     @native_entry
     def execute_async_v3(self, stream_handle: int) -> bool:
         ir = self.engine._ir
-        missing = [n for n, _, _ in ir.inputs + ir.outputs if n not in self._addresses]
+        missing = [
+            n
+            for n, _, _ in ir.inputs + ir.outputs
+            if n not in self._addresses and n not in self._output_allocators
+        ]
         if missing:
             raise RuntimeError(f"execute_async_v3: no address set for {missing}")
         if not self.all_binding_shapes_specified:
@@ -761,13 +780,42 @@ class IExecutionContext:
             )
         with _on_stream(device, stream_handle):
             self._run_layers(values, infer_only=False)
+            dependent = self._data_dependent()
             for name, dt, _ in ir.outputs:
                 tid = ir.output_ids[name]
-                out = tensor_at(self._addresses[name], shapes[tid], dt, device)
                 result = values[tid]
                 assert result is not None
+                allocator = self._output_allocators.get(name)
+                if allocator is not None:
+                    address = self._allocate_output(
+                        allocator, name, result, stream_handle
+                    )
+                    out = tensor_at(address, tuple(result.shape), dt, device)
+                    out.copy_(result.to(out.dtype))
+                    allocator.notify_shape(name, Dims(tuple(result.shape)))
+                    continue
+                if tid in dependent:
+                    raise RuntimeError(
+                        f"execute_async_v3: output {name!r} has a data-dependent shape; "
+                        "set an IOutputAllocator for it (set_output_allocator)"
+                    )
+                out = tensor_at(self._addresses[name], shapes[tid], dt, device)
                 out.copy_(result.to(out.dtype))
         return True
+
+    @staticmethod
+    def _allocate_output(
+        allocator: Any, name: str, result: torch.Tensor, stream_handle: int
+    ) -> int:
+        """Ask the IOutputAllocator for the output's memory, in bytes (assumption output-allocator)."""
+        assumed("output-allocator")
+        size = max(1, result.numel() * result.element_size())
+        address = allocator.reallocate_output_async(name, 0, size, 256, stream_handle)
+        if not address:
+            raise RuntimeError(
+                f"execute_async_v3: the output allocator returned no memory for {name!r}"
+            )
+        return int(address)
 
     def execute_v2(self, bindings: Sequence[int]) -> bool:
         ir = self.engine._ir

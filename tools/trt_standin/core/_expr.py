@@ -13,7 +13,7 @@ simplified. ``evaluate`` gives the integer value for concrete input shapes.
 
 from __future__ import annotations
 
-from typing import Callable, Dict, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..assumptions import assumed
 
@@ -99,6 +99,27 @@ def evaluate(
             )
         return int(size_values[node[1]])
     raise ValueError(f"not a dimension expression: {node!r}")
+
+
+def evaluate_upper(node: Node, input_shapes: Sequence[Sequence[int]]) -> int:
+    """``node`` with every size tensor at its upper bound (what TensorRT allocates for it)."""
+    kind = node[0]
+    if kind == "size":
+        return evaluate_upper(node[3], input_shapes)
+    if kind == "op":
+        return _APPLY[node[1]](
+            evaluate_upper(node[2], input_shapes), evaluate_upper(node[3], input_shapes)
+        )
+    return evaluate(node, input_shapes)
+
+
+def size_outputs(node: Node) -> List[int]:
+    """The outputs (indices) of the size tensors ``node`` uses."""
+    if node[0] == "size":
+        return [int(node[1])]
+    if node[0] == "op":
+        return size_outputs(node[2]) + size_outputs(node[3])
+    return []
 
 
 def bind_inputs(node: Node, input_shapes: Sequence[Sequence[Optional[int]]]) -> Node:

@@ -707,9 +707,7 @@ class IPluginV3Layer(ILayer):
             shapes = [tuple(v.shape) for v in values if v is not None]
             return [
                 torch.empty(s, dtype=TORCH_OF[dt], device="meta")
-                for s, dt in zip(
-                    built.evaluate_output_shapes(shapes), built.output_types
-                )
+                for s, dt in zip(built.upper_output_shapes(shapes), built.output_types)
             ]
         runtime = self._params.get("runtime")
         if runtime is None:
@@ -728,9 +726,14 @@ class IPluginV3Layer(ILayer):
             self._network._probe_value(t, _PROBE_SIZES[1]) for t in self._inputs
         ]
         outs_b = self._run([v.to("meta") if v is not None else None for v in values_b])
-        for out, a, b in zip(self._outputs, outs_a, outs_b):
+        built = self._params.get("built") or self._preview
+        dependent = built.data_dependent()
+        for i, (out, a, b) in enumerate(zip(self._outputs, outs_a, outs_b)):
             out._shape = Dims(
-                [da if da == db else -1 for da, db in zip(a.shape, b.shape)]
+                [
+                    da if da == db and (i, j) not in dependent else -1
+                    for j, (da, db) in enumerate(zip(a.shape, b.shape))
+                ]
             )
         self._network._probe_cache.clear()
 

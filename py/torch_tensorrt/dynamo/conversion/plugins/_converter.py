@@ -298,7 +298,14 @@ def make_own_converter(
         plugin_id, aot, implementation = _choose_implementation(
             record, variant, call, ctx, signatures, attrs, use_aot_if_available, note
         )
-        if plugin_id == variant.plugin_id and not aot:
+        program = record.programs.get(variant.call_key(signatures, call.attributes))
+        if program is not None and program.sizes:
+            # Data-dependent output sizes: size tensor outputs, and the engine's output allocator.
+            plugin_id = record.hidden_variant(
+                variant.absent, 0, len(program.sizes)
+            ).plugin_id
+            ctx.requires_output_allocator = True
+        elif plugin_id == variant.plugin_id and not aot:
             # A kernel writing scratch tensors gets them as hidden outputs of the JIT plugin.
             plugin_id = _hidden.jit_plugin_id(
                 record, variant, variant.call_key(signatures, call.attributes)
@@ -389,6 +396,15 @@ def _choose_implementation(
         return variant.plugin_id, False, "JIT" + in_place
     node = _interpreter.current_node(ctx)
     label = node.name if node is not None else variant.plugin_id
+    program = record.programs.get(variant.call_key(signatures, call.attributes))
+    if program is not None and program.sizes:
+        note(
+            label,
+            f"{record.display}: the op's output sizes depend on data; its plugin is JIT only (it "
+            "runs the op and writes the sizes into size tensors)",
+            False,
+        )
+        return variant.plugin_id, False, "JIT (data-dependent sizes: size tensors)"
     if record.spec.mutated:
         note(
             label,

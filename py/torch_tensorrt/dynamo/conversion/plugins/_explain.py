@@ -340,9 +340,20 @@ def explain(
     key = variant.call_key(signatures, canonical, definition_of(op))
     program: ShapeProgram = variant.programs.get_or_trace(API, spec, op, key, hints)
     labels = {s: d.label for s, d in program.symbols}
+    size_at = {(o, a): k for o, a, k in program.data_dependent}
+    several = len(program.sizes) > 1
+
+    def dim_text(i: int, j: int, d: Any) -> str:
+        if (i, j) not in size_at:
+            return program.render(d)
+        name = f"n{size_at[(i, j)]}" if several else "n"
+        return f"{name} <= {program.render(d)} (data-dependent)"
+
     outputs = tuple(
-        OutputFormula(o.dtype, o.dims, tuple(program.render(d) for d in o.dims))
-        for o in program.outputs
+        OutputFormula(
+            o.dtype, o.dims, tuple(dim_text(i, j, d) for j, d in enumerate(o.dims))
+        )
+        for i, o in enumerate(program.outputs)
     )
     lowering = ""
     try:
@@ -364,7 +375,9 @@ def explain(
     return Explanation(
         op=spec.display,
         schema=spec.schema,
-        jit_plugin=spec.plugin_id(absent),
+        jit_plugin=(
+            f"{spec.namespace}::{spec.plugin_name(absent, sizes=len(program.sizes))}"
+        ),
         aot_plugin=spec.plugin_id(absent, aot=True),
         parameters=_parameters(spec, sorted(absent)),
         symbols=tuple(labels.items()),

@@ -234,12 +234,20 @@ def make_register_function(
         if fake:
             # get_output_data_types: only dtypes (and ranks) are asked for.
             program = _program_for_types(variant, descs, attributes, attribute_keys)
-            return tuple(
-                trtp.from_shape_expr(
-                    tuple(trtp.ShapeExpr() for _ in out.dims), _dtypes.to_trt(out.dtype)
+            return (
+                tuple(
+                    trtp.from_shape_expr(
+                        tuple(trtp.ShapeExpr() for _ in out.dims),
+                        _dtypes.to_trt(out.dtype),
+                    )
+                    for out in program.outputs
                 )
-                for out in program.outputs
-            ) + hidden_descs(descs, attributes, attribute_keys, True)
+                + hidden_descs(descs, attributes, attribute_keys, True)
+                + tuple(
+                    trtp.size_tensor(trtp.ShapeExpr(), trtp.ShapeExpr())
+                    for _ in range(variant.size_tensors)
+                )
+            )
         key = variant.call_key(
             [signature_of(d) for d in descs], attributes, attribute_keys=attribute_keys
         )
@@ -251,17 +259,61 @@ def make_register_function(
             or variant.programs.get_or_trace(API, variant.spec, variant.op, key)
         )
         slots = variant.tensor_slots()
-        shapes = program.lower_outputs(
-            lambda d: descs[slots[d.input_index]].shape_expr[d.dim], qdp_algebra()  # type: ignore[index]
+        shapes = [
+            list(dims)
+            for dims in program.lower_outputs(
+                lambda d: descs[slots[d.input_index]].shape_expr[d.dim], qdp_algebra()  # type: ignore[index]
+            )
+        ]
+        sizes = _size_tensors(variant, program, descs, shapes)
+        return (
+            tuple(
+                trtp.from_shape_expr(tuple(dims), _dtypes.to_trt(out.dtype))
+                for dims, out in zip(shapes, program.outputs)
+            )
+            + hidden_descs(descs, attributes, attribute_keys, False)
+            + sizes
         )
-        return tuple(
-            trtp.from_shape_expr(tuple(dims), _dtypes.to_trt(out.dtype))
-            for dims, out in zip(shapes, program.outputs)
-        ) + hidden_descs(descs, attributes, attribute_keys, False)
 
     return _with_signature(
         register_function, f"{variant.plugin_name}_shapes", signature
     )
+
+
+def _size_tensors(
+    variant: PluginVariant,
+    program: ShapeProgram,
+    descs: Sequence[Any],
+    shapes: List[List[Any]],
+) -> Tuple[Any, ...]:
+    """The size tensor of each data-dependent size (autotuned at, and bounded by, its bound);
+    the dimensions that are such a size become the size tensor's expression in ``shapes``.
+    """
+    if len(program.sizes) != variant.size_tensors:
+        raise ValueError(
+            f"{variant.plugin_id}: the plugin has {variant.size_tensors} size tensors, but the fake "
+            f"kernel gives {len(program.sizes)} data-dependent sizes for these inputs"
+        )
+    if not program.sizes:
+        return ()
+    from ._shape_program import lower
+
+    trtp = _trtp()
+    slots = variant.tensor_slots()
+    table = program.symbol_map
+
+    def leaf(sym: Any) -> Any:
+        d = table[sym]
+        return descs[slots[d.input_index]].shape_expr[d.dim]  # type: ignore[index]
+
+    algebra = qdp_algebra()
+    sizes = []
+    for bound in program.sizes:
+        lowered = lower(bound, leaf, algebra)
+        sizes.append(trtp.size_tensor(lowered, lowered))
+    for out, axis, k in program.data_dependent:
+        shapes[out][axis] = sizes[k].expr()
+    return tuple(sizes)
 
 
 def _program_for_types(

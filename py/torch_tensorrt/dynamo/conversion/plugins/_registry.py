@@ -123,8 +123,9 @@ class PluginRecord:
         self.launch_plans = LaunchPlans(self.captures)
         self.aot: Any = None  # _aot.AOTState, made on first use
         self.variants: Dict[FrozenSet[str], VariantEntry] = {}
-        #: JIT plugins whose kernel writes scratch tensors, by (absent tensors, hidden outputs).
-        self.hidden_variants: Dict[Tuple[FrozenSet[str], int], VariantEntry] = {}
+        #: JIT plugins with outputs beyond the op's: by (absent tensors, hidden outputs for the
+        #: kernel's scratch tensors, size tensors for data-dependent sizes).
+        self.hidden_variants: Dict[Tuple[FrozenSet[str], int, int], VariantEntry] = {}
         #: Saved programs prepare_load prepared for this op -> plugin ids it registered for them.
         self.prepared: Dict[str, List[str]] = {}
         #: What each compile did with this op: compile number -> _status.CompileReport.
@@ -158,18 +159,22 @@ class PluginRecord:
                     self.variants[absent] = entry
         return entry.variant
 
-    def hidden_variant(self, absent: FrozenSet[str], hidden: int) -> PluginVariant:
-        """The JIT plugin ``ns::op-hidden-N`` of ``absent``: its kernel's ``hidden`` scratch tensors
-        are plugin outputs after the op's own (see ``_hidden``), registered on first use.
+    def hidden_variant(
+        self, absent: FrozenSet[str], hidden: int, sizes: int = 0
+    ) -> PluginVariant:
+        """The JIT plugin ``ns::op-hidden-N`` / ``ns::op-sizes-M`` of ``absent``: its kernel's
+        ``hidden`` scratch tensors (see ``_hidden``), then ``sizes`` size tensors (data-dependent
+        output sizes), are plugin outputs after the op's own; registered on first use.
         """
-        entry = self.hidden_variants.get((absent, hidden))
+        key = (absent, hidden, sizes)
+        entry = self.hidden_variants.get(key)
         if entry is None:
             with _LOCK:
                 self.require_live("generate_plugin_converter")
-                entry = self.hidden_variants.get((absent, hidden))
+                entry = self.hidden_variants.get(key)
                 if entry is None:
-                    entry = _register_variant(self, absent, hidden)
-                    self.hidden_variants[(absent, hidden)] = entry
+                    entry = _register_variant(self, absent, hidden, sizes)
+                    self.hidden_variants[key] = entry
         return entry.variant
 
     def entries(self) -> List[VariantEntry]:
@@ -220,12 +225,17 @@ def lookup(api: str, name: str) -> Optional[PluginRecord]:
 
 
 def _register_variant(
-    record: PluginRecord, absent: FrozenSet[str], hidden: int = 0
+    record: PluginRecord, absent: FrozenSet[str], hidden: int = 0, sizes: int = 0
 ) -> VariantEntry:
     from . import _hidden
 
     variant = PluginVariant(
-        record.spec, record.op, absent, record.programs, hidden_outputs=hidden
+        record.spec,
+        record.op,
+        absent,
+        record.programs,
+        hidden_outputs=hidden,
+        size_tensors=sizes,
     )
     _refuse_foreign(record, variant.plugin_id)
     runtime = JitRuntime(variant, record)

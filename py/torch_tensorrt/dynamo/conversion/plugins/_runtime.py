@@ -265,8 +265,12 @@ class JitRuntime:
             strategy: Optional[Strategy] = None
             name = "copy"
             bindings: Tuple[Any, ...] = ()
-            plan = self.record.launch_plans.plan(
-                self.variant, call_key, program, shapes, outputs
+            plan = (
+                None
+                if program.sizes  # the size tensors come from the op's result
+                else self.record.launch_plans.plan(
+                    self.variant, call_key, program, shapes, outputs
+                )
             )
             if plan is not None:
                 strategy, name = plan.strategy(self), "launch"
@@ -277,6 +281,8 @@ class JitRuntime:
                 valid = lambda: bound() and captured.configs_current()  # noqa: E731
             if strategy is None and self._out_overload is not None:
                 strategy, name = self._out_strategy(attributes), "out"
+            if strategy is None and program.sizes:
+                strategy = self._sized_strategy(attributes, program)
             if strategy is None:
                 strategy = self._copy_strategy(attributes)
                 if not self._copy_logged:
@@ -432,6 +438,46 @@ class JitRuntime:
                     target = self.as_torch(dst)
                     if src.data_ptr() != target.data_ptr():
                         target.copy_(src)
+
+        return run
+
+    def _sized_strategy(self, attributes: Tuple[Any, ...], program: Any) -> Strategy:
+        """Run the op; copy each result to the start of TensorRT's buffer (allocated at the
+        bound) and write each data-dependent size into its size tensor output."""
+        spec = self.variant.spec
+        n_out = spec.num_outputs
+        first = n_out + self.variant.hidden_outputs  # the size tensors come last
+        dependent = {(o, a): k for o, a, k in program.data_dependent}
+
+        def run(inputs: Sequence[Any], outputs: Sequence[Any], stream: int) -> None:
+            with self.stream_context(stream):
+                results = self._results(attributes, inputs)
+                values: Dict[int, int] = {}
+                for index, (result, buffer) in enumerate(zip(results, outputs[:n_out])):
+                    bound = tuple(int(d) for d in buffer.shape)
+                    got = (
+                        tuple(result.shape)
+                        if isinstance(result, torch.Tensor)
+                        else None
+                    )
+                    fits = got is not None and len(got) == len(bound)
+                    for axis, (g, b) in enumerate(zip(got or (), bound)):
+                        k = dependent.get((index, axis))
+                        if k is None:
+                            fits = fits and g == b
+                        else:
+                            fits = fits and 0 <= g <= b and values.setdefault(k, g) == g
+                    if not fits or result.dtype != _dtypes.to_torch(buffer.dtype):
+                        raise PluginRuntimeError(
+                            f"{spec.display}: output {index} is {got} "
+                            f"{getattr(result, 'dtype', '')}, which does not fit TensorRT's buffer "
+                            f"{bound} {_dtypes.to_torch(buffer.dtype)} (the fake kernel's shape, "
+                            "data-dependent sizes at their bound, equal where one size is used twice)"
+                        )
+                    target = self.as_torch(buffer).reshape(-1)
+                    target[: result.numel()].copy_(result.reshape(-1))
+                for k, value in values.items():
+                    self.as_torch(outputs[first + k]).fill_(value)
 
         return run
 

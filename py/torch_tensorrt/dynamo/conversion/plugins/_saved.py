@@ -47,11 +47,18 @@ class PluginName:
     hidden: int
     tactics: int
     absent: Tuple[str, ...]
+    sizes: int = 0
 
     @property
     def plugin_id(self) -> str:
         name = variant_name(
-            self.op, self.overload, self.absent, self.aot, self.hidden, self.tactics
+            self.op,
+            self.overload,
+            self.absent,
+            self.aot,
+            self.hidden,
+            self.tactics,
+            self.sizes,
         )
         return f"{self.namespace}::{name}"
 
@@ -73,11 +80,12 @@ def parse_plugin_name(namespace: str, name: str) -> Optional[PluginName]:
         overload, i = rest[i + 1], i + 2
     if rest[i : i + 1] == ["aot"]:
         aot, i = True, i + 1
-    for word in ("hidden", "tactics"):
+    counts = {"hidden": 0, "tactics": 0, "sizes": 0}
+    for word in counts:
         if rest[i : i + 1] == [word] and len(rest) > i + 1 and rest[i + 1].isdigit():
-            value = int(rest[i + 1])
-            hidden, tactics = (value, tactics) if word == "hidden" else (hidden, value)
+            counts[word] = int(rest[i + 1])
             i += 2
+    hidden, tactics, sizes = counts["hidden"], counts["tactics"], counts["sizes"]
     if rest[i : i + 1] == ["without"] and len(rest) > i + 1:
         absent, i = rest[i + 1 :], len(rest)
     if i != len(rest) or not all(
@@ -86,7 +94,9 @@ def parse_plugin_name(namespace: str, name: str) -> Optional[PluginName]:
         return None
     if absent != sorted(absent) or (tactics and not aot):
         return None
-    parsed = PluginName(namespace, op, overload, aot, hidden, tactics, tuple(absent))
+    parsed = PluginName(
+        namespace, op, overload, aot, hidden, tactics, tuple(absent), sizes
+    )
     return parsed if parsed.plugin_id == f"{namespace}::{name}" else None
 
 
@@ -294,8 +304,8 @@ def register(
             continue
         record = lookup(API, name.qualname) or _generate_plugin(name.qualname, api=API)
         absent = frozenset(name.absent)
-        if name.hidden:
-            record.hidden_variant(absent, name.hidden)
+        if name.hidden or name.sizes:
+            record.hidden_variant(absent, name.hidden, name.sizes)
         else:
             record.variant(absent)
         done = record.prepared.setdefault(label, [])

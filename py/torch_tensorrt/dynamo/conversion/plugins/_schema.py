@@ -142,9 +142,12 @@ class OpSpec:
         aot: bool = False,
         hidden: int = 0,
         tactics: int = 0,
+        sizes: int = 0,
     ) -> str:
         """QDP plugin name of one variant of this op overload (see NOTE [Plugin names])."""
-        return variant_name(self.name, self.overload, absent, aot, hidden, tactics)
+        return variant_name(
+            self.name, self.overload, absent, aot, hidden, tactics, sizes
+        )
 
     def plugin_id(
         self,
@@ -178,6 +181,7 @@ def variant_name(
     aot: bool = False,
     hidden: int = 0,
     tactics: int = 0,
+    sizes: int = 0,
 ) -> str:
     """The plugin name of one variant of ``op.overload`` (see NOTE [Plugin names])."""
     parts = [op]
@@ -189,6 +193,8 @@ def variant_name(
         parts += ["hidden", str(hidden)]
     if tactics:
         parts += ["tactics", str(tactics)]
+    if sizes:
+        parts += ["sizes", str(sizes)]
     missing: List[str] = sorted(absent)
     if missing:
         parts += ["without", *missing]

@@ -267,6 +267,11 @@ class ShapeProgram:
     outputs: Tuple[OutputShape, ...]
     symbols: Tuple[Tuple[sympy.Symbol, DimSymbol], ...]
     guards: Tuple[sympy.Basic, ...]
+    #: Upper bound (over the input sizes) of each data-dependent size; ``outputs`` hold the bound
+    #: where the size stands, which is what TensorRT allocates.
+    sizes: Tuple[sympy.Expr, ...] = ()
+    #: (output, dimension, size index) of each data-dependent dimension.
+    data_dependent: Tuple[Tuple[int, int, int], ...] = ()
     # Lowering closures, built on first use (shape queries then never walk sympy trees).
     _compiled: Dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 

@@ -83,9 +83,12 @@ def trace(
     by_name = {a.name: t for a, t in zip(spec.tensor_args, fake_inputs)}
     outputs = returned + tuple(by_name[name] for name in spec.mutated)
     shapes = []
+    sizes: List[sympy.Symbol] = []  # data-dependent sizes, in order of appearance
+    bounds: List[sympy.Expr] = []
+    dependent: List[Tuple[int, int, int]] = []
     for index, out in enumerate(outputs):
         dims = []
-        for d in out.shape:
+        for axis, d in enumerate(out.shape):
             expr = (
                 env.simplify(d.node.expr)
                 if isinstance(d, torch.SymInt)
@@ -93,15 +96,26 @@ def trace(
             )
             unknown = [s for s in expr.free_symbols if s not in symbols]
             if unknown:
-                raise user_error(
-                    api,
-                    spec.qualname,
-                    f"output {index}'s shape depends on data, not on input shapes",
-                    got=f"a size computed from tensor values ({program_render(expr, symbols)})",
-                    expected="output sizes computed from input sizes and attributes",
-                    fix="Data-dependent output shapes need an output allocator, which generated plugins do not support",
-                    cls=UnsupportedOpError,
-                )
+                if not (expr.is_Symbol and index < spec.num_returns):
+                    raise user_error(
+                        api,
+                        spec.qualname,
+                        f"output {index}'s size {axis} is computed from a data-dependent size "
+                        f"({program_render(expr, symbols)})",
+                        got=f"{program_render(expr, symbols)}",
+                        expected="a data-dependent size used as a dimension as it is (TensorRT's size "
+                        "tensors take no arithmetic)",
+                        fix="Give the output that dimension exactly as ctx.new_dynamic_size() returned it",
+                        cls=UnsupportedOpError,
+                    )
+                if expr not in sizes:
+                    sizes.append(expr)
+                    bounds.append(
+                        _upper_bound(api, spec, env, expr, symbols, index, axis)
+                    )
+                k = sizes.index(expr)
+                dependent.append((index, axis, k))
+                expr = bounds[k]  # TensorRT allocates the output at the bound
             dims.append(expr)
         shapes.append(OutputShape(out.dtype, tuple(dims)))
     guards = _guards(env, symbols)
@@ -111,7 +125,13 @@ def trace(
         OutputShape(s.dtype, tuple(fixed.get(_canonical(d), d) for d in s.dims))
         for s in shapes
     ]
-    program = ShapeProgram(tuple(shapes), tuple(symbols.items()), tuple(guards))
+    program = ShapeProgram(
+        tuple(shapes),
+        tuple(symbols.items()),
+        tuple(guards),
+        sizes=tuple(bounds),
+        data_dependent=tuple(dependent),
+    )
     if _LOGGER.isEnabledFor(
         logging.DEBUG
     ):  # rendering is not free: only when it is shown
@@ -179,6 +199,49 @@ def symbolic_inputs(
     return inputs, symbols
 
 
+def _upper_bound(
+    api: str,
+    spec: OpSpec,
+    env: ShapeEnv,
+    size: sympy.Symbol,
+    symbols: Mapping[sympy.Symbol, DimSymbol],
+    index: int,
+    axis: int,
+) -> sympy.Expr:
+    """The upper bound of data-dependent ``size`` in input sizes: from the fake kernel's
+    ``torch._check(n <= expr)`` (a deferred runtime assert), else from the size's value range
+    (``new_dynamic_size(max=...)``); UnsupportedOpError saying which check to add otherwise.
+    """
+    candidates: List[sympy.Expr] = []
+    for assertion in env.deferred_runtime_asserts.get(size, []):
+        relation = assertion.expr
+        if isinstance(relation, (sympy.Le, sympy.Lt)) and relation.lhs == size:
+            bound = relation.rhs - (1 if isinstance(relation, sympy.Lt) else 0)
+        elif isinstance(relation, (sympy.Ge, sympy.Gt)) and relation.rhs == size:
+            bound = relation.lhs - (1 if isinstance(relation, sympy.Gt) else 0)
+        else:
+            continue
+        if all(s in symbols for s in bound.free_symbols):
+            candidates.append(sympy.sympify(bound))
+    value_range = env.var_to_range.get(size)
+    upper = getattr(value_range, "upper", None)
+    if upper is not None and getattr(upper, "is_finite", False) and upper.is_Integer:
+        candidates.append(sympy.Integer(int(upper)))
+    if candidates:
+        return candidates[0]
+    first = next((a.name for a in spec.tensor_args), "x")
+    raise user_error(
+        api,
+        spec.qualname,
+        f"output {index}'s size {axis} is data-dependent (ctx.new_dynamic_size()) and has no upper "
+        "bound, which TensorRT needs to allocate the output",
+        expected="a bound in the fake kernel",
+        fix=f"Add torch._check(n <= {first}.numel()) (or another expression of the input sizes) "
+        "right after n = ctx.new_dynamic_size(), or use ctx.new_dynamic_size(max=...)",
+        cls=UnsupportedOpError,
+    )
+
+
 def _call_arguments(
     spec: OpSpec, tensors: Sequence[Optional[torch.Tensor]], attributes: Sequence[Any]
 ) -> Tuple[List[Any], Dict[str, Any]]:
@@ -238,6 +301,10 @@ def _guards(
             or g in unique
             or (mirrored is not None and mirrored in unique)
         ):
+            continue
+        if any(s not in symbols for s in g.free_symbols):
+            # About a data-dependent size (torch._check(n <= ...)): its bound, checked against
+            # what the op returns at enqueue (see _upper_bound), not a condition on input sizes.
             continue
         unique.append(g)
     return unique

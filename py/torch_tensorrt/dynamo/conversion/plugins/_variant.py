@@ -35,17 +35,19 @@ class PluginVariant:
     hidden_outputs: int = 0
     #: For a triton.autotune kernel: its configs, offered as TensorRT tactics 1..N (AOT only).
     tactics: int = 0
+    #: Data-dependent output sizes: one size tensor output each, last (JIT only).
+    size_tensors: int = 0
 
     @property
     def plugin_name(self) -> str:
         return self.spec.plugin_name(
-            self.absent, self.aot, self.hidden_outputs, self.tactics
+            self.absent, self.aot, self.hidden_outputs, self.tactics, self.size_tensors
         )
 
     @property
     def num_outputs(self) -> int:
-        """Outputs of the plugin: the op's, then the hidden ones."""
-        return self.spec.num_outputs + self.hidden_outputs
+        """Outputs of the plugin: the op's, then the hidden ones, then the size tensors."""
+        return self.spec.num_outputs + self.hidden_outputs + self.size_tensors
 
     @property
     def plugin_id(self) -> str:

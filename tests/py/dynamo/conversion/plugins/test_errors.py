@@ -238,12 +238,16 @@ def test_data_dependent_output_shape(trt_backend, ops, handles):
     key = record.variant().call_key(
         [_identity.TensorSignature(torch.float32, (None, 4))], ()
     )
+    # A data-dependent size converts when the fake kernel bounds it (test_data_dependent_shapes);
+    # without a bound the message says which check to add.
     with pytest.raises(
         UnsupportedOpError,
         match=re.escape(
-            "generate_plugin_converter(err_7::positives): output 0's shape depends on data, not on input "
-            "shapes. Got a size computed from tensor values (u0). Expected output sizes computed from input sizes and attributes. "
-            "Data-dependent output shapes need an output allocator, which generated plugins do not support."
+            "generate_plugin_converter(err_7::positives): output 0's size 0 is data-dependent "
+            "(ctx.new_dynamic_size()) and has no upper bound, which TensorRT needs to allocate the "
+            "output. Expected a bound in the fake kernel. Add torch._check(n <= x.numel()) (or "
+            "another expression of the input sizes) right after n = ctx.new_dynamic_size(), or use "
+            "ctx.new_dynamic_size(max=...)."
         ),
     ):
         _symbolic.trace(API_CONVERTER, record.spec, record.op, key)
@@ -271,7 +275,7 @@ def test_data_dependent_output_shape_keeps_node_in_pytorch(
     compiled = _compile_dynamic(Model().eval(), (1, 4), (5, 4), (8, 4))
     node = _node_calling(compiled, op)
     assert (
-        "generate_plugin_converter(err_8::positives): output 0's shape depends on data"
+        "generate_plugin_converter(err_8::positives): output 0's size 0 is data-dependent"
         in (support_registry.rejections(record)[node.name])
     )
     x = torch.randn(6, 4, device=device)

@@ -169,12 +169,14 @@ KEYS: Dict[Tuple[str, str], Callable[[Any], bool]] = {
     ("PluginRecord", "variants"): lambda k: isinstance(k, frozenset),
     ("PluginRecord", "hidden_variants"): lambda k: isinstance(k, tuple)
     and isinstance(k[0], frozenset)
-    and isinstance(k[1], int),  # (absent tensors, hidden outputs)
+    and isinstance(k[1], int)
+    and isinstance(k[2], int),  # (absent tensors, hidden outputs, size tensors)
     ("AOTState", "variants"): lambda k: isinstance(k, tuple)
     and isinstance(k[0], frozenset)
     and isinstance(k[1], int),  # (absent tensors, hidden outputs)
     ("PluginRecord", "reports"): lambda k: isinstance(k, int),
-    ("PluginRecord", "prepared"): lambda k: isinstance(k, str),  # a saved program's path
+    # a saved program's path
+    ("PluginRecord", "prepared"): lambda k: isinstance(k, str),
     ("PluginRecord", "layers"): lambda k: _plugin_id(k[0])
     and all(isinstance(a, (bytes, str)) for a in k[1]),
     ("LaunchPlans", "reasons"): _plugin_id,

@@ -39,11 +39,13 @@ def _skip_without_python_save():
     ],
 )
 def test_plugin_names_parse_back(overload, absent, aot, hidden, tactics):
-    name = variant_name("op_x", overload, absent, aot, hidden, tactics)
+    sizes = 0 if aot else 2  # data-dependent sizes: JIT plugins only
+    name = variant_name("op_x", overload, absent, aot, hidden, tactics, sizes)
+    assert ("sizes-2" in name) == (not aot)
     parsed = _saved.parse_plugin_name("ns", name)
     assert parsed is not None and parsed.plugin_id == f"ns::{name}"
     assert (parsed.op, parsed.overload, parsed.aot) == ("op_x", overload, aot)
-    assert (parsed.hidden, parsed.tactics) == (hidden, tactics)
+    assert (parsed.hidden, parsed.tactics, parsed.sizes) == (hidden, tactics, sizes)
     assert parsed.absent == tuple(sorted(absent))
 
 
