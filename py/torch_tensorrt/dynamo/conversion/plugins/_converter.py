@@ -295,10 +295,19 @@ def make_own_converter(
                 )
             report.aot_unavailable[label] = reason
 
+        call_key = variant.call_key(signatures, call.attributes)
+        program = record.programs.get(call_key)  # traced by _ensure_program
         plugin_id, aot, implementation = _choose_implementation(
-            record, variant, call, ctx, signatures, attrs, use_aot_if_available, note
+            record,
+            variant,
+            call,
+            program,
+            ctx,
+            signatures,
+            attrs,
+            use_aot_if_available,
+            note,
         )
-        program = record.programs.get(variant.call_key(signatures, call.attributes))
         if program is not None and program.sizes:
             # Data-dependent output sizes: size tensor outputs, and the engine's output allocator.
             plugin_id = record.hidden_variant(
@@ -307,9 +316,7 @@ def make_own_converter(
             ctx.requires_output_allocator = True
         elif plugin_id == variant.plugin_id and not aot:
             # A kernel writing scratch tensors gets them as hidden outputs of the JIT plugin.
-            plugin_id = _hidden.jit_plugin_id(
-                record, variant, variant.call_key(signatures, call.attributes)
-            )
+            plugin_id = _hidden.jit_plugin_id(record, variant, call_key)
         namespace, plugin_name = plugin_id.split("::")
         plugin = getattr(getattr(trtp.op, namespace), plugin_name)
         layer = ctx.net.add_plugin(plugin(*itensors, **attrs), aot=aot)
@@ -382,37 +389,27 @@ def _choose_implementation(
     record: PluginRecord,
     variant: Any,
     call: BoundCall,
+    program: Any,
     ctx: Any,
     signatures: Sequence[TensorSignature],
     attrs: Dict[str, Any],
     use_aot: bool,
     note: Callable[[str, str, bool], None],
 ) -> Tuple[str, bool, str]:
-    """(plugin id, aot, description): hand-written AOT > automatic AOT > JIT."""
-    if not use_aot:
-        in_place = (
-            " (in-place op: new values as outputs)" if record.spec.mutated else ""
-        )
-        return variant.plugin_id, False, "JIT" + in_place
+    """(plugin id, aot, description): hand-written AOT > automatic AOT > JIT.
+
+    ``program`` is the call site's shape program (None when not traced yet).
+    """
+    jit_only = _jit_only(record, program)
+    if not use_aot or jit_only is not None:
+        if use_aot and jit_only is not None:
+            node = _interpreter.current_node(ctx)
+            note(
+                node.name if node is not None else variant.plugin_id, jit_only[1], False
+            )
+        return variant.plugin_id, False, "JIT" + (jit_only[0] if jit_only else "")
     node = _interpreter.current_node(ctx)
     label = node.name if node is not None else variant.plugin_id
-    program = record.programs.get(variant.call_key(signatures, call.attributes))
-    if program is not None and program.sizes:
-        note(
-            label,
-            f"{record.display}: the op's output sizes depend on data; its plugin is JIT only (it "
-            "runs the op and writes the sizes into size tensors)",
-            False,
-        )
-        return variant.plugin_id, False, "JIT (data-dependent sizes: size tensors)"
-    if record.spec.mutated:
-        note(
-            label,
-            f"{record.display}: the op mutates {list(record.spec.mutated)} in place; its plugin is "
-            "JIT only (it copies each mutated argument into its output and runs the op there)",
-            False,
-        )
-        return variant.plugin_id, False, "JIT (in-place op: new values as outputs)"
     if _qdp.handwritten_aot_impl(variant.plugin_id) is not None:
         reason = _handwritten.probe(
             record.display,
@@ -431,6 +428,23 @@ def _choose_implementation(
     if aot_plugin_id is not None:
         return aot_plugin_id, True, "AOT (automatic)"
     return variant.plugin_id, False, "JIT"
+
+
+def _jit_only(record: PluginRecord, program: Any) -> Optional[Tuple[str, str]]:
+    """(implementation label suffix, reason) for a call site that has no AOT plugin by design."""
+    if program is not None and program.sizes:
+        return (
+            " (data-dependent sizes: size tensors)",
+            f"{record.display}: the op's output sizes depend on data; its plugin is JIT only (it "
+            "runs the op and writes the sizes into size tensors)",
+        )
+    if record.spec.mutated:
+        return (
+            " (in-place op: new values as outputs)",
+            f"{record.display}: the op mutates {list(record.spec.mutated)} in place; its plugin is "
+            "JIT only (it copies each mutated argument into its output and runs the op there)",
+        )
+    return None
 
 
 def _ensure_program(

@@ -375,9 +375,7 @@ def explain(
     return Explanation(
         op=spec.display,
         schema=spec.schema,
-        jit_plugin=(
-            f"{spec.namespace}::{spec.plugin_name(absent, sizes=len(program.sizes))}"
-        ),
+        jit_plugin=spec.plugin_id(absent, sizes=len(program.sizes)),
         aot_plugin=spec.plugin_id(absent, aot=True),
         parameters=_parameters(spec, sorted(absent)),
         symbols=tuple(labels.items()),

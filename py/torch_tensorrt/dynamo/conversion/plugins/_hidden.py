@@ -70,13 +70,7 @@ def outputs_fn(record: Any, plugin: PluginVariant) -> _qdp.HiddenOutputs:
             captured = _capture_for(record, key)
         if len(captured.scratch) != plugin.hidden_outputs:
             raise HiddenMismatch(mismatch(plugin, captured))
-        slots = plugin.tensor_slots()
-        table = dict(captured.symbols)
-
-        def leaf(sym: Any) -> Any:
-            d = table[sym]
-            return descs[slots[d.input_index]].shape_expr[d.dim]
-
+        leaf = _qdp.input_dims(plugin, descs, captured.symbols)
         algebra = _qdp.qdp_algebra()
         return [
             (

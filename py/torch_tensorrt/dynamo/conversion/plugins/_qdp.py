@@ -84,6 +84,21 @@ def qdp_algebra() -> Algebra[Any]:
     )
 
 
+def input_dims(
+    variant: PluginVariant, descs: Sequence[Any], symbols: Any
+) -> Callable[[Any], Any]:
+    """``leaf`` for ``_shape_program.lower``: each of ``symbols`` ((symbol, DimSymbol) pairs) as
+    the shape expression of the layer input dimension it stands for."""
+    slots = variant.tensor_slots()
+    table = dict(symbols)
+
+    def leaf(sym: Any) -> Any:
+        d = table[sym]
+        return descs[slots[d.input_index]].shape_expr[d.dim]
+
+    return leaf
+
+
 def _parameters(
     variant: PluginVariant, tensor_annotation: type
 ) -> List[inspect.Parameter]:
@@ -299,13 +314,7 @@ def _size_tensors(
     from ._shape_program import lower
 
     trtp = _trtp()
-    slots = variant.tensor_slots()
-    table = program.symbol_map
-
-    def leaf(sym: Any) -> Any:
-        d = table[sym]
-        return descs[slots[d.input_index]].shape_expr[d.dim]  # type: ignore[index]
-
+    leaf = input_dims(variant, descs, program.symbols)
     algebra = qdp_algebra()
     sizes = []
     for bound in program.sizes:
@@ -437,13 +446,7 @@ def make_aot_impl_function(
                 f"{variant.plugin_id}: TensorRT gives the kernel outputs of dtypes {given}, but it "
                 f"was compiled for {list(kernel.output_dtypes)}; the op's body and fake kernel disagree"
             )
-        slots = variant.tensor_slots()
-        table = dict(symbols)
-
-        def leaf(sym: Any) -> Any:
-            d = table[sym]
-            return descs[slots[d.input_index]].shape_expr[d.dim]
-
+        leaf = input_dims(variant, descs, symbols)
         algebra = qdp_algebra()
         launch = trtp.KernelLaunchParams()
         grid = list(kernel.grid) + [1] * (3 - len(kernel.grid))

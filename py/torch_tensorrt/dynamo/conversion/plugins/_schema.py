@@ -155,8 +155,11 @@ class OpSpec:
         aot: bool = False,
         hidden: int = 0,
         tactics: int = 0,
+        sizes: int = 0,
     ) -> str:
-        return f"{self.namespace}::{self.plugin_name(absent, aot, hidden, tactics)}"
+        return (
+            f"{self.namespace}::{self.plugin_name(absent, aot, hidden, tactics, sizes)}"
+        )
 
 
 # NOTE: [Plugin names]
