@@ -480,8 +480,20 @@ def _ensure_program(
 def _outputs(layer: Any, num_outputs: int, prefix: str) -> Any:
     outputs = [layer.get_output(i) for i in range(num_outputs)]
     for i, t in enumerate(outputs):
-        t.name = f"{prefix}/out{i}"
+        t.name = output_tensor_name(prefix, i)
     return outputs[0] if num_outputs == 1 else tuple(outputs)
+
+
+def output_tensor_name(layer_name: str, index: int) -> str:
+    """The name of a plugin layer's output tensor: the layer's name with ``-`` for ``_``.
+
+    NOTE [Output names]: Torch-TensorRT 2.11 marks a network output as BOOL, whatever its real
+    type, when a ``_``-separated word of the tensor's name is one of its comparison words
+    (``and``, ``or``, ``not``, ``ne``, ``eq``, ``any``, ...), before it looks at the graph's output
+    dtypes (``TRTInterpreter.output``). An op such as ``my_ops::mask_and_scale`` returned straight
+    from the engine came back as bool. Names without ``_`` keep that rule off our tensors.
+    """
+    return f"{layer_name.replace('_', '-')}/out{index}"
 
 
 # -- plugins registered by hand ---------------------------------------------------------------------

@@ -1042,3 +1042,57 @@ def test_19_dynamic_compile_uses_no_deprecated_shape_env_api(
     assert ours == [], [f"{w.filename}:{w.lineno}: {w.message}" for w in ours]
     x = torch.randn(7, 3, device=device)
     torch.testing.assert_close(compiled(x), x**3 - 1)
+
+
+# -- 20. Torch-TensorRT 2.11's name rule for boolean outputs --------------------------------------------
+# TRTInterpreter.output (2.11) marks an output BOOL when a "_"-separated word of its tensor name is one
+# of these, before it reads the graph's output dtypes.
+_BOOL_NAME_WORDS = {
+    "eq",
+    "gt",
+    "lt",
+    "or",
+    "xor",
+    "and",
+    "not",
+    "ne",
+    "isinf",
+    "isnan",
+    "any",
+}
+
+
+def test_20_op_named_with_comparison_words_keeps_its_float_output(
+    trt_backend, ops, handles, device
+):
+    """On the GPU tier (Torch-TensorRT 2.11) an op in a namespace containing ``_and_`` returned from
+    the engine came back as a bool tensor of all True; plugin output names stay clear of that rule.
+    """
+    from support import engines
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op
+
+    def mask_or_scale(x: torch.Tensor) -> torch.Tensor:
+        return torch.where(x > 0, x * 2, x)
+
+    qualname = "nswr20_and_not::mask_or_scale_any"
+    packet = ops.custom_packet(qualname, mask_or_scale, lambda x: torch.empty_like(x))
+    handles.append(custom_op(qualname))
+    compiled = models.compile_fn(
+        lambda t: (packet(t), packet(t * 2) + 1), [torch.randn(4, 37, device=device)]
+    )
+    assert not models.runs_in_pytorch(compiled, packet)
+    names = [
+        ir.tensors[i][0]
+        for e in engines.engines(compiled)
+        for ir in [engines.ir(e)]
+        for layer in ir.layers
+        if layer.kind == "PLUGIN_V3"
+        for i in layer.outputs
+    ]
+    assert len(names) == 2
+    assert all(not (set(n.split("_")) & _BOOL_NAME_WORDS) for n in names), names
+    x = torch.randn(9, 37, device=device)[:4]
+    got, expected = compiled(x), (mask_or_scale(x), mask_or_scale(x * 2) + 1)
+    for g, e in zip(got, expected):
+        assert g.dtype == torch.float32
+        torch.testing.assert_close(g, e)
