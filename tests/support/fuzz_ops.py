@@ -297,7 +297,23 @@ class Defined:
             lib._destroy()
         OPDEFS.pop(self.case.qualname, None)
         for lib in self.libraries:
+            _forget_overloads(lib)
             lib._destroy()
+
+
+def _forget_overloads(lib: Any) -> None:
+    """Keep one definition per op name in ``lib``'s bookkeeping before ``_destroy``.
+
+    torch <= 2.11's ``Library._destroy`` drops the cached ``torch.ops.ns.op`` once per definition;
+    for a second overload of the same name (``op.alt``) it looks the packet up again after the
+    library was reset, and that lookup crashed an xdist worker (segfault in
+    ``torch._C._jit_get_operation`` on the H200 machine's torch 2.11). One entry per name clears the
+    cache once; the definitions themselves are removed by ``self.m.reset()`` either way.
+    """
+    seen: Dict[str, str] = {}
+    for qualname in sorted(lib._op_defs):
+        seen.setdefault(qualname.split(".")[0], qualname)
+    lib._op_defs = set(seen.values())
 
 
 def define(case: OpCase) -> Defined:
