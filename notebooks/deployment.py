@@ -195,7 +195,8 @@ else:
 # `torch_tensorrt.runtime.enable_cudagraphs` captures the engine's enqueue on the first call of a
 # shape and replays it afterwards. The JIT plugin's direct Triton launch and AOT kernels are
 # capturable; the in-place op above runs its body (a copy, then the kernel), which is capturable
-# too. Needs a GPU.
+# too. `plugin_status(op).cuda_graphs` says, per call identity, whether its strategy is known to be
+# capture-safe, and after a capture which choices were made inside it. Needs a GPU.
 
 # %%
 if DEVICE == "cuda":
@@ -206,3 +207,5 @@ if DEVICE == "cuda":
     print("CUDA graph captured and replayed; outputs equal PyTorch's")
 else:
     print("no GPU: CUDA graphs need one (the stand-in runs on the CPU here)")
+for identity, verdict in plugin_status("tutorial_deploy::scale_").cuda_graphs.items():
+    print(identity, "->", verdict)

@@ -4,8 +4,9 @@
 
 A capture that fails leaves torch's CUDA random generator in capture mode for the rest of the
 process ("Offset increment outside graph capture"), so these run away from the test process.
-GPU only. Prints ``FAILURE {"error": ..., "after_warmup": ...}``: the text of the error (with its
-causes) and, for ``autotune``, whether replays match eager once each shape ran outside a capture.
+GPU only. Prints ``FAILURE {"error": ..., "graphs": ..., "after_warmup": ...}``: the text of the
+error (with its causes), ``plugin_status(op).cuda_graphs`` right after it, and, for ``autotune``,
+whether replays match eager once each shape ran outside a capture.
 """
 
 # No "from __future__ import annotations": torch.library.custom_op infers schemas from annotations.
@@ -45,12 +46,13 @@ def main() -> None:
     which = sys.argv[1]
     import torch_tensorrt
     from support import autotuned
-    from torch_tensorrt.dynamo.conversion.plugins import custom_op
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op, plugin_status
     from trt_standin import upstream_compat
 
     upstream_compat.reenable_qdp_on_standin()
     if which == "autotune":
-        custom_op(autotuned.QUALNAME, use_aot_if_available=False)
+        qualname = autotuned.QUALNAME
+        custom_op(qualname, use_aot_if_available=False)
 
         class Model(torch.nn.Module):
             def forward(self, x):
@@ -59,7 +61,8 @@ def main() -> None:
         reference = lambda x: x * 0.75 + 1  # noqa: E731
         rows = 211  # a shape neither the build nor the autotuner has seen
     else:
-        torch.library.custom_op("cgfail::host_sync", mutates_args=())(_host_sync)
+        qualname = "cgfail::host_sync"
+        torch.library.custom_op(qualname, mutates_args=())(_host_sync)
         torch.library.register_fake("cgfail::host_sync")(lambda x: torch.empty_like(x))
         custom_op("cgfail::host_sync")
 
@@ -76,6 +79,7 @@ def main() -> None:
             graphed(torch.randn(rows, COLS, device="cuda"))
     except Exception as e:
         error = " | ".join(f"{type(x).__name__}: {x}" for x in _chain(e))
+    graphs = sorted(plugin_status(qualname).cuda_graphs.values())
     after_warmup = None
     if which == "autotune":
         compiled = _compile(Model().eval())
@@ -90,7 +94,8 @@ def main() -> None:
                 after_warmup = after_warmup and bool(
                     torch.allclose(graphed(x), reference(x), rtol=1e-5, atol=1e-5)
                 )
-    print("FAILURE " + json.dumps({"error": error, "after_warmup": after_warmup}))
+    facts = {"error": error, "graphs": graphs, "after_warmup": after_warmup}
+    print("FAILURE " + json.dumps(facts))
 
 
 if __name__ == "__main__":

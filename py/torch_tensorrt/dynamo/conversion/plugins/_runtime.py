@@ -144,6 +144,10 @@ class JitRuntime:
         self._out_overload = out_overload_for(variant)
         #: Strategy names chosen so far (for tests, logs and plugin_status): key -> "launch" | "out" | "copy".
         self.chosen: Dict[Tuple[Any, ...], str] = {}
+        #: What CUDA graph captures saw, per key (for plugin_status): "chosen inside a capture", or
+        #: the error of an enqueue a capture made fail. Written off the hot path only (a strategy
+        #: choice, an error).
+        self.capture_events: Dict[Tuple[Any, ...], str] = {}
 
     # -- entry point ------------------------------------------------------------------------
     def __call__(
@@ -202,6 +206,7 @@ class JitRuntime:
                 shapes,
                 inputs,
                 outputs,
+                stream,
             )
         self._last_hit = (attribute_key, shapes, dtypes, device, entry)
         try:
@@ -213,11 +218,19 @@ class JitRuntime:
         except PluginRuntimeError:
             raise
         except CaptureUnsafe as e:
+            self.capture_events[(attribute_key, shapes, dtypes, device)] = (
+                f"failed inside a CUDA graph capture: {e}"
+            )
             raise PluginRuntimeError(
                 f"{self.variant.plugin_id}: cannot enqueue inside a CUDA graph capture: {e}"
             ) from None
         except Exception as e:
-            raise self._body_error(e, attribute_key, shapes, inputs, stream) from e
+            hint = self._capture_hint(e, stream)
+            if hint:
+                self.capture_events[(attribute_key, shapes, dtypes, device)] = (
+                    f"failed inside a CUDA graph capture: {type(e).__name__}: {e}"
+                )
+            raise self._body_error(e, attribute_key, shapes, inputs, hint) from e
 
     def _decode(
         self, raw_attributes: Sequence[Any]
@@ -249,6 +262,7 @@ class JitRuntime:
         shapes: Tuple[Tuple[int, ...], ...],
         inputs: Sequence[Any],
         outputs: Sequence[Any],
+        stream: int = 0,
     ) -> _Entry:
         with self._lock:
             entry = self._entries.get(key)
@@ -300,9 +314,23 @@ class JitRuntime:
                 oldest = next(iter(self._entries))
                 del self._entries[oldest]
                 self.chosen.pop(oldest, None)
+                self.capture_events.pop(oldest, None)
             entry = self._entries[key] = _Entry(strategy, name, valid)
             self.chosen[key] = name
+            self._note_capture(key, stream)
             return entry
+
+    def _note_capture(self, key: Tuple[Any, ...], stream: int) -> None:
+        """Record that ``key``'s strategy was chosen inside a CUDA graph capture (plugin_status)."""
+        try:
+            with self.stream_context(stream):
+                capturing = self.capturing()
+        except Exception:  # a stream torch cannot wrap: nothing to report
+            capturing = False
+        if capturing:
+            self.capture_events[key] = "chosen inside a CUDA graph capture"
+        else:
+            self.capture_events.pop(key, None)
 
     def _program_for(
         self,
@@ -608,7 +636,7 @@ class JitRuntime:
         attribute_key: Tuple[Any, ...],
         shapes: Any,
         inputs: Sequence[Any],
-        stream: int = 0,
+        hint: str = "",
     ) -> PluginRuntimeError:
         layers = self.record.layers.get((self.variant.plugin_id, attribute_key), [])
         layer = (
@@ -620,7 +648,7 @@ class JitRuntime:
         return PluginRuntimeError(
             f"{self.variant.spec.display}: the op failed in TensorRT's enqueue of {layer} (plugin "
             f"{self.variant.plugin_id}) for input shapes {list(shapes)} and dtypes {dtypes}: "
-            f"{type(error).__name__}: {error}{self._capture_hint(error, stream)}"
+            f"{type(error).__name__}: {error}{hint}"
         )
 
     def _capture_hint(self, error: Exception, stream: int) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 from . import _registry
 from ._identity import Definition, definition_of
@@ -57,6 +57,11 @@ class PluginStatus:
             outputs after what it returns; empty for an ordinary op).
         prepared: Saved programs ``prepare_load`` prepared for this op -> the plugins it
             registered for them.
+        cuda_graphs: Per call identity seen at enqueue (keys as in ``jit_strategies``): whether
+            its JIT strategy can run inside a CUDA graph capture
+            (``torch_tensorrt.runtime.enable_cudagraphs``), whether it was chosen inside one, and
+            the error of an enqueue a capture made fail. AOT plugins are launched by TensorRT
+            and are always capture-safe; ``implementations`` says which sites are AOT.
     """
 
     op: str
@@ -73,6 +78,7 @@ class PluginStatus:
     history: Tuple[CompileReport, ...]
     mutated: Tuple[str, ...] = ()
     prepared: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
+    cuda_graphs: Dict[str, str] = field(default_factory=dict)
 
     def __str__(self) -> str:
         lines = [f"{self.op} (generated at {self.generated_at})"]
@@ -89,6 +95,7 @@ class PluginStatus:
         ]
         sections = (
             ("JIT enqueue strategy", self.jit_strategies),
+            ("CUDA graphs", self.cuda_graphs),
             ("no direct Triton launch", self.direct_launch_unavailable),
             (f"compile #{self.compile}: implementations", self.implementations),
             (f"compile #{self.compile}: stayed JIT (no AOT)", self.aot_unavailable),
@@ -148,16 +155,16 @@ def plugin_status(op_name: str) -> PluginStatus:
     if record.aot is not None:
         plugins.extend(v.plugin_id for v in record.aot.variants.values())
     strategies: Dict[str, str] = {}
+    cuda_graphs: Dict[str, str] = {}
     for entry in record.entries():
-        for (attributes, shapes, dtypes, device), strategy in list(
-            entry.runtime.chosen.items()
-        ):
-            names = [getattr(d, "name", str(d)) for d in dtypes]
-            strategies[
-                f"{entry.variant.plugin_id} attrs={[a if isinstance(a, str) else a.hex() for a in attributes]} "
-                f"dtypes={names} shapes={list(shapes)}"
-                + (f" device={device}" if device.type == "cuda" else "")
-            ] = strategy
+        runtime = entry.runtime
+        events = dict(runtime.capture_events)
+        for key, strategy in list(runtime.chosen.items()):
+            label = _identity_label(entry.variant.plugin_id, key)
+            strategies[label] = strategy
+            cuda_graphs[label] = _capture_safety(strategy, events.pop(key, None))
+        for key, event in events.items():  # failed before a strategy was kept
+            cuda_graphs[_identity_label(entry.variant.plugin_id, key)] = event
     reports = tuple(r.snapshot() for r in list(record.reports.values()))
     latest = reports[-1] if reports else None
     return PluginStatus(
@@ -175,4 +182,30 @@ def plugin_status(op_name: str) -> PluginStatus:
         history=reports,
         mutated=record.spec.mutated,
         prepared={k: tuple(v) for k, v in record.prepared.items()},
+        cuda_graphs=cuda_graphs,
     )
+
+
+def _identity_label(plugin_id: str, key: Tuple[Any, ...]) -> str:
+    """A JIT runtime key (attributes, shapes, dtypes, device) as plugin_status shows it."""
+    attributes, shapes, dtypes, device = key
+    names = [getattr(d, "name", str(d)) for d in dtypes]
+    return (
+        f"{plugin_id} attrs={[a if isinstance(a, str) else a.hex() for a in attributes]} "
+        f"dtypes={names} shapes={list(shapes)}"
+        + (f" device={device}" if device.type == "cuda" else "")
+    )
+
+
+def _capture_safety(strategy: str, event: Optional[str]) -> str:
+    """Whether a JIT strategy can run inside a CUDA graph capture, and what a capture saw of it."""
+    if event is not None and event.startswith("failed"):
+        return event
+    if strategy == "launch":
+        verdict = "capture-safe: the captured Triton launch into TensorRT's buffers"
+    else:
+        verdict = (
+            f"not known to be capture-safe: '{strategy}' runs the op's body in PyTorch, which "
+            "may allocate, synchronise or compile inside a capture"
+        )
+    return verdict + (f" ({event})" if event else "")

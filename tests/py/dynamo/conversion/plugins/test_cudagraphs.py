@@ -79,7 +79,60 @@ def test_replayed_graph_matches_eager(
     # (8 rows) did not compile, so its first launch compiles and loads inside the capture.
     _replay(compiled, model, (5, 5, 129, 1, 16, 129, 300, 32))
     if not aot:
-        assert set(plugin_status(qualname).jit_strategies.values()) == {"launch"}
+        status = plugin_status(qualname)
+        assert set(status.jit_strategies.values()) == {"launch"}
+        graphs = status.cuda_graphs
+        assert graphs.keys() == status.jit_strategies.keys()
+        assert all(v.startswith("capture-safe") for v in graphs.values()), graphs
+        # shapes the build never enqueued are first seen inside Torch-TensorRT's capture
+        assert any("chosen inside a CUDA graph capture" in v for v in graphs.values())
+
+
+def test_plugin_status_says_which_strategies_a_capture_allows(
+    trt_backend, ops, handles, fresh_qdp_namespace, device, monkeypatch
+):
+    """plugin_status(op).cuda_graphs: the captured Triton launch is capture-safe; a body run in
+    PyTorch ('copy') is not known to be; a strategy chosen inside a capture says so."""
+    from torch_tensorrt.dynamo.conversion.plugins import (
+        _runtime,
+        custom_op,
+        plugin_status,
+    )
+
+    launch_name, copy_name = (f"{fresh_qdp_namespace}::{n}" for n in ("axpb", "cube"))
+    axpb = ops.custom_packet(launch_name, _axpb, lambda x, a, b: torch.empty_like(x))
+
+    def cube(x: torch.Tensor) -> torch.Tensor:
+        return x * x * x
+
+    cube_op = ops.custom_packet(copy_name, cube, lambda x: torch.empty_like(x))
+    handles.append(custom_op(launch_name, use_aot_if_available=False))
+    handles.append(custom_op(copy_name))
+
+    class Model(torch.nn.Module):
+        def forward(self, x):
+            return cube_op(axpb(x, 0.5, -1.25))
+
+    model = Model().eval()
+    compiled = models.compile_model(model, _inputs())
+    x = torch.randn(5, COLS, device=device)
+    torch.testing.assert_close(compiled(x), model(x))
+
+    def at(qualname, rows):
+        graphs = plugin_status(qualname).cuda_graphs
+        (found,) = [v for k, v in graphs.items() if f"[({rows}, {COLS})" in k]
+        return found
+
+    launch, copied = at(launch_name, 5), at(copy_name, 5)
+    assert launch.startswith("capture-safe: the captured Triton launch"), launch
+    assert copied.startswith("not known to be capture-safe: 'copy'"), copied
+    assert "chosen inside" not in launch + copied
+    # The choice for a new shape made while TensorRT's stream is being captured is reported.
+    monkeypatch.setattr(_runtime.JitRuntime, "capturing", lambda self: True)
+    x = torch.randn(11, COLS, device=device)
+    torch.testing.assert_close(compiled(x), model(x))
+    assert at(launch_name, 11).endswith("(chosen inside a CUDA graph capture)")
+    assert at(launch_name, 5) == launch
 
 
 @pytest.mark.gpu
@@ -96,6 +149,9 @@ def test_autotuned_jit_needs_its_tuning_outside_the_capture():
         in facts["error"]
     )
     assert facts["after_warmup"] is True
+    assert any(
+        g.startswith("failed inside a CUDA graph capture") for g in facts["graphs"]
+    ), facts["graphs"]
 
 
 @pytest.mark.gpu
@@ -106,3 +162,6 @@ def test_op_body_breaking_the_capture_names_the_cause():
     facts = child.run_json("cudagraph_failures.py", "FAILURE", ["host_sync"])
     assert "inside a CUDA graph capture" in facts["error"], facts
     assert "'copy'" in facts["error"] and "single Triton launch" in facts["error"]
+    assert any(
+        g.startswith("failed inside a CUDA graph capture") for g in facts["graphs"]
+    ), facts["graphs"]

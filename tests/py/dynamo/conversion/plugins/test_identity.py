@@ -159,6 +159,7 @@ KEYS: Dict[Tuple[str, str], Callable[[Any], bool]] = {
     ("AOTState", "proven"): _is_call_key,
     ("JitRuntime", "_entries"): _is_runtime_key,
     ("JitRuntime", "chosen"): _is_runtime_key,
+    ("JitRuntime", "capture_events"): _is_runtime_key,
     ("JitRuntime", "_decoded"): lambda k: all(
         isinstance(a, (bytes, str)) for a in k
     ),  # exact attribute bytes
