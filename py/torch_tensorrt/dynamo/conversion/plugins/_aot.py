@@ -26,17 +26,20 @@ from typing import (
     Optional,
     Sequence,
     Tuple,
+    Union,
 )
 
 import sympy
 import torch
 from torch.fx.node import Node
 
-from . import _functional, _hidden, _interpreter, _qdp, _triton_aot
+from . import _chain, _functional, _hidden, _interpreter, _qdp, _triton_aot
 from ._binding import BoundCall
-from ._capture import CapturedLaunch, CaptureUnavailable
+from ._capture import CapturedChain, CapturedLaunch, CaptureUnavailable
+from ._chain import ChainChoice, ChainPlan
 from ._identity import CallKey
 from ._registry import PluginRecord
+from ._schema import ChainPosition
 from ._shape_program import UnsupportedExpression, compile_expr
 from ._symbolic import unproven_guards
 from ._triton_aot import AOTUnavailable, CompiledKernel
@@ -56,15 +59,17 @@ class KernelKey:
     device: int = (
         0  # the CUDA device the engine is built on (engines per GPU never share a kernel)
     )
+    step: int = (
+        0  # the launch (1-based) of a chain of AOT layers; 0 for a single launch
+    )
 
 
 @dataclass
 class AOTState:
     """Per plugin family: compiled kernels (with the capture each was made from) and AOT variants."""
 
-    kernels: Dict[KernelKey, Tuple[CapturedLaunch, CompiledKernel]] = field(
-        default_factory=dict
-    )
+    #: Each with the capture it was compiled from (a CapturedLaunch, or a chain's CapturedChain).
+    kernels: Dict[KernelKey, Tuple[Any, CompiledKernel]] = field(default_factory=dict)
     #: By (absent tensors, hidden outputs, tactics).
     variants: Dict[Tuple[FrozenSet[str], int, int], PluginVariant] = field(
         default_factory=dict
@@ -74,7 +79,14 @@ class AOTState:
     #: Call identities whose capture's size guards the converter proved against an exported graph
     #: before giving a call site the AOT plugin; TensorRT's aot_impl sees shape expressions only,
     #: without ranges, and relies on that proof.
-    proven: Dict[CallKey, CapturedLaunch] = field(default_factory=dict)
+    proven: Dict[CallKey, Any] = field(default_factory=dict)
+    #: Chains of AOT layers (NOTE [Launch chains]): plans by (call identity, compute capability),
+    #: each kept with the capture it was planned from, and the layers' plugins by (absent
+    #: tensors, position in the chain).
+    plans: Dict[Tuple[CallKey, int], ChainPlan] = field(default_factory=dict)
+    layers: Dict[Tuple[FrozenSet[str], ChainPosition], PluginVariant] = field(
+        default_factory=dict
+    )
 
 
 def state_of(record: PluginRecord) -> AOTState:
@@ -280,10 +292,196 @@ def remove(record: PluginRecord) -> None:
     state = record.aot
     if state is None:
         return
-    for aot in state.variants.values():
+    for aot in list(state.variants.values()) + list(state.layers.values()):
         _qdp.unregister(aot.plugin_id)
     state.variants.clear()
+    state.layers.clear()
+    state.plans.clear()
     state.proven.clear()
+
+
+# -- chains of AOT layers (NOTE [Launch chains]) ----------------------------------------------------
+def chain_plan(
+    record: PluginRecord,
+    key: CallKey,
+    program: Any,
+    chain: CapturedChain,
+    target: int,
+) -> ChainPlan:
+    """The layers of ``chain`` for ``key`` (planned from the kernels' TTIR once per capture)."""
+    state = state_of(record)
+    with state.lock:
+        found = state.plans.get((key, target))
+        if found is not None and found.chain is chain:
+            return found
+        input_dtypes = [t.dtype for t in key.tensors if t is not None]
+        effects = _chain.effects_of(
+            record.display, chain, input_dtypes, program, target
+        )
+        made = _chain.plan(
+            record.display, chain, effects, len(input_dtypes), len(program.outputs)
+        )
+        state.plans[(key, target)] = made
+        return made
+
+
+def _compile_step(
+    record: PluginRecord,
+    key: CallKey,
+    made: ChainPlan,
+    k: int,
+    program: Any,
+    device: Optional[int] = None,
+) -> CompiledKernel:
+    """The kernel of layer ``k`` of ``made`` for the engine's ``device``."""
+    if device is None:
+        device = engine_device()
+    target = target_capability(device)
+    if target is None:
+        raise AOTUnavailable(
+            f"{record.display}: no CUDA device to compile the kernel for"
+        )
+    state = state_of(record)
+    kernel_key = KernelKey(
+        key, target, _triton_aot.current_driver_version(), 0, device, k + 1
+    )
+    with state.lock:
+        found = state.kernels.get(kernel_key)
+        if found is not None and found[0] is made.chain:
+            return found[1]
+        input_dtypes = [t.dtype for t in key.tensors if t is not None]
+        ins, outs = _chain.step_dtypes(made, k, input_dtypes, program)
+        kernel = _triton_aot.compile_launch(
+            f"{record.display} (launch {k + 1} of {len(made.steps)})",
+            made.steps[k].launch,
+            ins,
+            outs,
+            target=target,
+            driver_version=kernel_key.driver,
+        )
+        state.kernels[kernel_key] = (made.chain, kernel)
+        state.compiles += 1
+        return kernel
+
+
+def chain_layer(
+    record: PluginRecord, variant: PluginVariant, position: ChainPosition
+) -> PluginVariant:
+    """The AOT plugin of one layer of a chain (registered on first use)."""
+    state = state_of(record)
+    with state.lock:
+        record.require_live("generate_plugin_converter")
+        existing = state.layers.get((variant.absent, position))
+        if existing is not None:
+            return existing
+        layer = PluginVariant(
+            variant.spec,
+            variant.op,
+            variant.absent,
+            variant.programs,
+            aot=True,
+            chain=position,
+        )
+
+        def planned(key: CallKey) -> Tuple[ChainPlan, Any]:
+            program = record.programs.get_or_trace(
+                "generate_plugin", record.spec, record.op, key
+            )
+            chain = record.chains.get(key, program)
+            if chain.guards and state.proven.get(key) is not chain:
+                checked = type(program)(program.outputs, chain.symbols, chain.guards)
+                if unproven_guards(checked, {}, None):
+                    raise AOTUnavailable(
+                        f"{layer.plugin_id}: the captured launches hold only under size guards that were not checked"
+                    )
+            target = target_capability(engine_device())
+            if target is None:
+                raise AOTUnavailable(
+                    f"{record.display}: no CUDA device to compile the kernels for"
+                )
+            return chain_plan(record, key, program, chain, target), program
+
+        def lookup(
+            descs: Sequence[Any], attributes: Any, keys: Any, fake: bool
+        ) -> Tuple[ChainPlan, Any]:
+            key = _chain.key_of(layer, descs, attributes, keys, fake)
+            if not fake:
+                return planned(key)
+            with (
+                state.lock
+            ):  # a dtype query: any plan of these dtypes and attributes tells them
+                for (planned_key, _), made in list(state.plans.items()):
+                    if planned_key.sizeless == key.sizeless and made.chain.is_current():
+                        program = record.programs.any_with(
+                            key
+                        ) or record.programs.get_or_trace(
+                            "generate_plugin", record.spec, record.op, planned_key
+                        )
+                        return made, program
+            raise AOTUnavailable(
+                f"{layer.plugin_id}: no chain was planned for these input dtypes and attributes"
+            )
+
+        def kernel_for(
+            descs: Sequence[Any], attributes: Tuple[Any, ...], tactic: int = 0
+        ) -> Tuple[CompiledKernel, Any]:
+            key = layer.call_key([_qdp.signature_of(d) for d in descs], attributes)
+            made, program = planned(key)
+            kernel = _compile_step(record, key, made, position.step - 1, program)
+            return kernel, made.chain.symbols
+
+        _qdp.register(
+            layer,
+            _chain.make_register_function(layer, lookup),
+            None,
+            _qdp.make_aot_impl_function(layer, kernel_for),
+        )
+        state.layers[(variant.absent, position)] = layer
+        return layer
+
+
+def _choose_chain(
+    ctx: Any,
+    record: PluginRecord,
+    variant: PluginVariant,
+    key: CallKey,
+    program: Any,
+    hints: Dict[Tuple[int, int], int],
+    exprs: Dict[Tuple[int, int], Any],
+    shape_env: Any,
+) -> ChainChoice:
+    """A body of 2 to 4 launches as a chain of AOT layers, or AOTUnavailable / CaptureUnavailable."""
+    chain = record.chains.get(key, program, hints)
+    if chain.guards:
+        if not exprs:
+            raise AOTUnavailable(
+                f"{record.display}: the launches hold only under size guards and the graph's "
+                "shape information is not available to check them"
+            )
+        checked = type(program)(program.outputs, chain.symbols, chain.guards)
+        unproven = unproven_guards(checked, exprs, shape_env)
+        if unproven:
+            raise AOTUnavailable(
+                f"{record.display}: the captured launches hold only when {' and '.join(unproven)}"
+            )
+        with state_of(record).lock:
+            state_of(record).proven[key] = chain
+    device = engine_device(ctx)
+    target = target_capability(device)
+    if target is None:
+        raise AOTUnavailable(
+            f"{record.display}: no CUDA device to compile the kernels for"
+        )
+    made = chain_plan(record, key, program, chain, target)
+    for k, step in enumerate(made.steps):
+        _check_int32(record, program, step.launch, exprs, shape_env)
+        _check_lowerable(record, step.launch)
+        _compile_step(record, key, made, k, program, device)
+    layers = [
+        chain_layer(record, variant, made.position(k)).plugin_id
+        for k in range(len(made.steps))
+    ]
+    return ChainChoice(tuple(layers), made)
 
 
 Note = Callable[[str, str, bool], None]
@@ -291,8 +489,9 @@ Note = Callable[[str, str, bool], None]
 
 def chooser(
     record: PluginRecord,
-) -> Callable[[Any, PluginVariant, BoundCall, Note], Optional[str]]:
-    """For the converter: the AOT plugin id to use for a call site, or None for JIT.
+) -> Callable[[Any, PluginVariant, BoundCall, Note], Union[None, str, ChainChoice]]:
+    """For the converter: the AOT plugin id to use for a call site (a ``ChainChoice`` for a body of
+    several launches), or None for JIT.
 
     The returned function takes (ctx, variant, call, note); ``note(label, reason, unexpected)``
     records why a call site stays JIT (``unexpected``: log at WARNING, not INFO).
@@ -307,7 +506,7 @@ def chooser(
 
     def choose(
         ctx: Any, variant: PluginVariant, call: BoundCall, note: Note
-    ) -> Optional[str]:
+    ) -> Union[None, str, ChainChoice]:
         node: Optional[Node] = _interpreter.current_node(ctx)
         label = node.name if node is not None else variant.plugin_id
         try:
@@ -346,7 +545,14 @@ def chooser(
             program = record.programs.get_or_trace(
                 "generate_plugin", record.spec, record.op, key, hints
             )
-            captured = record.captures.get(key, program, hints)
+            try:
+                captured = record.captures.get(key, program, hints)
+            except CaptureUnavailable as e:
+                if not 2 <= e.launches <= 4:
+                    raise
+                return _choose_chain(
+                    ctx, record, variant, key, program, hints, exprs, shape_env
+                )
             if captured.guards:
                 if not exprs:
                     raise AOTUnavailable(

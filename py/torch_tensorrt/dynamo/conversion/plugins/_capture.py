@@ -59,7 +59,7 @@ import logging
 import struct
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import (
     Any,
     Callable,
@@ -131,12 +131,16 @@ class CaptureUnavailable(PluginGenerationError):
     """The op's body is not a single capturable Triton launch (the message says why).
 
     ``op_wide`` marks reasons that hold for every call of the op (its body reads Python state),
-    not only for the call identity that was captured.
+    not only for the call identity that was captured; ``launches`` is the number of Triton launches
+    of a body refused for having more than one (0 otherwise).
     """
 
-    def __init__(self, message: str, *, op_wide: bool = False) -> None:
+    def __init__(
+        self, message: str, *, op_wide: bool = False, launches: int = 0
+    ) -> None:
         super().__init__(message)
         self.op_wide = op_wide
+        self.launches = launches
 
 
 @dataclass(frozen=True, eq=False)
@@ -229,6 +233,33 @@ class CapturedLaunch:
         return int(sympy.sympify(expr).xreplace(values))
 
 
+# NOTE: [Launch chains]
+# A body that launches 2 to 4 plain ``@triton.jit`` kernels in sequence, connected through tensors
+# it allocates, is captured as a ``CapturedChain`` (``capture(..., several=True)``; only the AOT
+# chooser asks for it). Each step is described like a single launch, except that the tensors the
+# body allocates and does not return are the chain's ``buffers``, shared by all steps (a step's
+# "scratch" sources index them). Which step writes and reads which tensor is not decided here but
+# from each kernel's TTIR (``_effects``), and ``_chain`` turns the steps into AOT layers.
+
+
+@dataclass(frozen=True)
+class CapturedChain:
+    """Two to four Triton launches of an op's body, in order (see NOTE [Launch chains])."""
+
+    steps: Tuple[CapturedLaunch, ...]  # each with ``scratch`` = ``buffers``
+    buffers: Tuple[ScratchSpec, ...]
+    symbols: Tuple[Tuple[sympy.Symbol, DimSymbol], ...]
+    guards: Tuple[sympy.Basic, ...]
+    bindings: Tuple[KernelBinding, ...] = ()
+
+    def is_current(self) -> bool:
+        """Whether the body would still reach the same kernels (no binding was redefined)."""
+        return all(b.holds() for b in self.bindings)
+
+
+Captured = Any  # CapturedLaunch, or CapturedChain where several launches were asked for
+
+
 # -- the interception -----------------------------------------------------------------------------
 @dataclass
 class _Launch:
@@ -313,8 +344,10 @@ def capture(
     key: CallKey,
     program: ShapeProgram,
     hints: Optional[Mapping[Tuple[int, int], int]] = None,
-) -> CapturedLaunch:
-    """Run the op's body on FakeTensors described by ``key`` (twice) and return its single Triton launch.
+    several: bool = False,
+) -> Captured:
+    """Run the op's body on FakeTensors described by ``key`` (twice) and return its single Triton
+    launch (``several``: its chain of 2 to 4 launches, NOTE [Launch chains]).
 
     Raises CaptureUnavailable (see NOTE [Launch capture] and NOTE [Capture without side effects]).
     """
@@ -330,8 +363,8 @@ def capture(
             "runs the op there (a direct launch or AOT kernel would write TensorRT's input buffer)",
             op_wide=True,
         )
-    first = _capture_once(spec, fn, key, program, hints)
-    second = _capture_once(spec, fn, key, program, hints)
+    first = _capture_once(spec, fn, key, program, hints, several)
+    second = _capture_once(spec, fn, key, program, hints, several)
     difference = _difference(first, second)
     if difference is not None:
         raise CaptureUnavailable(
@@ -341,13 +374,17 @@ def capture(
             op_wide=True,
         )
     bindings = kernel_bindings(fn)
-    if not any(b.target is first.kernel for b in bindings):
-        raise CaptureUnavailable(
-            f"{spec.display}: the kernel the body launches ({getattr(first.kernel, '__name__', first.kernel)}) "
-            "is not reachable by name from the body's globals, closures or the functions it calls, so a "
-            "redefinition of it could not be noticed"
-        )
-    return CapturedLaunch(**{**first.__dict__, "bindings": bindings})
+    steps = first.steps if isinstance(first, CapturedChain) else (first,)
+    for step in steps:
+        if not any(b.target is step.kernel for b in bindings):
+            raise CaptureUnavailable(
+                f"{spec.display}: the kernel the body launches ({getattr(step.kernel, '__name__', step.kernel)}) "
+                "is not reachable by name from the body's globals, closures or the functions it calls, so a "
+                "redefinition of it could not be noticed"
+            )
+    import dataclasses
+
+    return dataclasses.replace(first, bindings=bindings)
 
 
 def _capture_once(
@@ -356,7 +393,8 @@ def _capture_once(
     key: CallKey,
     program: ShapeProgram,
     hints: Optional[Mapping[Tuple[int, int], int]],
-) -> CapturedLaunch:
+    several: bool = False,
+) -> Captured:
     env = ShapeEnv()
     recorder = _RecordOps()
     with _LOCK, strict_fake_mode(env), enable_python_dispatcher():
@@ -385,7 +423,15 @@ def _capture_once(
         outputs = result if isinstance(result, (tuple, list)) else (result,)
         present = [t for t in inputs if t is not None]
         return _describe(
-            spec, launches, recorder.ops, present, list(outputs), program, env, symbols
+            spec,
+            launches,
+            recorder.ops,
+            present,
+            list(outputs),
+            program,
+            env,
+            symbols,
+            several,
         )
 
 
@@ -427,8 +473,16 @@ def _launch_facts(c: CapturedLaunch) -> List[Tuple[str, Any]]:
     return facts
 
 
-def _difference(a: CapturedLaunch, b: CapturedLaunch) -> Optional[str]:
+def _difference(a: Captured, b: Captured) -> Optional[str]:
     """The first launch value that differs between two captures, in words (None if none does)."""
+    if isinstance(a, CapturedChain):
+        if len(a.steps) != len(b.steps):
+            return "the number of launches"
+        for x, y in zip(a.steps, b.steps):
+            found = _difference(x, y)
+            if found is not None:
+                return found
+        return None
     for (name, x), (_, y) in zip(_launch_facts(a), _launch_facts(b)):
         if x != y:
             return (
@@ -546,12 +600,19 @@ def _describe(
     program: ShapeProgram,
     env: ShapeEnv,
     symbols: Dict[sympy.Symbol, DimSymbol],
-) -> CapturedLaunch:
+    several: bool = False,
+) -> Captured:
 
     op = spec.display
-    if len(launches) != 1:
+    if several and not 2 <= len(launches) <= 4:
         raise CaptureUnavailable(
-            f"{op}: the body launches {len(launches)} Triton kernels; a direct launch needs exactly one"
+            f"{op}: the body launches {len(launches)} Triton kernels; a chain of AOT layers takes 2 to 4"
+        )
+    if not several and len(launches) != 1:
+        raise CaptureUnavailable(
+            f"{op}: the body launches {len(launches)} Triton kernels; a direct launch needs exactly "
+            "one (and a chain of AOT layers 2 to 4)",
+            launches=len(launches),
         )
     other = [
         name
@@ -563,10 +624,43 @@ def _describe(
             f"{op}: the body runs torch ops besides allocating outputs: {sorted(set(other))}"
         )
     body = _Body(op, tuple(inputs), tuple(outputs), program, env, symbols)
+    if several:
+        return _describe_chain(body, launches)
     launch = launches[0]
     if _is_autotuner(launch.kernel):
         return _describe_autotuned(body, launch)
     return _describe_launch(body, launch)
+
+
+@dataclass
+class _Buffers:
+    """Tensors the body allocates and passes to kernels without returning them, by storage."""
+
+    storages: Dict[int, int] = field(default_factory=dict)
+    specs: List[ScratchSpec] = field(default_factory=list)
+
+
+def _describe_chain(body: _Body, launches: Sequence[_Launch]) -> CapturedChain:
+    """Each launch described against the body, sharing its buffers (NOTE [Launch chains])."""
+    import dataclasses
+
+    buffers = _Buffers()
+    steps = []
+    for index, launch in enumerate(launches):
+        if _is_autotuner(launch.kernel):
+            raise CaptureUnavailable(
+                f"{body.op}: launch {index + 1} of {len(launches)} goes through triton.autotune; "
+                "a chain of AOT layers takes plain @triton.jit kernels"
+            )
+        steps.append(_describe_launch(body, launch, buffers))
+    guards = tuple(_guards(body.env, body.symbols))
+    scratch = tuple(buffers.specs)
+    return CapturedChain(
+        tuple(dataclasses.replace(s, scratch=scratch, guards=guards) for s in steps),
+        scratch,
+        tuple(body.symbols.items()),
+        guards,
+    )
 
 
 @dataclass(frozen=True)
@@ -661,7 +755,9 @@ def _describe_autotuned(body: _Body, launch: _Launch) -> CapturedLaunch:
     )
 
 
-def _describe_launch(body: _Body, launch: _Launch) -> CapturedLaunch:
+def _describe_launch(
+    body: _Body, launch: _Launch, buffers: Optional[_Buffers] = None
+) -> CapturedLaunch:
     from triton.runtime.jit import JITFunction
 
     op, inputs, outputs = body.op, body.inputs, body.outputs
@@ -719,8 +815,8 @@ def _describe_launch(body: _Body, launch: _Launch) -> CapturedLaunch:
 
     input_storages = {_storage_id(t): i for i, t in enumerate(inputs)}
     output_storages = {_storage_id(t): i for i, t in enumerate(outputs)}
-    scratch_storages: Dict[int, int] = {}
-    scratch: List[ScratchSpec] = []
+    shared = buffers if buffers is not None else _Buffers()
+    scratch_storages, scratch = shared.storages, shared.specs
     sources: List[ArgSource] = []
     for name in arg_names:
         value = bound[name]
@@ -846,8 +942,10 @@ class CaptureCache:
 
     MAX_ENTRIES = 4096
 
-    def __init__(self, spec: OpSpec) -> None:
+    def __init__(self, spec: OpSpec, several: bool = False) -> None:
         self.spec = spec
+        #: Chains of launches (NOTE [Launch chains]) instead of single launches.
+        self.several = several
         self._entries: "collections.OrderedDict[CallKey, Any]" = (
             collections.OrderedDict()
         )
@@ -861,7 +959,7 @@ class CaptureCache:
         key: CallKey,
         program: ShapeProgram,
         hints: Optional[Mapping[Tuple[int, int], int]] = None,
-    ) -> CapturedLaunch:
+    ) -> Captured:
         """The capture for ``key`` (made now if there is none or it went stale); CaptureUnavailable otherwise."""
         found = self._lookup(key)
         if found is not None:
@@ -872,23 +970,23 @@ class CaptureCache:
                 return found
             self.runs += 1
             try:
-                captured = capture(self.spec, key, program, hints)
+                captured = capture(self.spec, key, program, hints, self.several)
             except CaptureUnavailable as e:
                 if e.op_wide:
                     self.op_reason = str(e)
-                self._store(key, str(e))
+                self._store(key, (str(e), e.launches))
                 raise
             self._store(key, captured)
             return captured
 
-    def _lookup(self, key: CallKey) -> Optional[CapturedLaunch]:
+    def _lookup(self, key: CallKey) -> Optional[Captured]:
         if self.op_reason is not None:
             raise CaptureUnavailable(self.op_reason, op_wide=True)
         entry = self._entries.get(key)
-        if isinstance(entry, str):
-            raise CaptureUnavailable(entry)
+        if isinstance(entry, tuple):  # a failure: (message, launches)
+            raise CaptureUnavailable(entry[0], launches=entry[1])
         if entry is not None and entry.is_current():
-            return entry  # type: ignore[no-any-return]
+            return entry
         return None
 
     def _store(self, key: CallKey, entry: Any) -> None:
@@ -899,12 +997,12 @@ class CaptureCache:
     def keys(self) -> List[CallKey]:
         return list(self._entries)
 
-    def any_with(self, like: CallKey) -> Optional[CapturedLaunch]:
+    def any_with(self, like: CallKey) -> Optional[Captured]:
         """A current capture for ``like``'s op, definition, attributes, dtypes and ranks, whatever the sizes."""
         for key, entry in list(self._entries.items()):
             if (
                 key.sizeless == like.sizeless
-                and isinstance(entry, CapturedLaunch)
+                and not isinstance(entry, tuple)
                 and entry.is_current()
             ):
                 return entry

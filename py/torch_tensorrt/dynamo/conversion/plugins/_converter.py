@@ -40,6 +40,7 @@ from . import (
     _registry,
 )
 from ._binding import BoundCall, absent_names, bind
+from ._chain import ChainChoice, Ref
 from ._errors import PluginGenerationError, format_message, user_error
 from ._identity import TensorSignature
 from ._registry import PluginRecord
@@ -317,6 +318,10 @@ def make_own_converter(
         elif plugin_id == variant.plugin_id and not aot:
             # A kernel writing scratch tensors gets them as hidden outputs of the JIT plugin.
             plugin_id = _hidden.jit_plugin_id(record, variant, call_key)
+        label = node.name if node is not None else name.lstrip("/")
+        if isinstance(plugin_id, ChainChoice):  # several launches: one AOT layer each
+            report.implementations[label] = implementation
+            return _add_chain(ctx, plugin_id, itensors, attrs, spec, name)
         namespace, plugin_name = plugin_id.split("::")
         plugin = getattr(getattr(trtp.op, namespace), plugin_name)
         layer = ctx.net.add_plugin(plugin(*itensors, **attrs), aot=aot)
@@ -325,7 +330,6 @@ def make_own_converter(
                 f"{plugin_id}: TensorRT returned no plugin layer for node {name}"
             )
         layer.name = f"{spec.display}/{name.lstrip('/')}"
-        label = node.name if node is not None else name.lstrip("/")
         report.implementations[label] = implementation
         if not aot:
             layers = record.layers.setdefault((plugin_id, _raw_key(attrs)), [])
@@ -395,10 +399,11 @@ def _choose_implementation(
     attrs: Dict[str, Any],
     use_aot: bool,
     note: Callable[[str, str, bool], None],
-) -> Tuple[str, bool, str]:
+) -> Tuple[Union[str, ChainChoice], bool, str]:
     """(plugin id, aot, description): hand-written AOT > automatic AOT > JIT.
 
-    ``program`` is the call site's shape program (None when not traced yet).
+    ``program`` is the call site's shape program (None when not traced yet). A body of several
+    launches made AOT gives a ``ChainChoice`` (one AOT layer per launch) instead of a plugin id.
     """
     jit_only = _jit_only(record, program)
     if not use_aot or jit_only is not None:
@@ -425,6 +430,9 @@ def _choose_implementation(
     from . import _aot
 
     aot_plugin_id = _aot.chooser(record)(ctx, variant, call, note)
+    if isinstance(aot_plugin_id, ChainChoice):
+        n = len(aot_plugin_id.plugin_ids)
+        return aot_plugin_id, True, f"AOT (automatic: {n} launches, {n} layers)"
     if aot_plugin_id is not None:
         return aot_plugin_id, True, "AOT (automatic)"
     return variant.plugin_id, False, "JIT"
@@ -482,6 +490,38 @@ def _outputs(layer: Any, num_outputs: int, prefix: str) -> Any:
     for i, t in enumerate(outputs):
         t.name = output_tensor_name(prefix, i)
     return outputs[0] if num_outputs == 1 else tuple(outputs)
+
+
+def _add_chain(
+    ctx: Any,
+    choice: ChainChoice,
+    itensors: Sequence[Any],
+    attrs: Dict[str, Any],
+    spec: Any,
+    name: str,
+) -> Any:
+    """One AOT plugin layer per launch (NOTE [Launch chains]); the op's outputs from their writers."""
+    import tensorrt.plugin as trtp
+
+    produced: Dict[Any, Any] = {}
+    steps = choice.plan.steps
+    for k, (plugin_id, step) in enumerate(zip(choice.plugin_ids, steps)):
+        namespace, plugin_name = plugin_id.split("::")
+        plugin = getattr(getattr(trtp.op, namespace), plugin_name)
+        inputs = list(itensors) + [produced[ref] for ref in step.reads]
+        layer = ctx.net.add_plugin(plugin(*inputs, **attrs), aot=True)
+        if layer is None:
+            raise RuntimeError(
+                f"{plugin_id}: TensorRT returned no plugin layer for node {name}"
+            )
+        layer.name = f"{spec.display}/{name.lstrip('/')}/launch{k + 1}of{len(steps)}"
+        outputs = _outputs(layer, len(step.writes), layer.name)
+        outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+        for ref, tensor in zip(step.writes, outputs):
+            produced[ref] = tensor
+        _engine_cache.layer_converted()
+    results = tuple(produced[Ref("output", j)] for j in range(spec.num_outputs))
+    return results[0] if len(results) == 1 else results
 
 
 def output_tensor_name(layer_name: str, index: int) -> str:

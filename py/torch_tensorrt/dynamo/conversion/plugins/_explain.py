@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple, Union
 
 import sympy
 import torch
@@ -183,6 +183,16 @@ class Explanation:
         lines.append(f"  JIT enqueue: {self.jit_strategy}")
         if "unavailable" in self.aot:
             lines.append(f"  AOT: not available: {self.aot['unavailable']}")
+        elif "chain" in self.aot:
+            lines.append(
+                f"  AOT: a chain of {len(self.aot['chain'])} layers, one per launch (sm_{self.aot['target']}):"
+            )
+            for k, layer in enumerate(self.aot["chain"]):
+                lines.append(
+                    f"    layer {k + 1} {layer['plugin']}: kernel {layer['kernel']}, grid "
+                    f"({', '.join(layer['grid'])}), reads {', '.join(layer['reads']) or 'only the op inputs'}, "
+                    f"writes {', '.join(layer['writes'])}"
+                )
         else:
             lines += [
                 f"  AOT kernel {self.aot['kernel']} (sm_{self.aot['target']}): grid ({', '.join(self.aot['grid'])}), "
@@ -386,6 +396,57 @@ def explain(
     )
 
 
+def _chain_report(
+    spec: OpSpec,
+    key: Any,
+    program: ShapeProgram,
+    hints: Mapping[Tuple[int, int], int],
+    target: int,
+    absent: FrozenSet[str],
+) -> Dict[str, Any]:
+    """The AOT layers a body of several launches becomes (NOTE [Launch chains]), or the reason."""
+    from . import _capture, _chain, _triton_aot
+
+    try:
+        chain = _capture.capture(spec, key, program, hints, several=True)
+        input_dtypes = [t.dtype for t in key.tensors if t is not None]
+        effects = _chain.effects_of(spec.display, chain, input_dtypes, program, target)
+        made = _chain.plan(
+            spec.display, chain, effects, len(input_dtypes), len(program.outputs)
+        )
+        labels = {s: sympy.Symbol(d.label) for s, d in chain.symbols}
+
+        def name(ref: Any) -> str:
+            if ref.kind == "output":
+                return f"output {ref.index}"
+            buffer = chain.buffers[ref.index]
+            dims = ", ".join(_text(d, labels) for d in buffer.dims)
+            return (
+                f"buffer {ref.index} {str(buffer.dtype).replace('torch.', '')}[{dims}]"
+            )
+
+        layers = []
+        for k, step in enumerate(made.steps):
+            ins, outs = _chain.step_dtypes(made, k, input_dtypes, program)
+            kernel = _triton_aot.compile_launch(
+                spec.display, step.launch, ins, outs, target=target
+            )
+            layers.append(
+                {
+                    "kernel": kernel.name,
+                    "reads": [name(r) for r in step.reads],
+                    "writes": [name(r) for r in step.writes],
+                    "grid": [_text(g, labels) for g in kernel.grid],
+                    "plugin": spec.plugin_name(absent, True, chain=made.position(k)),
+                }
+            )
+    except (
+        Exception
+    ) as e:  # AOTUnavailable, CaptureUnavailable, or Triton refusing to compile
+        return {"unavailable": str(e)}
+    return {"chain": layers, "target": target}
+
+
 def _strategies(
     spec: OpSpec,
     variant: Any,
@@ -406,9 +467,12 @@ def _strategies(
             if _runtime.out_overload_for(variant) is not None
             else ("run the op and copy its outputs into TensorRT's buffers")
         )
-        return f"{fallback} (no direct Triton launch: {reason})", {
-            "unavailable": f"no capturable launch: {reason}"
-        }
+        jit_text = f"{fallback} (no direct Triton launch: {reason})"
+        if 2 <= e.launches <= 4:
+            return jit_text, _chain_report(
+                spec, key, program, hints, target, variant.absent
+            )
+        return jit_text, {"unavailable": f"no capturable launch: {reason}"}
     labels = {s: sympy.Symbol(d.label) for s, d in captured.symbols}
     jit = (
         f"launch {getattr(captured.kernel, '__name__', captured.kernel)} directly into TensorRT's buffers, grid "

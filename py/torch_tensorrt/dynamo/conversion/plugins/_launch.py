@@ -409,7 +409,7 @@ class LaunchPlans:
         self, variant: PluginVariant, key: CallKey, program: Any
     ) -> Optional[CapturedLaunch]:
         try:
-            captured = self.captures.get(key, program)
+            captured: CapturedLaunch = self.captures.get(key, program)
             if len(captured.scratch) != variant.hidden_outputs:
                 raise CaptureUnavailable(scratch_reason(variant, captured))
             return captured

@@ -120,6 +120,8 @@ class PluginRecord:
         self.verify = verify
         self.programs = ProgramCache()
         self.captures = CaptureCache(spec)
+        #: Bodies with 2 to 4 launches, for chains of AOT layers (NOTE [Launch chains]).
+        self.chains = CaptureCache(spec, several=True)
         self.launch_plans = LaunchPlans(self.captures)
         self.aot: Any = None  # _aot.AOTState, made on first use
         self.variants: Dict[FrozenSet[str], VariantEntry] = {}

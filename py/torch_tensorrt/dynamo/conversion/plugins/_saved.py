@@ -30,7 +30,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple, Un
 import torch
 
 from ._errors import format_message, user_error
-from ._schema import variant_name
+from ._schema import ChainPosition, variant_name
 
 API = "prepare_load"
 ENGINE_MAGIC = b"ftrt"
@@ -48,6 +48,7 @@ class PluginName:
     tactics: int
     absent: Tuple[str, ...]
     sizes: int = 0
+    chain: Optional[ChainPosition] = None  # a layer of a chain of AOT layers
 
     @property
     def plugin_id(self) -> str:
@@ -59,6 +60,7 @@ class PluginName:
             self.hidden,
             self.tactics,
             self.sizes,
+            self.chain,
         )
         return f"{self.namespace}::{name}"
 
@@ -80,6 +82,13 @@ def parse_plugin_name(namespace: str, name: str) -> Optional[PluginName]:
         overload, i = rest[i + 1], i + 2
     if rest[i : i + 1] == ["aot"]:
         aot, i = True, i + 1
+    chain: Optional[ChainPosition] = None
+    words = rest[i : i + 2 * len(ChainPosition.WORDS)]
+    if words[::2] == list(ChainPosition.WORDS) and all(
+        w.isdigit() for w in words[1::2]
+    ):
+        chain = ChainPosition(*(int(w) for w in words[1::2]))
+        i += len(words)
     counts = {"hidden": 0, "tactics": 0, "sizes": 0}
     for word in counts:
         if rest[i : i + 1] == [word] and len(rest) > i + 1 and rest[i + 1].isdigit():
@@ -92,10 +101,10 @@ def parse_plugin_name(namespace: str, name: str) -> Optional[PluginName]:
         t.isidentifier() for t in [overload, *absent]
     ):  # anything left over: not one of ours
         return None
-    if absent != sorted(absent) or (tactics and not aot):
+    if absent != sorted(absent) or ((tactics or chain) and not aot):
         return None
     parsed = PluginName(
-        namespace, op, overload, aot, hidden, tactics, tuple(absent), sizes
+        namespace, op, overload, aot, hidden, tactics, tuple(absent), sizes, chain
     )
     return parsed if parsed.plugin_id == f"{namespace}::{name}" else None
 

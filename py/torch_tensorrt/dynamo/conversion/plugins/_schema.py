@@ -143,10 +143,11 @@ class OpSpec:
         hidden: int = 0,
         tactics: int = 0,
         sizes: int = 0,
+        chain: Optional["ChainPosition"] = None,
     ) -> str:
         """QDP plugin name of one variant of this op overload (see NOTE [Plugin names])."""
         return variant_name(
-            self.name, self.overload, absent, aot, hidden, tactics, sizes
+            self.name, self.overload, absent, aot, hidden, tactics, sizes, chain
         )
 
     def plugin_id(
@@ -169,12 +170,29 @@ class OpSpec:
 # the op (``ns::op``), as upstream names it and as hand-written ``@trtp.aot_impl("ns::op")`` code
 # expects. Every other variant joins fields with ``-``: ``op-overload-neg``, ``op-aot``,
 # ``op-without-bias``, ``op-aot-hidden-2``, ``op-overload-neg-aot-without-a-b`` (overload first, then
-# ``aot``, then ``hidden-N`` for a kernel (AOT or JIT) that writes N scratch tensors, given to it as
+# ``aot``, then ``step-K-of-N-reads-R-writes-W`` for step K of a chain of N AOT layers (NOTE [Launch
+# chains] in ``_capture``) that reads R tensors of earlier steps and writes W, then ``hidden-N`` for a kernel (AOT or JIT) that writes N scratch tensors, given to it as
 # hidden outputs after the op's own, then ``tactics-N`` for a ``triton.autotune`` kernel whose N configs are
 # TensorRT tactics, then the absent arguments, sorted). Torch op, overload and argument names are identifiers, which never
 # contain ``-``, so a variant name can never be the name of another op's plugin, and the fields
 # parse back unambiguously (``_saved.parse_plugin_name``: a saved engine names the plugins it needs).
 # QDP itself only forbids ``.`` in names.
+
+
+@dataclass(frozen=True)
+class ChainPosition:
+    """Where an AOT layer sits in the chain made of an op's launches (NOTE [Launch chains])."""
+
+    step: int  # 1-based
+    steps: int
+    reads: int  # tensors of earlier steps it takes, after the op's inputs
+    writes: int  # its outputs
+
+    WORDS = ("step", "of", "reads", "writes")
+
+    def words(self) -> List[str]:
+        values = (self.step, self.steps, self.reads, self.writes)
+        return [t for pair in zip(self.WORDS, map(str, values)) for t in pair]
 
 
 def variant_name(
@@ -185,6 +203,7 @@ def variant_name(
     hidden: int = 0,
     tactics: int = 0,
     sizes: int = 0,
+    chain: Optional["ChainPosition"] = None,
 ) -> str:
     """The plugin name of one variant of ``op.overload`` (see NOTE [Plugin names])."""
     parts = [op]
@@ -192,6 +211,8 @@ def variant_name(
         parts += ["overload", overload]
     if aot:
         parts.append("aot")
+    if chain is not None:
+        parts += chain.words()
     if hidden:
         parts += ["hidden", str(hidden)]
     if tactics:

@@ -154,6 +154,7 @@ def plugin_status(op_name: str) -> PluginStatus:
     plugins = [entry.variant.plugin_id for entry in record.entries()]
     if record.aot is not None:
         plugins.extend(v.plugin_id for v in record.aot.variants.values())
+        plugins.extend(v.plugin_id for v in record.aot.layers.values())
     strategies: Dict[str, str] = {}
     cuda_graphs: Dict[str, str] = {}
     for entry in record.entries():

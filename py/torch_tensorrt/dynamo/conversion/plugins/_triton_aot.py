@@ -239,19 +239,28 @@ def cache_dir() -> str:
     )
 
 
-def compile_launch(
+@dataclass
+class _Typed:
+    """A captured launch typed for ``triton.compile``, and where TensorRT's buffers go."""
+
+    signature: Dict[str, str]
+    constexprs: Dict[str, Any]
+    divisible: List[int]  # argument positions with a 16-byte / multiple-of-16 hint
+    inputs_at: Dict[int, str]  # plugin input slot -> kernel parameter
+    outputs_at: Dict[
+        int, str
+    ]  # plugin output slot (scratch after the op's) -> kernel parameter
+    extras: List[Extra]
+    output_dtypes: Tuple[torch.dtype, ...]  # the op's outputs, then the scratch tensors
+
+
+def _typed_arguments(
     op: str,
     captured: CapturedLaunch,
     input_dtypes: Sequence[torch.dtype],
     output_dtypes: Sequence[torch.dtype],
-    *,
-    target: int,
-    driver_version: Optional[int] = None,
-) -> CompiledKernel:
-    """PTX for ``captured`` in TensorRT's parameter order (see NOTE [PTX in TensorRT's order])."""
-    import triton
-    from triton.backends.compiler import GPUTarget
-
+) -> _Typed:
+    """Type every kernel argument as Triton's launch would (see NOTE [PTX in TensorRT's order])."""
     jit = _jit_function(captured.kernel)
     annotated = {p.name: p.annotation_type for p in getattr(jit, "params", ())}
     n_visible = len(output_dtypes)
@@ -259,7 +268,7 @@ def compile_launch(
     output_dtypes = tuple(output_dtypes) + tuple(t.dtype for t in captured.scratch)
     signature: Dict[str, str] = {}
     constexprs: Dict[str, Any] = {}
-    divisible: List[int] = []  # argument positions with a 16-byte / multiple-of-16 hint
+    divisible: List[int] = []
     inputs_at: Dict[int, str] = {}
     outputs_at: Dict[int, str] = {}
     extras: List[Extra] = []
@@ -320,6 +329,75 @@ def compile_launch(
                 raise AOTUnavailable(
                     f"{op}: kernel argument '{name}' = {value!r} cannot be compiled in"
                 )
+    return _Typed(
+        signature, constexprs, divisible, inputs_at, outputs_at, extras, output_dtypes
+    )
+
+
+def launch_effects(
+    op: str,
+    captured: CapturedLaunch,
+    input_dtypes: Sequence[torch.dtype],
+    output_dtypes: Sequence[torch.dtype],
+    *,
+    target: int,
+) -> Dict[str, Tuple[bool, bool]]:
+    """For each tensor parameter of the launch's kernel: (may read it, may write it), from the
+    TTIR of the kernel compiled as the launch types it (NOTE [Memory effects] in ``_effects``).
+    """
+    import triton
+    from triton.backends.compiler import GPUTarget
+
+    from ._effects import memory_effects
+
+    jit = _jit_function(captured.kernel)
+    typed = _typed_arguments(op, captured, input_dtypes, output_dtypes)
+    src = _ast_source(jit, typed.signature, typed.constexprs, typed.divisible)
+    options = {k: v for k, v in captured.options if k in ("num_warps", "num_stages")}
+    try:
+        compiled = triton.compile(
+            src, target=GPUTarget("cuda", target, 32), options=options
+        )
+    except Exception as e:
+        if not _interpreted(captured.kernel):
+            raise
+        raise CompileFailedInInterpreter(
+            "Triton compiled this kernel in a process that runs its interpreter, in which Triton "
+            f"rejects many valid kernels. Triton said: {type(e).__name__}: {e}"
+        ) from e
+    effects = memory_effects(compiled.asm["ttir"])
+    runtime = [n for n in captured.arg_names if typed.signature[n] != "constexpr"]
+    tensors = {**{v: k for k, v in typed.inputs_at.items()}}
+    tensors.update({v: k for k, v in typed.outputs_at.items()})
+    return {
+        name: (position in effects.reads, position in effects.writes)
+        for position, name in enumerate(runtime)
+        if name in tensors
+    }
+
+
+def compile_launch(
+    op: str,
+    captured: CapturedLaunch,
+    input_dtypes: Sequence[torch.dtype],
+    output_dtypes: Sequence[torch.dtype],
+    *,
+    target: int,
+    driver_version: Optional[int] = None,
+) -> CompiledKernel:
+    """PTX for ``captured`` in TensorRT's parameter order (see NOTE [PTX in TensorRT's order])."""
+    import triton
+    from triton.backends.compiler import GPUTarget
+
+    jit = _jit_function(captured.kernel)
+    typed = _typed_arguments(op, captured, input_dtypes, output_dtypes)
+    output_dtypes = typed.output_dtypes
+    signature, constexprs, divisible = (
+        typed.signature,
+        typed.constexprs,
+        typed.divisible,
+    )
+    inputs_at, outputs_at, extras = typed.inputs_at, typed.outputs_at, typed.extras
     n_outputs = len(output_dtypes)
     missing_outputs = [i for i in range(n_outputs) if i not in outputs_at]
     if missing_outputs:

@@ -16,7 +16,7 @@ from ._identity import (
     TensorSignature,
     definition_of,
 )
-from ._schema import ArgSpec, OpSpec
+from ._schema import ArgKind, ArgSpec, ChainPosition, OpSpec
 from ._symbolic import ProgramCache
 
 
@@ -37,16 +37,28 @@ class PluginVariant:
     tactics: int = 0
     #: Data-dependent output sizes: one size tensor output each, last (JIT only).
     size_tensors: int = 0
+    #: One AOT layer of a chain made of the op's launches (NOTE [Launch chains] in ``_capture``):
+    #: it takes the op's inputs, then ``chain.reads`` tensors of earlier layers, and gives the
+    #: ``chain.writes`` tensors its kernel writes.
+    chain: Optional[ChainPosition] = None
 
     @property
     def plugin_name(self) -> str:
         return self.spec.plugin_name(
-            self.absent, self.aot, self.hidden_outputs, self.tactics, self.size_tensors
+            self.absent,
+            self.aot,
+            self.hidden_outputs,
+            self.tactics,
+            self.size_tensors,
+            self.chain,
         )
 
     @property
     def num_outputs(self) -> int:
-        """Outputs of the plugin: the op's, then the hidden ones, then the size tensors."""
+        """Outputs of the plugin: the op's, then the hidden ones, then the size tensors (a chain
+        layer: what its kernel writes)."""
+        if self.chain is not None:
+            return self.chain.writes
         return self.spec.num_outputs + self.hidden_outputs + self.size_tensors
 
     @property
@@ -55,8 +67,21 @@ class PluginVariant:
 
     @functools.cached_property
     def inputs(self) -> Tuple[ArgSpec, ...]:
-        """Present tensor arguments, in schema order: the plugin's inputs."""
-        return tuple(a for a in self.spec.tensor_args if a.name not in self.absent)
+        """Present tensor arguments, in schema order: the plugin's inputs (a chain layer: then the
+        tensors of earlier layers it reads, named ``chain_in0``, ...)."""
+        present = tuple(a for a in self.spec.tensor_args if a.name not in self.absent)
+        if self.chain is None:
+            return present
+        taken = {a.param_name for a in self.spec.args}
+        extra = []
+        for i in range(self.chain.reads):
+            name = f"chain_in{i}"
+            while name in taken:  # an op argument already has the name
+                name += "_"
+            extra.append(
+                ArgSpec(name, ArgKind.TENSOR, False, False, None, False, -1, name)
+            )
+        return present + tuple(extra)
 
     @property
     def attributes(self) -> Tuple[ArgSpec, ...]:

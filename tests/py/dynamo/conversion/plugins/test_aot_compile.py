@@ -49,6 +49,16 @@ def _two_launches(x: torch.Tensor) -> torch.Tensor:
     return w
 
 
+def _five_launches(x: torch.Tensor) -> torch.Tensor:
+    total = torch.empty_like(x)
+    _launch_add(x, x, total)
+    for _ in range(4):
+        following = torch.empty_like(x)
+        _launch_add(total, x, following)
+        total = following
+    return total
+
+
 def _torch_op_then_launch(x: torch.Tensor) -> torch.Tensor:
     doubled = x * 2
     z = torch.empty_like(x)
@@ -80,7 +90,14 @@ _FALLBACKS = [
         "aotc_1::two",
         _two_launches,
         lambda x: 3 * x,
-        "the body launches 2 Triton kernels; a direct launch needs exactly one",
+        # two launches are a chain of AOT layers, but TensorRT passes each buffer once
+        "input 0 is passed to the kernel twice",
+    ),
+    (
+        "aotc_5::five",
+        _five_launches,
+        lambda x: 6 * x,
+        "the body launches 5 Triton kernels; a direct launch needs exactly one",
     ),
     (
         "aotc_2::torch_op",

@@ -157,6 +157,9 @@ KEYS: Dict[Tuple[str, str], Callable[[Any], bool]] = {
     ("CaptureCache", "_entries"): _is_call_key,
     ("AOTState", "kernels"): _is_kernel_key,
     ("AOTState", "proven"): _is_call_key,
+    ("AOTState", "plans"): lambda k: isinstance(k, tuple)
+    and _is_call_key(k[0])
+    and isinstance(k[1], int),  # (call identity, compute capability)
     ("JitRuntime", "_entries"): _is_runtime_key,
     ("JitRuntime", "chosen"): _is_runtime_key,
     ("JitRuntime", "capture_events"): _is_runtime_key,
@@ -172,6 +175,10 @@ KEYS: Dict[Tuple[str, str], Callable[[Any], bool]] = {
     and isinstance(k[0], frozenset)
     and isinstance(k[1], int)
     and isinstance(k[2], int),  # (absent tensors, hidden outputs, size tensors)
+    ("AOTState", "layers"): lambda k: isinstance(k, tuple)
+    and isinstance(k[0], frozenset)
+    and type(k[1]).__name__
+    == "ChainPosition",  # (absent tensors, position in the chain)
     ("AOTState", "variants"): lambda k: isinstance(k, tuple)
     and isinstance(k[0], frozenset)
     and isinstance(k[1], int),  # (absent tensors, hidden outputs)

@@ -26,6 +26,20 @@ def _skip_without_python_save():
         )
 
 
+@pytest.mark.parametrize("absent", [(), ("bias",)])
+def test_chain_layer_names_parse_back(absent):
+    from torch_tensorrt.dynamo.conversion.plugins._schema import ChainPosition
+
+    position = ChainPosition(2, 3, 1, 2)
+    name = variant_name("op_x", "default", absent, True, chain=position)
+    assert "-aot-step-2-of-3-reads-1-writes-2" in name
+    parsed = _saved.parse_plugin_name("ns", name)
+    assert parsed is not None and parsed.chain == position and parsed.aot
+    assert parsed.plugin_id == f"ns::{name}" and parsed.absent == absent
+    # a JIT plugin is never a chain layer
+    assert _saved.parse_plugin_name("ns", name.replace("-aot", "")) is None
+
+
 @pytest.mark.parametrize(
     "overload, absent, aot, hidden, tactics",
     [
