@@ -23,6 +23,7 @@ from typing import (
     Callable,
     Dict,
     FrozenSet,
+    List,
     Optional,
     Sequence,
     Tuple,
@@ -35,7 +36,7 @@ from torch.fx.node import Node
 
 from . import _chain, _functional, _hidden, _interpreter, _qdp, _triton_aot
 from ._binding import BoundCall
-from ._capture import CapturedChain, CapturedLaunch, CaptureUnavailable
+from ._capture import ArgSource, CapturedChain, CapturedLaunch, CaptureUnavailable
 from ._chain import ChainChoice, ChainPlan
 from ._identity import CallKey
 from ._registry import PluginRecord
@@ -62,6 +63,8 @@ class KernelKey:
     step: int = (
         0  # the launch (1-based) of a chain of AOT layers; 0 for a single launch
     )
+    #: constexprs computed from sizes, compiled in (NOTE [Constexprs over a profile])
+    constants: Tuple[Tuple[str, int], ...] = ()
 
 
 @dataclass
@@ -70,10 +73,10 @@ class AOTState:
 
     #: Each with the capture it was compiled from (a CapturedLaunch, or a chain's CapturedChain).
     kernels: Dict[KernelKey, Tuple[Any, CompiledKernel]] = field(default_factory=dict)
-    #: By (absent tensors, hidden outputs, tactics).
-    variants: Dict[Tuple[FrozenSet[str], int, int], PluginVariant] = field(
-        default_factory=dict
-    )
+    #: By (absent tensors, hidden outputs, tactics, constexprs compiled in).
+    variants: Dict[
+        Tuple[FrozenSet[str], int, int, Tuple[Tuple[str, int], ...]], PluginVariant
+    ] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
     compiles: int = 0  # kernels compiled or read from the disk cache (tests)
     #: Call identities whose capture's size guards the converter proved against an exported graph
@@ -119,15 +122,123 @@ def engine_device(ctx: Any = None) -> int:
     return int(torch.cuda.current_device()) if torch.cuda.is_available() else 0
 
 
+# NOTE: [Constexprs over a profile]
+# A ``tl.constexpr`` computed from a dynamic size (``BLOCK=triton.next_power_of_2(n_cols)``) would
+# need one kernel per value, but TensorRT launches one AOT kernel for every shape of the engine's
+# profile. When the value is the same for every shape the exported graph allows (the columns range
+# over 33..64: BLOCK is 64 throughout), it is compiled in, and the plugin's name carries it
+# (``op-aot-const-BLOCK-64``): two engines whose profiles give other values get other plugins and
+# other kernels. The ranges are the export's (they bound TensorRT's profile); a lower bound of 2,
+# which is torch's default for a dynamic size, is widened to 1, the smallest size TensorRT's
+# profile may still take. Each combination of sizes is evaluated (at most ``MAX_ENUMERATED``), so
+# nothing about the expression is assumed; otherwise the site stays JIT with the reason.
+
+MAX_ENUMERATED = 1 << 16
+
+
+def constants_over_profile(
+    captured: CapturedLaunch,
+    exprs: Dict[Tuple[int, int], Any],
+    shape_env: Any,
+) -> Tuple[Tuple[str, int], ...]:
+    """The size-dependent ``tl.constexpr`` arguments of ``captured`` (every autotune config's) that
+    take one value for every shape the graph allows, with that value (NOTE [Constexprs over a
+    profile])."""
+    found: Dict[str, Optional[int]] = {}
+    for launch in captured.alternatives or (captured,):
+        for name, source in zip(launch.arg_names, launch.args):
+            if (
+                source.kind == "int"
+                and name in launch.constexpr_names
+                and source.expr is not None
+                and source.expr.free_symbols
+            ):
+                value = _one_value(source.expr, launch.symbols, exprs, shape_env)
+                # another config giving another value (or none) compiles nothing in
+                found[name] = value if found.get(name, value) == value else None
+    return tuple(sorted((n, v) for n, v in found.items() if v is not None))
+
+
+def _one_value(
+    expr: sympy.Expr,
+    symbols: Sequence[Tuple[sympy.Symbol, Any]],
+    exprs: Dict[Tuple[int, int], Any],
+    shape_env: Any,
+) -> Optional[int]:
+    """The value ``expr`` (over a capture's symbols) takes for every shape the graph allows, or
+    None when it takes several, or the ranges are unknown or too wide to evaluate."""
+    import itertools
+
+    dims = dict(symbols)
+    places = [(dims[s].input_index, dims[s].dim) for s in expr.free_symbols]
+    if any(p not in exprs for p in places):
+        return None
+    value = sympy.sympify(expr).xreplace(
+        {s: sympy.sympify(exprs[p]) for s, p in zip(expr.free_symbols, places)}
+    )
+    free = sorted(value.free_symbols, key=str)
+    ranges: List[range] = []
+    for symbol in free:
+        bounds = getattr(shape_env, "var_to_range", {}).get(symbol)
+        if bounds is None or not (bounds.lower.is_finite and bounds.upper.is_finite):
+            return None
+        lo, hi = int(bounds.lower), int(bounds.upper)
+        ranges.append(
+            range(1 if lo == 2 else lo, hi + 1)
+        )  # torch's 2 may be TensorRT's 1
+    if _product(len(r) for r in ranges) > MAX_ENUMERATED:
+        return None
+    seen = {
+        value.xreplace(dict(zip(free, map(sympy.Integer, combo))))
+        for combo in itertools.product(*ranges)
+    }
+    if len(seen) != 1:
+        return None
+    (only,) = seen
+    return int(only) if only.is_Integer and int(only) >= 0 else None
+
+
+def _product(values: Any) -> int:
+    total = 1
+    for v in values:
+        total *= v
+    return total
+
+
+def specialized(
+    launch: CapturedLaunch, constants: Tuple[Tuple[str, int], ...]
+) -> CapturedLaunch:
+    """``launch`` with each of ``constants`` as a compiled-in value instead of a size expression."""
+    import dataclasses
+
+    if not constants:
+        return launch
+    values = dict(constants)
+    names = set(launch.arg_names)
+    missing = sorted(set(values) - names)
+    if missing:
+        raise AOTUnavailable(
+            f"the plugin compiles in {missing}, which the captured launch does not take"
+        )
+    args = tuple(
+        ArgSource("value", value=values[name]) if name in values else source
+        for name, source in zip(launch.arg_names, launch.args)
+    )
+    alternatives = tuple(specialized(a, constants) for a in launch.alternatives)
+    return dataclasses.replace(launch, args=args, alternatives=alternatives)
+
+
 def _compile(
     record: PluginRecord,
     key: CallKey,
     captured: CapturedLaunch,
     tactic: int = 0,
     device: Optional[int] = None,
+    constants: Tuple[Tuple[str, int], ...] = (),
 ) -> CompiledKernel:
     """The kernel of ``captured`` (of its config ``tactic - 1`` when it is autotuned) for the
-    engine's ``device`` (default: the current device)."""
+    engine's ``device`` (default: the current device), with ``constants`` compiled in.
+    """
     if device is None:
         device = engine_device()
     target = target_capability(device)
@@ -140,7 +251,10 @@ def _compile(
             f"{record.display}: tactic {tactic} is not one of the autotuner's "
             f"{len(captured.alternatives)} configs"
         )
-    launch = captured.alternatives[tactic - 1] if captured.alternatives else captured
+    launch = specialized(
+        captured.alternatives[tactic - 1] if captured.alternatives else captured,
+        constants,
+    )
     state = state_of(record)
     kernel_key = KernelKey(
         key,
@@ -148,6 +262,7 @@ def _compile(
         _triton_aot.current_driver_version(),
         tactic if captured.alternatives else 0,
         device,
+        constants=constants,
     )
     with state.lock:
         found = state.kernels.get(kernel_key)
@@ -216,7 +331,12 @@ def _check_int32(
 def _check_lowerable(record: PluginRecord, captured: CapturedLaunch) -> None:
     """The grid and int32 extras must be TensorRT shape expressions (else: stays JIT, with the reason)."""
     exprs = list(captured.grid) + [
-        a.expr for a in captured.args if a.kind == "int" and a.expr is not None
+        a.expr
+        for name, a in zip(captured.arg_names, captured.args)
+        if a.kind == "int"
+        and a.expr is not None
+        and name
+        not in captured.constexpr_names  # compiled in, or refused when compiling
     ]
     for expr in exprs:
         try:
@@ -228,16 +348,21 @@ def _check_lowerable(record: PluginRecord, captured: CapturedLaunch) -> None:
 
 
 def aot_variant(
-    record: PluginRecord, variant: PluginVariant, hidden: int = 0, tactics: int = 0
+    record: PluginRecord,
+    variant: PluginVariant,
+    hidden: int = 0,
+    tactics: int = 0,
+    constants: Tuple[Tuple[str, int], ...] = (),
 ) -> PluginVariant:
-    """The AOT plugin of ``variant`` whose kernel writes ``hidden`` scratch tensors and, for a
-    ``triton.autotune`` kernel, offers its ``tactics`` configs as TensorRT tactics (registered on
-    first use; see NOTE [Scratch tensors] and NOTE [Autotuned kernels] in ``_capture``).
+    """The AOT plugin of ``variant`` whose kernel writes ``hidden`` scratch tensors, for a
+    ``triton.autotune`` kernel offers its ``tactics`` configs as TensorRT tactics, and compiles
+    ``constants`` in (registered on first use; see NOTE [Scratch tensors] and NOTE [Autotuned
+    kernels] in ``_capture``, NOTE [Constexprs over a profile]).
     """
     state = state_of(record)
     with state.lock:
         record.require_live("generate_plugin_converter")
-        existing = state.variants.get((variant.absent, hidden, tactics))
+        existing = state.variants.get((variant.absent, hidden, tactics, constants))
         if existing is not None:
             return existing
         aot = PluginVariant(
@@ -248,6 +373,7 @@ def aot_variant(
             aot=True,
             hidden_outputs=hidden,
             tactics=tactics,
+            constants=constants,
         )
 
         def kernel_for(
@@ -273,7 +399,10 @@ def aot_variant(
                     f"{aot.plugin_id}: the plugin offers {tactics} tactics, but the op's body "
                     f"launches an autotuner with {len(captured.alternatives)} configs for these inputs"
                 )
-            return _compile(record, key, captured, tactic), captured.symbols
+            return (
+                _compile(record, key, captured, tactic, None, aot.constants),
+                captured.symbols,
+            )
 
         _qdp.register(
             aot,
@@ -284,7 +413,7 @@ def aot_variant(
             _qdp.make_aot_impl_function(aot, kernel_for),
             _qdp.make_autotune_function(aot) if tactics else None,
         )
-        state.variants[(variant.absent, hidden, tactics)] = aot
+        state.variants[(variant.absent, hidden, tactics, constants)] = aot
         return aot
 
 
@@ -569,13 +698,19 @@ def chooser(
                     )
                 with state_of(record).lock:
                     state_of(record).proven[key] = captured
-            _check_int32(record, program, captured, exprs, shape_env)
-            for launch in captured.alternatives or (captured,):
+            constants = constants_over_profile(captured, exprs, shape_env)
+            checked = specialized(captured, constants)
+            _check_int32(record, program, checked, exprs, shape_env)
+            for launch in checked.alternatives or (checked,):
                 _check_lowerable(record, launch)
             for tactic in range(1, len(captured.alternatives) + 1) or [0]:
-                _compile(record, key, captured, tactic, engine_device(ctx))
+                _compile(record, key, captured, tactic, engine_device(ctx), constants)
             return aot_variant(
-                record, variant, len(captured.scratch), len(captured.alternatives)
+                record,
+                variant,
+                len(captured.scratch),
+                len(captured.alternatives),
+                constants,
             ).plugin_id
         except (CaptureUnavailable, AOTUnavailable) as e:
             note(label, str(e), False)

@@ -198,6 +198,13 @@ class Explanation:
                 f"  AOT kernel {self.aot['kernel']} (sm_{self.aot['target']}): grid ({', '.join(self.aot['grid'])}), "
                 f"block {self.aot['block']}, shared memory {self.aot['shared']} bytes",
                 f"    int32 extras: {', '.join(self._extra_text(n, e) for n, e in self.aot['extras']) or 'none'}",
+                "    constexprs computed from sizes, one value over the given ranges (compiled in): "
+                + (
+                    ", ".join(
+                        f"{n} = {v}" for n, v in self.aot.get("constants", {}).items()
+                    )
+                    or "none"
+                ),
                 "    hidden outputs (scratch tensors the kernel writes, after the op's outputs): "
                 + (
                     ", ".join(
@@ -380,7 +387,16 @@ def explain(
     )
 
     jit, aot = _strategies(
-        spec, variant, key, program, hints, target, _capture, _runtime, _triton_aot
+        spec,
+        variant,
+        key,
+        program,
+        hints,
+        target,
+        _capture,
+        _runtime,
+        _triton_aot,
+        ranges,
     )
     return Explanation(
         op=spec.display,
@@ -394,6 +410,30 @@ def explain(
         jit_strategy=lowering or jit,
         aot=aot,
     )
+
+
+def _range_env(
+    key: Any, ranges: Mapping[Tuple[int, int], Tuple[int, int]]
+) -> Tuple[Dict[Tuple[int, int], Any], Any]:
+    """The given sizes as a compile sees the exported graph's: each dimension an int or a symbol,
+    and the symbols' ranges (for ``_aot.constants_over_profile``)."""
+    from types import SimpleNamespace
+
+    from torch.utils._sympy.value_ranges import ValueRanges
+
+    exprs: Dict[Tuple[int, int], Any] = {}
+    bounds: Dict[Any, Any] = {}
+    for i, t in enumerate(key.tensors):
+        if t is None:
+            continue
+        for j, d in enumerate(t.dims):
+            if d is not None:
+                exprs[(i, j)] = int(d)
+            elif (i, j) in ranges:
+                symbol = sympy.Symbol(f"r{i}_{j}", integer=True, positive=True)
+                exprs[(i, j)] = symbol
+                bounds[symbol] = ValueRanges(*ranges[(i, j)])
+    return exprs, SimpleNamespace(var_to_range=bounds)
 
 
 def _chain_report(
@@ -457,6 +497,7 @@ def _strategies(
     _capture: Any,
     _runtime: Any,
     _triton_aot: Any,
+    ranges: Mapping[Tuple[int, int], Tuple[int, int]],
 ) -> Tuple[str, Dict[str, Any]]:
     try:
         captured = _capture.capture(spec, key, program, hints)
@@ -494,6 +535,10 @@ def _strategies(
     if captured.guards:
         jit += f" (holds when {' and '.join(python_syntax(g.xreplace(labels)) for g in captured.guards)})"
     try:
+        from . import _aot
+
+        constants = _aot.constants_over_profile(captured, *_range_env(key, ranges))
+        compiled_in = _aot.specialized(captured, constants)
         input_dtypes = [t.dtype for t in key.tensors if t is not None]
         kernels = [
             _triton_aot.compile_launch(
@@ -503,7 +548,7 @@ def _strategies(
                 [o.dtype for o in program.outputs],
                 target=target,
             )
-            for alternative in (captured.alternatives or (captured,))
+            for alternative in (compiled_in.alternatives or (compiled_in,))
         ]
         kernel = kernels[0]
     except Exception as e:  # AOTUnavailable, or Triton refusing to compile
@@ -519,6 +564,8 @@ def _strategies(
             e.name: e.float_value for e in kernel.extras if e.float_value is not None
         },
         "ptx_parameters": _triton_aot.entry_parameters(kernel.ptx, kernel.name),
+        # tl.constexprs computed from sizes with one value over the given ranges: compiled in
+        "constants": dict(constants),
         "ptx": kernel.ptx,
         # One TensorRT tactic per triton.autotune config (tactic i is config i - 1); [] otherwise.
         "tactics": [

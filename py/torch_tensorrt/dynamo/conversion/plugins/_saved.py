@@ -49,6 +49,7 @@ class PluginName:
     absent: Tuple[str, ...]
     sizes: int = 0
     chain: Optional[ChainPosition] = None  # a layer of a chain of AOT layers
+    constants: Tuple[Tuple[str, int], ...] = ()  # constexprs compiled in (AOT)
 
     @property
     def plugin_id(self) -> str:
@@ -61,6 +62,7 @@ class PluginName:
             self.tactics,
             self.sizes,
             self.chain,
+            self.constants,
         )
         return f"{self.namespace}::{name}"
 
@@ -89,6 +91,12 @@ def parse_plugin_name(namespace: str, name: str) -> Optional[PluginName]:
     ):
         chain = ChainPosition(*(int(w) for w in words[1::2]))
         i += len(words)
+    constants: List[Tuple[str, int]] = []
+    while rest[i : i + 1] == ["const"] and len(rest) > i + 2 and rest[i + 2].isdigit():
+        if not rest[i + 1].isidentifier():
+            return None
+        constants.append((rest[i + 1], int(rest[i + 2])))
+        i += 3
     counts = {"hidden": 0, "tactics": 0, "sizes": 0}
     for word in counts:
         if rest[i : i + 1] == [word] and len(rest) > i + 1 and rest[i + 1].isdigit():
@@ -101,10 +109,19 @@ def parse_plugin_name(namespace: str, name: str) -> Optional[PluginName]:
         t.isidentifier() for t in [overload, *absent]
     ):  # anything left over: not one of ours
         return None
-    if absent != sorted(absent) or ((tactics or chain) and not aot):
+    if absent != sorted(absent) or ((tactics or chain or constants) and not aot):
         return None
     parsed = PluginName(
-        namespace, op, overload, aot, hidden, tactics, tuple(absent), sizes, chain
+        namespace,
+        op,
+        overload,
+        aot,
+        hidden,
+        tactics,
+        tuple(absent),
+        sizes,
+        chain,
+        tuple(constants),
     )
     return parsed if parsed.plugin_id == f"{namespace}::{name}" else None
 

@@ -144,10 +144,19 @@ class OpSpec:
         tactics: int = 0,
         sizes: int = 0,
         chain: Optional["ChainPosition"] = None,
+        constants: Tuple[Tuple[str, int], ...] = (),
     ) -> str:
         """QDP plugin name of one variant of this op overload (see NOTE [Plugin names])."""
         return variant_name(
-            self.name, self.overload, absent, aot, hidden, tactics, sizes, chain
+            self.name,
+            self.overload,
+            absent,
+            aot,
+            hidden,
+            tactics,
+            sizes,
+            chain,
+            constants,
         )
 
     def plugin_id(
@@ -171,7 +180,9 @@ class OpSpec:
 # expects. Every other variant joins fields with ``-``: ``op-overload-neg``, ``op-aot``,
 # ``op-without-bias``, ``op-aot-hidden-2``, ``op-overload-neg-aot-without-a-b`` (overload first, then
 # ``aot``, then ``step-K-of-N-reads-R-writes-W`` for step K of a chain of N AOT layers (NOTE [Launch
-# chains] in ``_capture``) that reads R tensors of earlier steps and writes W, then ``hidden-N`` for a kernel (AOT or JIT) that writes N scratch tensors, given to it as
+# chains] in ``_capture``) that reads R tensors of earlier steps and writes W, then ``const-NAME-V``
+# for each ``tl.constexpr`` computed from input sizes that is V for every shape of the engine's
+# profile (NOTE [Constexprs over a profile] in ``_aot``), then ``hidden-N`` for a kernel (AOT or JIT) that writes N scratch tensors, given to it as
 # hidden outputs after the op's own, then ``tactics-N`` for a ``triton.autotune`` kernel whose N configs are
 # TensorRT tactics, then the absent arguments, sorted). Torch op, overload and argument names are identifiers, which never
 # contain ``-``, so a variant name can never be the name of another op's plugin, and the fields
@@ -204,6 +215,7 @@ def variant_name(
     tactics: int = 0,
     sizes: int = 0,
     chain: Optional["ChainPosition"] = None,
+    constants: Tuple[Tuple[str, int], ...] = (),
 ) -> str:
     """The plugin name of one variant of ``op.overload`` (see NOTE [Plugin names])."""
     parts = [op]
@@ -213,6 +225,8 @@ def variant_name(
         parts.append("aot")
     if chain is not None:
         parts += chain.words()
+    for name, value in constants:
+        parts += ["const", name, str(value)]
     if hidden:
         parts += ["hidden", str(hidden)]
     if tactics:

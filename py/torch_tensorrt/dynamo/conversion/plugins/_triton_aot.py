@@ -295,11 +295,13 @@ def _typed_arguments(
         ):
             if name in captured.constexpr_names:
                 raise AOTUnavailable(
-                    f"{op}: the kernel's tl.constexpr '{name}' depends on input sizes (e.g. "
-                    "triton.next_power_of_2 of a dynamic dimension); one AOT kernel serves every shape "
-                    "of the profile, so it needs a value fixed at build time: make that dimension "
-                    "static (then each value compiles its own kernel) or compute the constexpr from "
-                    "static sizes"
+                    f"{op}: the kernel's tl.constexpr '{name}' depends on input sizes and takes "
+                    "more than one value over the shapes the graph allows (e.g. "
+                    "triton.next_power_of_2 of a dynamic dimension whose range crosses a power of "
+                    "two); one AOT kernel serves every shape of the profile, so it needs one value: "
+                    "narrow that dimension's range to where the value is one (then it is compiled "
+                    "in), make the dimension static (each value compiles its own kernel), or compute "
+                    "the constexpr from static sizes"
                 )
             _require_annotation(op, name, annotated.get(name), "i32")
             signature[name] = "i32"

@@ -41,6 +41,9 @@ class PluginVariant:
     #: it takes the op's inputs, then ``chain.reads`` tensors of earlier layers, and gives the
     #: ``chain.writes`` tensors its kernel writes.
     chain: Optional[ChainPosition] = None
+    #: ``tl.constexpr`` parameters computed from input sizes, with the one value they take over
+    #: the engine's profile, compiled into the AOT kernel (NOTE [Constexprs over a profile]).
+    constants: Tuple[Tuple[str, int], ...] = ()
 
     @property
     def plugin_name(self) -> str:
@@ -51,6 +54,7 @@ class PluginVariant:
             self.tactics,
             self.size_tensors,
             self.chain,
+            self.constants,
         )
 
     @property

@@ -181,7 +181,11 @@ KEYS: Dict[Tuple[str, str], Callable[[Any], bool]] = {
     == "ChainPosition",  # (absent tensors, position in the chain)
     ("AOTState", "variants"): lambda k: isinstance(k, tuple)
     and isinstance(k[0], frozenset)
-    and isinstance(k[1], int),  # (absent tensors, hidden outputs)
+    and isinstance(k[1], int)
+    and isinstance(k[2], int)
+    and isinstance(
+        k[3], tuple
+    ),  # (absent tensors, hidden outputs, tactics, constexprs)
     ("PluginRecord", "reports"): lambda k: isinstance(k, int),
     # a saved program's path
     ("PluginRecord", "prepared"): lambda k: isinstance(k, str),
