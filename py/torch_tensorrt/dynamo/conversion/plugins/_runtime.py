@@ -118,9 +118,11 @@ class JitRuntime:
     # NOTE: [Devices]
     # An engine runs on one device, and TensorRT's buffers and stream belong to it; the current
     # device of the calling thread may be another (two engines on two GPUs in one process). Every
-    # enqueue therefore works on the device of TensorRT's buffers (the driver's pointer attribute,
-    # asked once per stream): strategies are chosen per device (a compiled Triton kernel is loaded
-    # per device), torch views and streams are made on it, and the launch runs with it current.
+    # enqueue therefore works on the device of TensorRT's buffers (the driver's pointer attribute):
+    # strategies are chosen per device (a compiled Triton kernel is loaded per device), torch views
+    # and streams are made on it, and the launch runs with it current. With one visible device the
+    # answer is kept per stream handle; with several it is asked at every enqueue (about a
+    # microsecond), because a destroyed stream's handle may come back as a stream of another device.
 
     def __init__(self, variant: PluginVariant, record: Any) -> None:
         self.variant = variant
@@ -136,6 +138,7 @@ class JitRuntime:
         self._streams: Dict[Tuple[int, int], Any] = {}
         #: TensorRT's stream handle -> the device it runs on (that of its buffers; NOTE [Devices]).
         self._stream_devices: Dict[int, torch.device] = {}
+        self._one_device: Optional[bool] = None  # at most one visible CUDA device
         self._local = (
             threading.local()
         )  # the device of the enqueue running on this thread
@@ -394,12 +397,14 @@ class JitRuntime:
     def _device_of(
         self, stream: int, inputs: Sequence[Any], outputs: Sequence[Any]
     ) -> torch.device:
-        """The device of TensorRT's buffers for an enqueue on ``stream`` (cached per stream: a
-        stream belongs to one device; not for stream 0, each device's default stream).
+        """The device of TensorRT's buffers for an enqueue on ``stream`` (cached per stream where
+        at most one device is visible, NOTE [Devices]; never for stream 0, each device's default).
         """
         buffers = list(inputs) + list(outputs)
         device = _buffers.trt_device(buffers[0].data_ptr if buffers else None)
-        if stream:
+        if self._one_device is None:
+            self._one_device = torch.cuda.device_count() <= 1
+        if stream and self._one_device:
             self._stream_devices[int(stream)] = device
         return device
 
