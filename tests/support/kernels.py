@@ -42,3 +42,18 @@ def row_center_kernel(X, M, Y, cols, BLOCK: tl.constexpr):
     first = tl.load(X + row * cols)
     tl.store(M + row, first)
     tl.store(Y + row * cols + offs, x - first, mask=mask)
+
+
+def row_center(x: torch.Tensor) -> torch.Tensor:
+    """An op body: ``x`` minus each row's first element through ``row_center_kernel``, with the
+    per-row firsts in a scratch tensor it does not return and ``BLOCK`` computed from the columns.
+    """
+    rows, cols = x.shape
+    y = torch.empty_like(x)
+    firsts = torch.empty(rows, dtype=torch.float32, device=x.device)  # scratch
+    row_center_kernel[(rows,)](x, firsts, y, cols, BLOCK=triton.next_power_of_2(cols))
+    return y
+
+
+def row_center_reference(x: torch.Tensor) -> torch.Tensor:
+    return x - x[:, :1]

@@ -347,8 +347,6 @@ def launch_effects(
     """For each tensor parameter of the launch's kernel: (may read it, may write it), from the
     TTIR of the kernel compiled as the launch types it (NOTE [Memory effects] in ``_effects``).
     """
-    import triton
-    from triton.backends.compiler import GPUTarget
 
     from ._effects import memory_effects
 
@@ -356,17 +354,7 @@ def launch_effects(
     typed = _typed_arguments(op, captured, input_dtypes, output_dtypes)
     src = _ast_source(jit, typed.signature, typed.constexprs, typed.divisible)
     options = {k: v for k, v in captured.options if k in ("num_warps", "num_stages")}
-    try:
-        compiled = triton.compile(
-            src, target=GPUTarget("cuda", target, 32), options=options
-        )
-    except Exception as e:
-        if not _interpreted(captured.kernel):
-            raise
-        raise CompileFailedInInterpreter(
-            "Triton compiled this kernel in a process that runs its interpreter, in which Triton "
-            f"rejects many valid kernels. Triton said: {type(e).__name__}: {e}"
-        ) from e
+    compiled = _triton_compile(captured, src, target, options)
     effects = memory_effects(compiled.asm["ttir"])
     runtime = [n for n in captured.arg_names if typed.signature[n] != "constexpr"]
     tensors = {**{v: k for k, v in typed.inputs_at.items()}}
@@ -389,7 +377,6 @@ def compile_launch(
 ) -> CompiledKernel:
     """PTX for ``captured`` in TensorRT's parameter order (see NOTE [PTX in TensorRT's order])."""
     import triton
-    from triton.backends.compiler import GPUTarget
 
     jit = _jit_function(captured.kernel)
     typed = _typed_arguments(op, captured, input_dtypes, output_dtypes)
@@ -462,21 +449,7 @@ def compile_launch(
             "%s: compiling Triton kernel %s to PTX for sm_%d", op, jit.__name__, target
         )
         src = _ast_source(jit, signature, constexprs, divisible)
-        try:
-            compiled = triton.compile(
-                src, target=GPUTarget("cuda", target, 32), options=options
-            )
-        except Exception as e:
-            if not _interpreted(captured.kernel):
-                raise
-            # Triton's code generator misreads some valid kernels (library calls such as
-            # tl.sigmoid, some multi-line calls) while the interpreter mode is on.
-            raise CompileFailedInInterpreter(
-                "Triton compiled this kernel in a process that runs its interpreter, in which "
-                "Triton rejects many valid kernels; a process not in interpreter mode (any GPU "
-                "process, or `explain` from the command line) compiles it. Triton said: "
-                f"{type(e).__name__}: {e}"
-            ) from e
+        compiled = _triton_compile(captured, src, target, options)
         metadata = compiled.metadata
         scratch = int(getattr(metadata, "global_scratch_size", 0) or 0)
         profile = int(getattr(metadata, "profile_scratch_size", 0) or 0)
@@ -515,6 +488,31 @@ def compile_launch(
         version,
         output_dtypes,
     )
+
+
+def _triton_compile(
+    captured: CapturedLaunch, src: Any, target: int, options: Dict[str, Any]
+) -> Any:
+    """``triton.compile`` of ``src`` for sm_<target>; CompileFailedInInterpreter where Triton's
+    interpreter mode made it fail."""
+    import triton
+    from triton.backends.compiler import GPUTarget
+
+    try:
+        return triton.compile(
+            src, target=GPUTarget("cuda", target, 32), options=options
+        )
+    except Exception as e:
+        if not _interpreted(captured.kernel):
+            raise
+        # Triton's code generator misreads some valid kernels (library calls such as
+        # tl.sigmoid, @triton.jit library functions such as tl.max) while the interpreter mode is on.
+        raise CompileFailedInInterpreter(
+            "Triton compiled this kernel in a process that runs its interpreter, in which "
+            "Triton rejects many valid kernels; a process not in interpreter mode (any GPU "
+            "process, or `explain` from the command line) compiles it. Triton said: "
+            f"{type(e).__name__}: {e}"
+        ) from e
 
 
 def _ast_source(

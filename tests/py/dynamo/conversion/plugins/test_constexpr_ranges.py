@@ -14,22 +14,11 @@ reason. The value is checked for every size in the range, nothing is assumed of 
 import pytest
 import torch
 import triton
-from support import engines, models
+from support import engines, kernels, models
 from support import registry as support_registry
 from support.aot import assemble
-from support.kernels import row_center_kernel
 
-
-def _row_center(x: torch.Tensor) -> torch.Tensor:
-    rows, cols = x.shape
-    y = torch.empty_like(x)
-    firsts = torch.empty(rows, dtype=torch.float32, device=x.device)  # scratch
-    row_center_kernel[(rows,)](x, firsts, y, cols, BLOCK=triton.next_power_of_2(cols))
-    return y
-
-
-def _reference(x: torch.Tensor) -> torch.Tensor:
-    return x - x[:, :1]
+_row_center, _reference = kernels.row_center, kernels.row_center_reference
 
 
 @pytest.fixture

@@ -15,22 +15,11 @@ import pytest
 import torch
 import triton
 import triton.language as tl
-from support import engines, models
+from support import engines, kernels, models
 from support import registry as support_registry
 from support.aot import assemble, entry_params
-from support.kernels import row_center_kernel
 
-
-def _row_center(x: torch.Tensor) -> torch.Tensor:
-    rows, cols = x.shape
-    y = torch.empty_like(x)
-    firsts = torch.empty(rows, dtype=torch.float32, device=x.device)  # scratch
-    row_center_kernel[(rows,)](x, firsts, y, cols, BLOCK=triton.next_power_of_2(cols))
-    return y
-
-
-def _reference(x: torch.Tensor) -> torch.Tensor:
-    return x - x[:, :1]
+_row_center, _reference = kernels.row_center, kernels.row_center_reference
 
 
 COLS = 37  # not a power of two: the kernel masks
