@@ -180,9 +180,14 @@ def _one_value(
     ranges: List[range] = []
     for symbol in free:
         bounds = getattr(shape_env, "var_to_range", {}).get(symbol)
-        if bounds is None or not (bounds.lower.is_finite and bounds.upper.is_finite):
+        if bounds is None:
             return None
-        lo, hi = int(bounds.lower), int(bounds.upper)
+        try:  # torch's int_oo (no upper bound) claims to be finite; int() of it fails
+            lo, hi = int(bounds.lower), int(bounds.upper)
+        except Exception:
+            return None
+        if hi - lo > MAX_ENUMERATED:
+            return None
         ranges.append(
             range(1 if lo == 2 else lo, hi + 1)
         )  # torch's 2 may be TensorRT's 1
@@ -328,7 +333,7 @@ def _check_int32(
             )
 
 
-def _check_lowerable(record: PluginRecord, captured: CapturedLaunch) -> None:
+def check_lowerable(op: str, captured: CapturedLaunch) -> None:
     """The grid and int32 extras must be TensorRT shape expressions (else: stays JIT, with the reason)."""
     exprs = list(captured.grid) + [
         a.expr
@@ -343,7 +348,7 @@ def _check_lowerable(record: PluginRecord, captured: CapturedLaunch) -> None:
             compile_expr(expr)
         except UnsupportedExpression as e:
             raise AOTUnavailable(
-                f"{record.display}: a launch value cannot be a TensorRT shape expression: {e}"
+                f"{op}: a launch value cannot be a TensorRT shape expression: {e}"
             ) from None
 
 
@@ -536,20 +541,23 @@ def chain_layer(
             key = _chain.key_of(layer, descs, attributes, keys, fake)
             if not fake:
                 return planned(key)
-            with (
-                state.lock
-            ):  # a dtype query: any plan of these dtypes and attributes tells them
-                for (planned_key, _), made in list(state.plans.items()):
-                    if planned_key.sizeless == key.sizeless and made.chain.is_current():
-                        program = record.programs.any_with(
-                            key
-                        ) or record.programs.get_or_trace(
-                            "generate_plugin", record.spec, record.op, planned_key
-                        )
-                        return made, program
-            raise AOTUnavailable(
-                f"{layer.plugin_id}: no chain was planned for these input dtypes and attributes"
-            )
+            # A dtype query: the plans of these dtypes and attributes whose chain has this layer;
+            # they must agree on what it writes (the converter keeps a site whose plan would not
+            # agree on JIT, see _choose_chain), or TensorRT would size its buffers wrongly.
+            found = _plans_for_layer(record, key, position)
+            if not found:
+                raise AOTUnavailable(
+                    f"{layer.plugin_id}: no chain was planned for these input dtypes and attributes"
+                )
+            outputs = {
+                _layer_outputs(made, program, position) for made, program in found
+            }
+            if len(outputs) != 1:
+                raise AOTUnavailable(
+                    f"{layer.plugin_id}: call sites with these input dtypes plan this layer with "
+                    f"different outputs {sorted(outputs)}"
+                )
+            return found[0]
 
         def kernel_for(
             descs: Sequence[Any], attributes: Tuple[Any, ...], tactic: int = 0
@@ -567,6 +575,41 @@ def chain_layer(
         )
         state.layers[(variant.absent, position)] = layer
         return layer
+
+
+def _plans_for_layer(
+    record: PluginRecord, key: CallKey, position: ChainPosition
+) -> List[Tuple[ChainPlan, Any]]:
+    """Current plans of ``key``'s dtypes and attributes (any sizes) that have a layer at
+    ``position``, each with its shape program."""
+    state = state_of(record)
+    found = []
+    with state.lock:
+        for (planned_key, _), made in list(state.plans.items()):
+            if (
+                planned_key.sizeless == key.sizeless
+                and made.chain.is_current()
+                and len(made.steps) == position.steps
+                and made.position(position.step - 1) == position
+            ):
+                program = record.programs.get(
+                    planned_key
+                ) or record.programs.get_or_trace(
+                    "generate_plugin", record.spec, record.op, planned_key
+                )
+                found.append((made, program))
+    return found
+
+
+def _layer_outputs(
+    made: ChainPlan, program: Any, position: ChainPosition
+) -> Tuple[Tuple[str, int], ...]:
+    """(dtype, rank) of each tensor layer ``position`` of ``made`` writes."""
+    step = made.steps[position.step - 1]
+    return tuple(
+        (str(made.dtype(ref, program)), len(_chain._dims(made, ref, program)))
+        for ref in step.writes
+    )
 
 
 def _choose_chain(
@@ -602,9 +645,25 @@ def _choose_chain(
             f"{record.display}: no CUDA device to compile the kernels for"
         )
     made = chain_plan(record, key, program, chain, target)
+    for k in range(len(made.steps)):
+        position = made.position(k)
+        others = {
+            _layer_outputs(m, p, position)
+            for m, p in _plans_for_layer(record, key, position)
+            if m is not made
+        }
+        if others - {_layer_outputs(made, program, position)}:
+            with state_of(record).lock:
+                if state_of(record).plans.get((key, target)) is made:
+                    del state_of(record).plans[(key, target)]
+            raise AOTUnavailable(
+                f"{record.display}: another call site with these input dtypes makes layer "
+                f"{k + 1} of {len(made.steps)} write other tensors; TensorRT asks a layer's output "
+                "dtypes without its shapes, so only one of them can be a chain"
+            )
     for k, step in enumerate(made.steps):
         _check_int32(record, program, step.launch, exprs, shape_env)
-        _check_lowerable(record, step.launch)
+        check_lowerable(record.display, step.launch)
         _compile_step(record, key, made, k, program, device)
     layers = [
         chain_layer(record, variant, made.position(k)).plugin_id
@@ -702,7 +761,7 @@ def chooser(
             checked = specialized(captured, constants)
             _check_int32(record, program, checked, exprs, shape_env)
             for launch in checked.alternatives or (checked,):
-                _check_lowerable(record, launch)
+                check_lowerable(record.display, launch)
             for tactic in range(1, len(captured.alternatives) + 1) or [0]:
                 _compile(record, key, captured, tactic, engine_device(ctx), constants)
             return aot_variant(

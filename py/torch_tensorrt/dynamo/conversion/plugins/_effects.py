@@ -54,6 +54,25 @@ _LOADS = {
 }
 #: Ops that may touch memory in ways the address analysis cannot see.
 _OPAQUE = {"tt.call", "tt.elementwise_inline_asm", "tt.experimental_tensormap_create"}
+#: Ops known to take pointers or descriptors without touching memory (or handled above). Any other
+#: op whose types mention a pointer or a descriptor is treated as touching every pointer parameter
+#: (an op of another Triton release, e.g. 3.3's ``tt.experimental_descriptor_store``).
+_POINTER_SAFE = (
+    _FOLLOW_FIRST
+    | _FOLLOW_ALL
+    | _STORES
+    | _LOADS
+    | {
+        "arith.select",
+        "scf.for",
+        "scf.if",
+        "scf.yield",
+        "tt.return",
+        "tt.ptr_to_int",
+        "tt.int_to_ptr",
+        "tt.func",
+    }
+)
 
 _VALUE = r"%[\w.$-]+(?:#\d+)?"
 _DEF = re.compile(r"^\s*(%[\w.$-]+)(?::(\d+))?\s*=\s*\"?([\w.]+)\"?(.*)$")
@@ -61,6 +80,15 @@ _OP = re.compile(r"^\s*\"?([\w.]+)\"?(.*)$")
 _FUNC = re.compile(r"^\s*tt\.func\b[^@]*@[\w.$-]+\((.*)\)")
 _ITER_ARGS = re.compile(r"iter_args\((.*?)\)\s*->")
 _LOC = re.compile(r"\bloc\((?:[^()]|\([^()]*\))*\)")
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _without_strings(line: str) -> str:
+    """``line`` with the contents of its string literals (tt.print / tt.assert messages, which may
+    hold braces or ``%``) blanked; quoted op names (``"tt.reduce"``) are kept."""
+    return _STRING.sub(
+        lambda m: m.group() if re.fullmatch(r'"[\w.]+"', m.group()) else '""', line
+    )
 
 
 @dataclass(frozen=True)
@@ -134,7 +162,7 @@ def _parse(ttir: str) -> _Function:
     functions = 0
     stack: List[_Region] = []
     for raw in ttir.splitlines():
-        line = _LOC.sub("", raw).rstrip()
+        line = _without_strings(_LOC.sub("", raw)).rstrip()
         stripped = line.strip()
         opened = line.count("{") - line.count("}")
         if not stripped or stripped.startswith(("#", "//", "module")):
@@ -211,12 +239,16 @@ def _parse(ttir: str) -> _Function:
             fn.memory.append((op, operands[0] if operands else "?", stripped))
         elif op in _OPAQUE:
             fn.opaque.append(stripped)
+        elif op not in _POINTER_SAFE and re.search(r"!tt\.ptr|tensordesc", rest):
+            fn.opaque.append(stripped)  # an unknown op taking a pointer or a descriptor
         for _ in range(opened):
             fn.enter()
         for _ in range(-opened):
             fn.leave()
     if functions != 1:
         fn.opaque.append(f"{functions} functions in the module (a noinline call)")
+    if stack or len(fn._scopes) != 1:
+        fn.opaque.append("regions that do not close where they open")
     return fn
 
 

@@ -445,7 +445,7 @@ def _chain_report(
     absent: FrozenSet[str],
 ) -> Dict[str, Any]:
     """The AOT layers a body of several launches becomes (NOTE [Launch chains]), or the reason."""
-    from . import _capture, _chain, _triton_aot
+    from . import _aot, _capture, _chain, _triton_aot
 
     try:
         chain = _capture.capture(spec, key, program, hints, several=True)
@@ -467,6 +467,7 @@ def _chain_report(
 
         layers = []
         for k, step in enumerate(made.steps):
+            _aot.check_lowerable(spec.display, step.launch)  # as the converter checks
             ins, outs = _chain.step_dtypes(made, k, input_dtypes, program)
             kernel = _triton_aot.compile_launch(
                 spec.display, step.launch, ins, outs, target=target

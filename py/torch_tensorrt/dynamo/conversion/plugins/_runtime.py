@@ -221,8 +221,9 @@ class JitRuntime:
         except PluginRuntimeError:
             raise
         except CaptureUnsafe as e:
-            self.capture_events[(attribute_key, shapes, dtypes, device)] = (
-                f"failed inside a CUDA graph capture: {e}"
+            self._capture_failed(
+                (attribute_key, shapes, dtypes, device),
+                f"failed inside a CUDA graph capture: {e}",
             )
             raise PluginRuntimeError(
                 f"{self.variant.plugin_id}: cannot enqueue inside a CUDA graph capture: {e}"
@@ -230,10 +231,19 @@ class JitRuntime:
         except Exception as e:
             hint = self._capture_hint(e, stream)
             if hint:
-                self.capture_events[(attribute_key, shapes, dtypes, device)] = (
-                    f"failed inside a CUDA graph capture: {type(e).__name__}: {e}"
+                self._capture_failed(
+                    (attribute_key, shapes, dtypes, device),
+                    f"failed inside a CUDA graph capture: {type(e).__name__}: {e}",
                 )
             raise self._body_error(e, attribute_key, shapes, inputs, hint) from e
+
+    def _capture_failed(self, key: Tuple[Any, ...], event: str) -> None:
+        """Record a capture's failure for plugin_status until the next enqueue of ``key``, which
+        chooses its strategy again (and says whether that one ran inside a capture)."""
+        with self._lock:
+            self.capture_events[key] = event
+            self._entries.pop(key, None)
+            self._last_hit = None
 
     def _decode(
         self, raw_attributes: Sequence[Any]

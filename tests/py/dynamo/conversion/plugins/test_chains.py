@@ -206,6 +206,40 @@ def test_an_address_it_cannot_trace_counts_as_every_pointer():
     assert found.writes == {0, 1} and len(found.unresolved) == 1, found
 
 
+def test_braces_in_strings_and_unknown_pointer_ops_do_not_hide_writes():
+    """A tt.print message with a brace must not shift the regions (the loop's yield would be
+    lost and the swapped pointer B counted as read only); an op the parser does not know that takes
+    a pointer (Triton 3.3's descriptor store) counts as writing every pointer."""
+    from torch_tensorrt.dynamo.conversion.plugins._effects import memory_effects
+
+    ping_pong = """module {
+  tt.func public @k(%A: !tt.ptr<f32>, %B: !tt.ptr<f32>, %n: i32) attributes {noinline = false} {
+    %c0 = arith.constant 0 : i32
+    %c4 = arith.constant 4 : i32
+    %c1 = arith.constant 1 : i32
+    %r:2 = scf.for %i = %c0 to %c4 step %c1 iter_args(%src = %A, %dst = %B) -> (!tt.ptr<f32>, !tt.ptr<f32>)  : i32 {
+      tt.print "x { " {hex = false, isSigned = array<i32: 1>} : %i : i32
+      %v = tt.load %src : !tt.ptr<f32>
+      tt.store %dst, %v : !tt.ptr<f32>
+      scf.yield %dst, %src : !tt.ptr<f32>, !tt.ptr<f32>
+    }
+    tt.return
+  }
+}"""
+    found = memory_effects(ping_pong)
+    assert (found.reads, found.writes) == ({0, 1}, {0, 1}), found
+    unknown = """module {
+  tt.func public @k(%A: !tt.ptr<i8>, %B: !tt.ptr<f32>) attributes {noinline = false} {
+    %c0 = arith.constant 0 : i32
+    %v = tt.load %B : !tt.ptr<f32>
+    tt.experimental_descriptor_store %A[%c0], %v : !tt.ptr<i8>, f32
+    tt.return
+  }
+}"""
+    found = memory_effects(unknown)
+    assert found.writes == {0, 1} and found.unresolved, found
+
+
 # -- plans, layers and refusals ----------------------------------------------------------------------
 def _plan_for(qualname, signatures, attributes=()):
     from torch_tensorrt.dynamo.conversion.plugins import _aot
@@ -345,6 +379,56 @@ def test_chains_that_cannot_be_made_stay_jit_with_the_reason(
     assert built.kind == "jit"
     (why,) = plugin_status(qualname).aot_unavailable.values()
     assert reason in why, why
+
+
+def _first_by_size(x: torch.Tensor) -> torch.Tensor:
+    """Two launches whose buffer is float32 for narrow rows and float16 for wide ones."""
+    rows, cols = x.shape
+    m = torch.empty(
+        rows, dtype=torch.float32 if cols <= 32 else torch.float16, device=x.device
+    )
+    y = torch.empty_like(x)
+    _row_first_kernel[(rows,)](x, m, cols)
+    _sub_row_kernel[(rows,)](x, m, y, cols, BLOCK=triton.next_power_of_2(cols))
+    return y
+
+
+def test_two_sites_planning_a_layer_differently_keep_one_chain(
+    trt_backend, ops, handles, fresh_qdp_namespace, gpu_target, device
+):
+    """TensorRT asks a layer's output dtypes without its shapes; two call sites whose chains give
+    the same layer other output dtypes would make it answer for the wrong one, so the second
+    stays JIT with the reason."""
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op
+
+    qualname = f"{fresh_qdp_namespace}::first_by_size"
+    packet = ops.custom_packet(qualname, _first_by_size, lambda x: torch.empty_like(x))
+    handles.append(custom_op(qualname))
+
+    class Model(torch.nn.Module):
+        def forward(self, narrow, wide):
+            return packet(narrow) + 1, packet(wide) + 1
+
+    narrow, wide = torch.randn(4, 16, device=device), torch.randn(4, 48, device=device)
+    compiled = models.compile_model(Model().eval(), [narrow, wide])
+    kinds = sorted(
+        (b.kind, b.name.split("-")[0]) for b in engines.built_plugins(compiled)
+    )
+    assert kinds == [
+        ("aot", "first_by_size"),
+        ("aot", "first_by_size"),
+        ("jit", "first_by_size"),
+    ]
+    (reason,) = support_registry.aot_reasons(qualname).values()
+    assert (
+        "another call site with these input dtypes makes layer 1 of 2" in reason
+    ), reason
+    if device == "cuda":
+        got = compiled(narrow, wide)
+        torch.testing.assert_close(got[0], narrow - narrow[:, :1] + 1)
+        torch.testing.assert_close(
+            got[1], wide - wide[:, :1].half().float() + 1, rtol=1e-3, atol=1e-3
+        )
 
 
 def test_jit_plugin_runs_the_chained_ops(chain_ops, device):

@@ -103,6 +103,24 @@ def test_explain_agrees_with_the_compile(row_center):
     assert "takes more than one value" in several.aot["unavailable"]
 
 
+def test_an_unbounded_dimension_gives_no_value():
+    """torch's int_oo (a dimension with no upper bound) claims to be finite; evaluating over it must
+    give up (the site stays JIT with the constexpr reason), not raise."""
+    import sympy
+    from torch.utils._sympy.numbers import int_oo
+    from torch.utils._sympy.value_ranges import ValueRanges
+    from torch_tensorrt.dynamo.conversion.plugins import _aot
+    from torch_tensorrt.dynamo.conversion.plugins._shape_program import DimSymbol
+
+    s, g = sympy.Symbol("s"), sympy.Symbol("g", integer=True, positive=True)
+    symbols = [(s, DimSymbol(0, 1, "x.size(1)"))]
+    env = type("Env", (), {})()
+    env.var_to_range = {g: ValueRanges(2, int_oo)}
+    assert _aot._one_value(s // 64, symbols, {(0, 1): g}, env) is None
+    env.var_to_range = {g: ValueRanges(65, 128)}
+    assert _aot._one_value((s + 63) // 64, symbols, {(0, 1): g}, env) == 2
+
+
 def test_names_with_constants_parse_back():
     from torch_tensorrt.dynamo.conversion.plugins import _saved
     from torch_tensorrt.dynamo.conversion.plugins._schema import variant_name

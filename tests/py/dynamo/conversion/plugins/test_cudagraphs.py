@@ -135,6 +135,43 @@ def test_plugin_status_says_which_strategies_a_capture_allows(
     assert at(launch_name, 5) == launch
 
 
+def test_a_capture_failure_is_reported_until_the_strategy_is_chosen_again(
+    trt_backend, ops, handles, fresh_qdp_namespace, device, monkeypatch
+):
+    """An enqueue a capture made fail is reported, and the next enqueue of that identity chooses
+    its strategy again, so plugin_status does not keep showing the failure after it ran.
+    """
+    from torch_tensorrt.dynamo.conversion.plugins import (
+        _runtime,
+        custom_op,
+        plugin_status,
+    )
+
+    failing = {"on": False}
+
+    def twice(x: torch.Tensor) -> torch.Tensor:
+        if failing["on"]:
+            raise RuntimeError("operation not permitted when stream is capturing")
+        return x * 2
+
+    qualname = f"{fresh_qdp_namespace}::twice"
+    packet = ops.custom_packet(qualname, twice, lambda x: torch.empty_like(x))
+    handles.append(custom_op(qualname))
+    x = torch.randn(3, COLS, device=device)
+    compiled = models.compile_fn(lambda t: packet(t) + 1, [x])
+    monkeypatch.setattr(_runtime.JitRuntime, "capturing", lambda self: True)
+    failing["on"] = True
+    with pytest.raises(Exception, match="inside a CUDA graph capture"):
+        compiled(x)
+    (failed,) = plugin_status(qualname).cuda_graphs.values()
+    assert failed.startswith("failed inside a CUDA graph capture: RuntimeError"), failed
+    failing["on"] = False
+    torch.testing.assert_close(compiled(x), x * 2 + 1)
+    (now,) = plugin_status(qualname).cuda_graphs.values()
+    assert now.startswith("not known to be capture-safe: 'copy'"), now
+    assert now.endswith("(chosen inside a CUDA graph capture)"), now
+
+
 @pytest.mark.gpu
 def test_autotuned_jit_needs_its_tuning_outside_the_capture():
     """Triton's autotuner benchmarks on the first enqueue of a shape new to its cache, which a
