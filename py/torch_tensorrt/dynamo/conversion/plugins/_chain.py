@@ -10,8 +10,8 @@ module plans one AOT plugin layer per launch:
   does not return is an output nobody uses (TensorRT still allocates it: a scratch tensor).
 
 The plan is refused, and the call site stays JIT with the reason, when a kernel writes one of the
-op's inputs, two kernels write the same tensor, a kernel reads a tensor no earlier kernel wrote, or
-an output of the op is written by no kernel. Each refusal is about the program, so the JIT plugin
+op's inputs, two kernels write the same tensor, a kernel reads a tensor no earlier kernel wrote, a
+kernel writes nothing, or an output of the op is written by no kernel. Each refusal is about the program, so the JIT plugin
 (which runs the op) is still right.
 """
 
@@ -131,6 +131,13 @@ def plan(
             if ref not in reads:
                 reads.append(ref)
             sources.append(ArgSource("input", n_inputs + reads.index(ref)))
+        if (
+            not writes
+        ):  # a TensorRT layer needs an output, and TensorRT may drop an unused one
+            raise AOTUnavailable(
+                f"{op}: {where} writes none of the tensors it is given; a chain of AOT layers "
+                "needs every launch to write a tensor"
+            )
         rewritten = dataclasses.replace(launch, args=tuple(sources), scratch=())
         steps.append(ChainStep(rewritten, tuple(reads), tuple(writes)))
     missing = [j for j in range(n_outputs) if Ref("output", j) not in writer]

@@ -93,6 +93,12 @@ def _negate_in_place_kernel(X, n, BLOCK: tl.constexpr):
     tl.store(X + offs, -tl.load(X + offs, mask=mask), mask=mask)
 
 
+@triton.jit
+def _read_only_kernel(X, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    tl.load(X + offs, mask=offs < n)
+
+
 def _scale_add_square_reference(x, b, a):
     u = x * a + b
     return u, u * u
@@ -336,6 +342,7 @@ def test_explain_shows_the_layers(chain_ops):
         ("writes_input", "writes the op's input 0"),
         ("two_writers", "both write output 0"),
         ("reads_first", "before any launch writes it"),
+        ("writes_nothing", "writes none of the tensors it is given"),
     ],
 )
 def test_chains_that_cannot_be_made_stay_jit_with_the_reason(
@@ -366,9 +373,18 @@ def test_chains_that_cannot_be_made_stay_jit_with_the_reason(
         _row_first_kernel[(rows,)](x, m, cols)
         return y
 
-    fn = {"writes_input": writes_input, "two_writers": two_writers}.get(
-        body, reads_first
-    )
+    def writes_nothing(x: torch.Tensor) -> torch.Tensor:
+        n = x.numel()
+        y = torch.empty_like(x)
+        _read_only_kernel[(triton.cdiv(n, 64),)](x, n, BLOCK=64)
+        _axpy_kernel[(triton.cdiv(n, 64),)](x, None, y, n, 2.0, BLOCK=64)
+        return y
+
+    fn = {
+        "writes_input": writes_input,
+        "two_writers": two_writers,
+        "writes_nothing": writes_nothing,
+    }.get(body, reads_first)
     qualname = f"{fresh_qdp_namespace}::{body}"
     packet = ops.custom_packet(qualname, fn, lambda x: torch.empty_like(x))
     handles.append(custom_op(qualname))
