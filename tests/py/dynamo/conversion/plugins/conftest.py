@@ -59,3 +59,19 @@ def gpu_target(monkeypatch):
     if not torch.cuda.is_available():
         monkeypatch.setattr(_aot, "target_capability", lambda device=None: 90)
     return 90
+
+
+@pytest.fixture
+def row_center(trt_backend, ops, handles, fresh_qdp_namespace):
+    """``ns::row_center`` (support.kernels.row_center: a kernel with a scratch tensor and a
+    ``tl.constexpr`` computed from the columns) with its plugin: (qualname, op packet).
+    """
+    from support import kernels
+    from torch_tensorrt.dynamo.conversion.plugins import custom_op
+
+    qualname = f"{fresh_qdp_namespace}::row_center"
+    packet = ops.custom_packet(
+        qualname, kernels.row_center, lambda x: torch.empty_like(x)
+    )
+    handles.append(custom_op(qualname))
+    return qualname, packet

@@ -18,17 +18,7 @@ from support import engines, kernels, models
 from support import registry as support_registry
 from support.aot import assemble
 
-_row_center, _reference = kernels.row_center, kernels.row_center_reference
-
-
-@pytest.fixture
-def row_center(trt_backend, ops, handles, fresh_qdp_namespace):
-    from torch_tensorrt.dynamo.conversion.plugins import custom_op
-
-    qualname = f"{fresh_qdp_namespace}::row_center"
-    packet = ops.custom_packet(qualname, _row_center, lambda x: torch.empty_like(x))
-    handles.append(custom_op(qualname))
-    return qualname, packet
+_reference = kernels.row_center_reference
 
 
 def _compile(packet, cols_range):

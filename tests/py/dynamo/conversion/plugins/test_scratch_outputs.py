@@ -19,20 +19,10 @@ from support import engines, kernels, models
 from support import registry as support_registry
 from support.aot import assemble, entry_params
 
-_row_center, _reference = kernels.row_center, kernels.row_center_reference
+_reference = kernels.row_center_reference
 
 
 COLS = 37  # not a power of two: the kernel masks
-
-
-@pytest.fixture
-def row_center(trt_backend, ops, handles, fresh_qdp_namespace):
-    from torch_tensorrt.dynamo.conversion.plugins import custom_op
-
-    qualname = f"{fresh_qdp_namespace}::row_center"
-    packet = ops.custom_packet(qualname, _row_center, lambda x: torch.empty_like(x))
-    handles.append(custom_op(qualname))
-    return qualname, packet
 
 
 def test_explain_shows_the_scratch_as_a_hidden_output(row_center):
