@@ -370,15 +370,8 @@ def aot_variant(
         existing = state.variants.get((variant.absent, hidden, tactics, constants))
         if existing is not None:
             return existing
-        aot = PluginVariant(
-            variant.spec,
-            variant.op,
-            variant.absent,
-            variant.programs,
-            aot=True,
-            hidden_outputs=hidden,
-            tactics=tactics,
-            constants=constants,
+        aot = variant.sibling(
+            aot=True, hidden_outputs=hidden, tactics=tactics, constants=constants
         )
 
         def kernel_for(
@@ -508,14 +501,7 @@ def chain_layer(
         existing = state.layers.get((variant.absent, position))
         if existing is not None:
             return existing
-        layer = PluginVariant(
-            variant.spec,
-            variant.op,
-            variant.absent,
-            variant.programs,
-            aot=True,
-            chain=position,
-        )
+        layer = variant.sibling(aot=True, chain=position)
 
         def planned(key: CallKey) -> Tuple[ChainPlan, Any]:
             program = record.programs.get_or_trace(
@@ -607,7 +593,7 @@ def _layer_outputs(
     """(dtype, rank) of each tensor layer ``position`` of ``made`` writes."""
     step = made.steps[position.step - 1]
     return tuple(
-        (str(made.dtype(ref, program)), len(_chain._dims(made, ref, program)))
+        (str(made.dtype(ref, program)), len(made.dims(ref, program)))
         for ref in step.writes
     )
 

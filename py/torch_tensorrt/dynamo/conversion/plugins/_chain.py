@@ -70,6 +70,12 @@ class ChainPlan:
             return program.outputs[ref.index].dtype
         return self.chain.buffers[ref.index].dtype
 
+    def dims(self, ref: Ref, program: ShapeProgram) -> Tuple[Any, ...]:
+        """Size formulas of ``ref`` over the op's input dimensions."""
+        if ref.kind == "output":
+            return tuple(program.outputs[ref.index].dims)
+        return tuple(self.chain.buffers[ref.index].dims)
+
     def position(self, k: int) -> ChainPosition:
         step = self.steps[k]
         return ChainPosition(k + 1, len(self.steps), len(step.reads), len(step.writes))
@@ -206,9 +212,7 @@ def make_register_function(
             if fake:
                 return tuple(
                     trtp.from_shape_expr(
-                        tuple(
-                            trtp.ShapeExpr() for _ in _dims(chain_plan, ref, program)
-                        ),
+                        tuple(trtp.ShapeExpr() for _ in chain_plan.dims(ref, program)),
                         _dtypes.to_trt(chain_plan.dtype(ref, program)),
                     )
                     for ref in step.writes
@@ -238,12 +242,6 @@ def make_register_function(
     return _qdp._with_signature(
         register_function, f"{layer.plugin_name}_shapes", signature
     )
-
-
-def _dims(chain_plan: ChainPlan, ref: Ref, program: ShapeProgram) -> Tuple[Any, ...]:
-    if ref.kind == "output":
-        return tuple(program.outputs[ref.index].dims)
-    return tuple(chain_plan.chain.buffers[ref.index].dims)
 
 
 def step_dtypes(

@@ -45,6 +45,11 @@ class PluginVariant:
     #: the engine's profile, compiled into the AOT kernel (NOTE [Constexprs over a profile]).
     constants: Tuple[Tuple[str, int], ...] = ()
 
+    def sibling(self, **fields: Any) -> "PluginVariant":
+        """Another plugin of the same op overload and absent tensors, with ``fields`` (AOT, hidden
+        outputs, tactics, a chain position ...) and the defaults for the rest."""
+        return PluginVariant(self.spec, self.op, self.absent, self.programs, **fields)
+
     @property
     def plugin_name(self) -> str:
         return self.spec.plugin_name(
